@@ -1,0 +1,176 @@
+// The one typed API between the UI and the services. Electron's preload and the browser-mode
+// WebSocket bridge both implement `RerenderApi`; main validates every call's arguments against
+// `requestSchemas` before a service sees them. No Node or Electron imports here: the renderer
+// bundles this module.
+import { z } from 'zod';
+
+/** An exact rational (frame rates, time bases). Never a float. */
+export const rationalSchema = z.object({ num: z.number().int(), den: z.number().int().positive() });
+export type Rational = z.infer<typeof rationalSchema>;
+
+export const cropSchema = z.object({
+  left: z.number().int().nonnegative(),
+  right: z.number().int().nonnegative(),
+  top: z.number().int().nonnegative(),
+  bottom: z.number().int().nonnegative(),
+});
+export type Crop = z.infer<typeof cropSchema>;
+
+export type KeyframeState = 'none' | 'edited' | 'translated' | 'stale';
+
+export interface KeyframeInfo {
+  frame: number;
+  state: KeyframeState;
+  hasMask: boolean;
+  prompt: string | null;
+  updatedAt: string;
+}
+
+export interface SourceInfo {
+  path: string;
+  linked: boolean;
+  width: number;
+  height: number;
+  fps: Rational;
+  frameCount: number;
+  hasAudio: boolean;
+}
+
+export interface WorkingSize {
+  width: number;
+  height: number;
+}
+
+export interface ProjectSummary {
+  path: string;
+  name: string;
+  source: SourceInfo;
+  working: WorkingSize;
+  keyframes: KeyframeInfo[];
+  renderedFrames: number;
+  settings: Record<string, unknown>;
+}
+
+export type JobKind = 'propagate' | 'translate' | 'export' | 'thumbnails';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  done: number;
+  total: number;
+  etaSeconds: number | null;
+  device: string | null;
+  note: string | null;
+  error: string | null;
+  output: string | null;
+}
+
+/** Which engines this build can run now, and why not when it cannot. */
+export interface Capabilities {
+  ffmpeg: { available: boolean; message: string | null };
+  propagate: { available: boolean; message: string | null };
+  translate: { available: boolean; message: string | null };
+}
+
+const frameArg = z.number().int().nonnegative();
+const pngBytes = z.instanceof(Uint8Array);
+
+/** Arguments of each request, validated in main before any service runs. */
+export const requestSchemas = {
+  capabilities: z.tuple([]),
+  recentProjects: z.tuple([]),
+  createProject: z.tuple([
+    z.object({
+      videoPath: z.string().min(1),
+      projectPath: z.string().min(1),
+      shortSide: z.number().int().min(64).max(4096).optional(),
+      crop: cropSchema.optional(),
+    }),
+  ]),
+  openProject: z.tuple([z.string().min(1)]),
+  closeProject: z.tuple([]),
+  project: z.tuple([]),
+  updateSettings: z.tuple([z.record(z.string(), z.unknown())]),
+  addKeyframe: z.tuple([frameArg]),
+  removeKeyframe: z.tuple([frameArg]),
+  moveKeyframe: z.tuple([frameArg, frameArg]),
+  importKeyframeImage: z.tuple([frameArg, pngBytes]),
+  clearKeyframeImage: z.tuple([frameArg]),
+  setKeyframeMask: z.tuple([frameArg, pngBytes.nullable()]),
+  setKeyframePrompt: z.tuple([frameArg, z.string().nullable()]),
+  startJob: z.tuple([
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('propagate'), frames: z.tuple([frameArg, frameArg]).optional() }),
+      z.object({ kind: z.literal('translate'), frames: z.array(frameArg).optional() }),
+      z.object({
+        kind: z.literal('export'),
+        outPath: z.string().min(1),
+        crf: z.number().int().min(0).max(51).optional(),
+        audio: z.boolean().optional(),
+      }),
+    ]),
+  ]),
+  cancelJob: z.tuple([z.string().min(1)]),
+  listJobs: z.tuple([]),
+  revealFile: z.tuple([z.string().min(1)]),
+} as const;
+
+export type RequestName = keyof typeof requestSchemas;
+export type RequestArgs<N extends RequestName> = z.infer<(typeof requestSchemas)[N]>;
+export type StartJobRequest = RequestArgs<'startJob'>[0];
+
+interface Results {
+  capabilities: Capabilities;
+  recentProjects: string[];
+  createProject: ProjectSummary;
+  openProject: ProjectSummary;
+  closeProject: void;
+  project: ProjectSummary | null;
+  updateSettings: ProjectSummary;
+  addKeyframe: ProjectSummary;
+  removeKeyframe: ProjectSummary;
+  moveKeyframe: ProjectSummary;
+  importKeyframeImage: ProjectSummary;
+  clearKeyframeImage: ProjectSummary;
+  setKeyframeMask: ProjectSummary;
+  setKeyframePrompt: ProjectSummary;
+  startJob: JobInfo;
+  cancelJob: JobInfo;
+  listJobs: JobInfo[];
+  revealFile: void;
+}
+
+export type RequestResult<N extends RequestName> = Results[N];
+
+/** Events pushed from main to the UI. */
+export interface Events {
+  job: JobInfo;
+  project: ProjectSummary;
+}
+export type EventName = keyof Events;
+
+export type RerenderApi = {
+  [N in RequestName]: (...args: RequestArgs<N>) => Promise<RequestResult<N>>;
+} & {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};
+
+/** Media routes (Electron protocol `rerender://media/...` or HTTP `/media/...` in browser mode). */
+export const mediaRoutes = {
+  sourceFrame: (frame: number) => `frame/source/${frame}.png`,
+  keyframeImage: (frame: number) => `frame/keyframe/${frame}.png`,
+  keyframeMask: (frame: number) => `frame/mask/${frame}.png`,
+  renderFrame: (frame: number) => `frame/render/${frame}.png`,
+  thumbnails: () => 'thumbnails.png',
+} as const;
+
+export const IPC_CHANNEL = 'rerender:request';
+export const IPC_EVENT_CHANNEL = 'rerender:event';
+
+/** Error shape that crosses the IPC/WebSocket boundary. */
+export interface WireError {
+  code: string;
+  message: string;
+}
