@@ -1,0 +1,91 @@
+// Which frames become key frames. Frame indices are 0-based everywhere (as ffmpeg's `n`).
+
+export class KeyframePlanError extends Error {
+  readonly code = 'BAD_KEYFRAMES';
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyframePlanError';
+  }
+}
+
+function checkCount(frameCount: number): void {
+  if (!Number.isInteger(frameCount) || frameCount < 1) throw new KeyframePlanError(`the video has no frames (frame count ${frameCount})`);
+}
+
+/** Frames 0, n, 2n, … */
+export function everyNth(frameCount: number, n: number): number[] {
+  checkCount(frameCount);
+  if (!Number.isInteger(n) || n < 1) throw new KeyframePlanError(`--every needs a whole number of frames ≥ 1, got ${n}`);
+  const out: number[] = [];
+  for (let f = 0; f < frameCount; f += n) out.push(f);
+  return out;
+}
+
+/** Parses "1,12,30" into sorted unique frame indices inside the video. */
+export function parseFrameList(text: string, frameCount: number): number[] {
+  checkCount(frameCount);
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (parts.length === 0) throw new KeyframePlanError('no frame numbers given (expected e.g. 0,12,30)');
+  const frames = new Set<number>();
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) throw new KeyframePlanError(`'${p}' is not a frame number (frames are 0-based whole numbers)`);
+    const f = Number(p);
+    if (f >= frameCount) throw new KeyframePlanError(`frame ${f} is past the end of the video (frames 0–${frameCount - 1})`);
+    frames.add(f);
+  }
+  return [...frames].sort((a, b) => a - b);
+}
+
+export interface AutoOptions {
+  min: number;
+  max: number;
+}
+
+/**
+ * Adaptive key frames: starting from frame 0, repeatedly inserts the frame that differs most from
+ * its predecessor (`diffs[i]` = difference between frame i and i-1) inside any gap longer than
+ * `max`, never closer than `min` to the key frames around it, until no gap exceeds `max`.
+ */
+export function autoKeyframes(diffs: ArrayLike<number>, opts: AutoOptions): number[] {
+  const n = diffs.length;
+  checkCount(n);
+  const { min, max } = opts;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < 1) throw new KeyframePlanError(`--min and --max must be whole numbers ≥ 1 (got ${min}, ${max})`);
+  if (max < 2 * min) throw new KeyframePlanError(`--max (${max}) must be at least twice --min (${min}) so every long gap can be split`);
+  for (let i = 0; i < n; i++) {
+    const d = diffs[i];
+    if (d === undefined || !Number.isFinite(d)) throw new KeyframePlanError(`frame difference ${i} is not a finite number`);
+  }
+  const keys = [0];
+  for (;;) {
+    let best = -1;
+    let bestDiff = -Infinity;
+    for (let k = 0; k < keys.length; k++) {
+      const a = keys[k]!;
+      const next = keys[k + 1];
+      // The tail after the last key frame ends at the last frame and has no key frame to keep away from.
+      const end = next ?? n - 1;
+      if (end - a <= max) continue;
+      const lo = a + min;
+      const hi = next === undefined ? n - 1 : next - min;
+      for (let f = lo; f <= hi; f++) {
+        const d = diffs[f]!;
+        if (d > bestDiff) {
+          bestDiff = d;
+          best = f;
+        }
+      }
+    }
+    if (best < 0) return keys;
+    keys.push(best);
+    keys.sort((x, y) => x - y);
+  }
+}
+
+/** Mean absolute difference of two equally sized 8-bit buffers (0..255). */
+export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new RangeError(`frame buffers differ in size (${a.length} vs ${b.length})`);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return a.length === 0 ? 0 : s / a.length;
+}
