@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  Project,
+  ProjectError,
+  defaultSettings,
+  paramsHash,
+  canonicalJson,
+  type SettingsPatch,
+} from '../../src-main/project/index.ts';
+import { initFor, makeVideo, tempDir } from './fixtures.ts';
+
+test('defaults cover every group with the documented values', () => {
+  const s = defaultSettings();
+  assert.equal(s.controlnet.kind, 'canny');
+  assert.deepEqual(s.crossFrame.crossPeriod, [0, 1]);
+  assert.deepEqual(s.crossFrame.warpPeriod, [0, 0.1]);
+  assert.deepEqual(s.crossFrame.maskPeriod, [0.5, 0.8]);
+  assert.deepEqual(s.crossFrame.adaPeriod, [0.8, 1]);
+  assert.equal(s.crossFrame.maskStrength, 0.5);
+  assert.equal(s.crossFrame.innerStrength, 0.9);
+  assert.equal(s.propagation.patchSize, 5);
+  assert.equal(s.propagation.searchVoteIters, 12);
+  assert.equal(s.propagation.patchMatchIters, 6);
+  assert.equal(s.propagation.uniformity, 3500);
+  assert.deepEqual(s.propagation.weights, { style: 1, colour: 6, edge: 0.5, temporal: 0.5, positional: 2 });
+  assert.deepEqual(s.export, { crf: 18, audio: true });
+  assert.deepEqual(s.loras, []);
+  assert.equal(s.model, null);
+});
+
+test('updateSettings merges and persists a valid patch, rejects bad values and keeps the old ones', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 's.rrproj');
+  const p = Project.create(file, initFor(makeVideo(dir)));
+  const next = p.updateSettings({
+    prompt: 'oil painting',
+    crossFrame: { maskPeriod: [0.4, 0.7], freeu: { enabled: true } },
+    propagation: { weights: { colour: 3 } },
+    loras: [{ path: '/models/ink.safetensors', weight: 0.8 }],
+  });
+  assert.equal(next.prompt, 'oil painting');
+  assert.deepEqual(next.crossFrame.maskPeriod, [0.4, 0.7]);
+  assert.equal(next.crossFrame.freeu.enabled, true);
+  assert.equal(next.crossFrame.freeu.b1, defaultSettings().crossFrame.freeu.b1);
+  assert.equal(next.crossFrame.innerStrength, 0.9); // siblings kept
+  assert.equal(next.propagation.weights.colour, 3);
+  assert.equal(next.propagation.weights.style, 1);
+
+  const bad: [SettingsPatch, RegExp][] = [
+    [{ steps: 0 }, /steps/],
+    [{ crossFrame: { crossPeriod: [0.8, 0.2] } }, /crossFrame\.crossPeriod: period start/],
+    [{ crossFrame: { maskStrength: 1.5 } }, /crossFrame\.maskStrength/],
+    [{ propagation: { patchSize: 4 } }, /patchSize must be odd/],
+    [{ controlnet: { lowThreshold: 200, highThreshold: 100 } }, /lowThreshold must not exceed/],
+    [{ export: { crf: 60 } }, /export\.crf/],
+    [{ prompt: 42 as unknown as string }, /prompt/],
+    [{ propagation: { patchsize: 7 } as unknown as SettingsPatch['propagation'] }, /Unrecognized key.*patchsize/],
+  ];
+  for (const [patch, message] of bad) {
+    assert.throws(
+      () => p.updateSettings(patch),
+      (err: unknown) => err instanceof ProjectError && err.code === 'INVALID_SETTINGS' && message.test(err.message),
+      JSON.stringify(patch),
+    );
+  }
+  assert.equal(p.settings().steps, 20);
+  p.close();
+
+  const q = Project.open(file);
+  assert.deepEqual(q.settings(), next);
+  q.close();
+});
+
+test('settings() returns a copy: mutating it changes nothing stored', (t) => {
+  const dir = tempDir(t);
+  const p = Project.create(path.join(dir, 'c.rrproj'), initFor(makeVideo(dir)));
+  t.after(() => p.close());
+  const s = p.settings();
+  s.crossFrame.maskPeriod[0] = 0.1;
+  s.prompt = 'changed';
+  assert.deepEqual(p.settings().crossFrame.maskPeriod, [0.5, 0.8]);
+  assert.equal(p.settings().prompt, '');
+});
+
+test('paramsHash ignores key order and undefined fields, and refuses non-JSON values', () => {
+  const a = paramsHash({ b: 1, a: { y: [1, 2], x: 'z' }, c: undefined });
+  const b = paramsHash({ a: { x: 'z', y: [1, 2] }, b: 1 });
+  assert.equal(a, b);
+  assert.match(a, /^[0-9a-f]{64}$/);
+  assert.notEqual(paramsHash({ a: { x: 'z', y: [2, 1] }, b: 1 }), a);
+  assert.equal(canonicalJson({ b: [true, null], a: 'é' }), '{"a":"é","b":[true,null]}');
+  assert.throws(() => paramsHash({ x: Number.NaN }), /non-finite/);
+  assert.throws(() => paramsHash({ when: new Date(0) }), /plain objects/);
+  assert.throws(() => paramsHash({ n: 1n }), /bigint/);
+});
