@@ -1,0 +1,8 @@
+import type { Command } from '../command.ts';
+import { initCommand } from './init.ts';
+import { infoCommand } from './info.ts';
+import { keyframesCommand } from './keyframes.ts';
+import { keyframeCommand } from './keyframe.ts';
+import { exportCommand } from './export.ts';
+
+export const commands: readonly Command[] = [initCommand, infoCommand, keyframesCommand, keyframeCommand, exportCommand];
