@@ -1,0 +1,19 @@
+// A safetensors file (engine/weights reader) as a compiler TensorSource:
+// header read once, tensors read lazily as the graph builder asks for them.
+import { readSafetensorsHeader, readTensorFloat32 } from '../weights/safetensors.ts';
+import type { WeightTensor } from './builder.ts';
+import { MissingWeightError } from './tensor-source.ts';
+import type { TensorSource } from './tensor-source.ts';
+
+export function safetensorsSource(path: string): TensorSource {
+  const header = readSafetensorsHeader(path);
+  return {
+    count: header.tensors.size,
+    has: (name) => header.tensors.has(name),
+    get: (name): WeightTensor => {
+      const info = header.tensors.get(name);
+      if (!info) throw new MissingWeightError(name, path);
+      return { dims: [...info.shape], data: readTensorFloat32(path, info) };
+    },
+  };
+}

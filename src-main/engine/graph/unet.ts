@@ -1,0 +1,106 @@
+// UNet2DConditionModel graph: noise prediction with optional ControlNet
+// residual inputs and cross-frame attention hooks on self-attention layers.
+import { DataType } from './onnx-proto.ts';
+import { conv2d, fromF32, groupNorm, silu, toF32, upsampleNearest2x } from './layers.ts';
+import type { LayerContext } from './layers.ts';
+import type { UNetConfig } from './model-config.ts';
+import { downPath, midBlock, resnet, skipDims, timeEmbedding, transformer2d } from './unet-blocks.ts';
+import type { BlockPosition, SelfAttentionHook, UNetBuildState } from './unet-blocks.ts';
+
+/**
+ * Which self-attention layers take part in cross-frame attention:
+ * 'decoder': every up-block attn1; 'decoder-loose': up blocks after the
+ * deepest attention block (the 640/320-channel blocks of SD 1.5); 'all': down, mid and up.
+ */
+export type CrossFrameLayers = 'none' | 'decoder' | 'decoder-loose' | 'all';
+
+export interface UNetGraphOptions {
+  /** Adds inputs down_res_0..N-1 and mid_res, added to the skips and mid output as diffusers does. */
+  controlnetResiduals: boolean;
+  crossFrame: CrossFrameLayers;
+  /**
+   * false: selected layers attend to themselves and output their context
+   * (attn1_ctx.<path>); true: they also take input attn1_kv.<path> ([B, S, C],
+   * S may differ from the query's token count) as the key/value source.
+   */
+  crossFrameReplace: boolean;
+}
+
+export interface UNetGraphInfo {
+  /** Module paths of the hooked attn1 layers, in graph order. */
+  crossFrameLayers: string[];
+  /** Channels of each down residual input, in order. */
+  residualChannels: number[];
+}
+
+export const CONTEXT_OUTPUT_PREFIX = 'attn1_ctx.';
+export const CONTEXT_INPUT_PREFIX = 'attn1_kv.';
+
+function selects(mode: CrossFrameLayers, pos: BlockPosition, firstAttnUpBlock: number): boolean {
+  switch (mode) {
+    case 'none': return false;
+    case 'all': return true;
+    case 'decoder': return pos.part === 'up';
+    case 'decoder-loose': return pos.part === 'up' && pos.index > firstAttnUpBlock;
+  }
+}
+
+export function buildUNet(ctx: LayerContext, cfg: UNetConfig, opts: UNetGraphOptions): UNetGraphInfo {
+  const b = ctx.b;
+  const fin = (name: string): string => fromF32(ctx, name);
+  const sample = b.input('sample', ['batch', cfg.inChannels, 'height', 'width']);
+  const timestep = b.input('timestep', ['timestep_batch']);
+  const ehs = b.input('encoder_hidden_states', ['batch', 'tokens', cfg.crossAttentionDim]);
+  const firstAttnUp = cfg.upBlockTypes.findIndex((t) => t === 'CrossAttnUpBlock2D');
+  const hooked: string[] = [];
+  const hookFor = (path: string, pos: BlockPosition): SelfAttentionHook | null => {
+    if (!selects(opts.crossFrame, pos, firstAttnUp)) return null;
+    hooked.push(path);
+    return {
+      path,
+      keyValueSource(context: string, channels: number): string {
+        b.output(toF32(ctx, context), `${CONTEXT_OUTPUT_PREFIX}${path}`, ['batch', `tokens_${path}`, channels]);
+        if (!opts.crossFrameReplace) return context;
+        return fin(b.input(`${CONTEXT_INPUT_PREFIX}${path}`, ['batch', `kv_tokens_${path}`, channels]));
+      },
+    };
+  };
+  const tembAct = timeEmbedding(ctx, cfg, timestep);
+  const s: UNetBuildState = { ctx, cfg, tembAct, encoderHiddenStates: fin(ehs), hookFor };
+
+  const { hidden, skips } = downPath(s, conv2d(ctx, fin(sample), 'conv_in'));
+  const residualChannels = skips.map((k) => k.channels);
+  const skipValues = skips.map((skip, i) => {
+    if (!opts.controlnetResiduals) return skip.value;
+    // Each block contributes layersPerBlock resnet skips plus its downsampler's (one level deeper).
+    const name = b.input(`down_res_${i}`, skipDims(skip.channels, Math.floor(i / (cfg.layersPerBlock + 1))));
+    return b.op1('Add', [skip.value, fin(name)]);
+  });
+  let h = midBlock(s, hidden);
+  if (opts.controlnetResiduals) {
+    const last = cfg.blockOutChannels[cfg.blockOutChannels.length - 1]!;
+    h = b.op1('Add', [h, fin(b.input('mid_res', skipDims(last, cfg.blockOutChannels.length - 1)))]);
+  }
+
+  const reversed = [...cfg.blockOutChannels].reverse();
+  const reversedHeads = [...cfg.heads].reverse();
+  cfg.upBlockTypes.forEach((type, i) => {
+    const channels = reversed[i]!;
+    const hasAttn = type === 'CrossAttnUpBlock2D';
+    if (!hasAttn && type !== 'UpBlock2D') throw new Error(`unsupported up block ${type}`);
+    for (let l = 0; l <= cfg.layersPerBlock; l++) {
+      const skip = skipValues.pop();
+      if (!skip) throw new Error('UNet skip connections exhausted: config does not match weights');
+      h = b.op1('Concat', [h, skip], { axis: { i: 1 } });
+      h = resnet(s, h, `up_blocks.${i}.resnets.${l}`, cfg.normGroups, cfg.normEps);
+      if (hasAttn) h = transformer2d(s, h, `up_blocks.${i}.attentions.${l}`, channels, reversedHeads[i]!, { part: 'up', index: i, channels });
+    }
+    if (ctx.w.has(`up_blocks.${i}.upsamplers.0.conv.weight`)) {
+      h = conv2d(ctx, upsampleNearest2x(ctx, h), `up_blocks.${i}.upsamplers.0.conv`);
+    }
+  });
+  h = silu(ctx, groupNorm(ctx, h, 'conv_norm_out', cfg.normGroups, cfg.normEps));
+  h = conv2d(ctx, h, 'conv_out');
+  b.output(toF32(ctx, h), 'noise_pred', ['batch', cfg.outChannels, 'height', 'width'], DataType.FLOAT);
+  return { crossFrameLayers: hooked, residualChannels };
+}

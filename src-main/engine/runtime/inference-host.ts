@@ -1,0 +1,125 @@
+// Client side of the session worker: loads models, runs them, releases them.
+// Every call is a message to the worker, so the caller's thread never blocks.
+import { Worker } from 'node:worker_threads';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { providerOrder, ProviderUnavailableError } from './providers.ts';
+import type { ExecutionProvider, ProviderNote, ProviderSetting } from './providers.ts';
+import type { LoadResult, ProbeResult, Request, RequestBody, Response } from './protocol.ts';
+import type { Feeds, TensorData } from './tensor-data.ts';
+
+export interface InferenceHostOptions {
+  /** 'auto' tries cuda → webgpu → cpu; a provider name forces it. */
+  provider?: ProviderSetting;
+  /** CPU intra-op threads (0: ORT default). */
+  intraOpThreads?: number;
+}
+
+export interface LoadedModel {
+  readonly id: number;
+  readonly modelPath: string;
+  readonly provider: ExecutionProvider;
+  /** Providers skipped before this one, with the reason (shown to the user). */
+  readonly notes: ProviderNote[];
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+}
+
+export class InferenceWorkerError extends Error {
+  constructor(message: string, name = 'InferenceWorkerError') {
+    super(message);
+    this.name = name;
+  }
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
+
+// The worker file sits next to this one, .ts when run from source, .js when built.
+const workerUrl = new URL(`./session-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+export class InferenceHost {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private readonly provider: ProviderSetting;
+  private readonly intraOpThreads: number;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: InferenceHostOptions = {}) {
+    this.provider = options.provider ?? 'auto';
+    this.intraOpThreads = options.intraOpThreads ?? 0;
+    this.worker = new Worker(workerUrl);
+    this.worker.on('message', (res: Response) => this.settle(res));
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) => {
+      this.closed = true;
+      this.failAll(new InferenceWorkerError(`inference worker exited (code ${code})`));
+    });
+  }
+
+  /** Which provider this host would use, and why the earlier ones were skipped. */
+  async probe(): Promise<ProbeResult> {
+    return (await this.call({ op: 'probe', providers: providerOrder(this.provider) })) as ProbeResult;
+  }
+
+  /** Opens a session on the first usable provider. */
+  async load(modelPath: string, opts: { provider?: ProviderSetting } = {}): Promise<LoadedModel> {
+    const providers = providerOrder(opts.provider ?? this.provider);
+    const r = (await this.call({ op: 'load', modelPath, settings: { providers, intraOpThreads: this.intraOpThreads } })) as LoadResult;
+    return { id: r.session, modelPath, provider: r.provider, notes: r.notes, inputNames: r.inputNames, outputNames: r.outputNames };
+  }
+
+  /**
+   * Runs a loaded model. An abort rejects at once; the worker finishes the
+   * current run in the background (ORT cannot interrupt it) and drops the result.
+   */
+  async run(model: LoadedModel, feeds: Feeds, opts: { outputs?: string[]; signal?: AbortSignal } = {}): Promise<Record<string, TensorData>> {
+    opts.signal?.throwIfAborted();
+    const request = this.call({ op: 'run', session: model.id, feeds, ...(opts.outputs ? { outputs: opts.outputs } : {}) }) as Promise<Record<string, TensorData>>;
+    if (!opts.signal) return request;
+    const signal = opts.signal;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      request.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async release(model: LoadedModel): Promise<void> {
+    await this.call({ op: 'release', session: model.id });
+  }
+
+  /** Ends the worker and every session in it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.worker.terminate();
+  }
+
+  private call(req: RequestBody): Promise<unknown> {
+    if (this.closed) return Promise.reject(new InferenceWorkerError('inference host is closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id } as Request);
+    });
+  }
+
+  private settle(res: Response): void {
+    const p = this.pending.get(res.id);
+    if (!p) return;
+    this.pending.delete(res.id);
+    if (res.ok) {
+      p.resolve(res.result);
+    } else if (res.error.notes) {
+      p.reject(new ProviderUnavailableError(res.error.notes));
+    } else {
+      p.reject(new InferenceWorkerError(res.error.message, res.error.name));
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,36 @@
+// Messages between InferenceHost (any thread) and the session worker.
+import type { Feeds, TensorData } from './tensor-data.ts';
+import type { ExecutionProvider, ProviderNote } from './providers.ts';
+
+export interface SessionSettings {
+  /** Providers to try, in order. */
+  providers: ExecutionProvider[];
+  /** Threads for the CPU provider's intra-op pool (0: ORT's default). */
+  intraOpThreads: number;
+}
+
+export type Request =
+  | { id: number; op: 'probe'; providers: ExecutionProvider[] }
+  | { id: number; op: 'load'; modelPath: string; settings: SessionSettings }
+  | { id: number; op: 'run'; session: number; feeds: Feeds; outputs?: string[] }
+  | { id: number; op: 'release'; session: number };
+
+/** A request before the host numbers it. */
+export type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export interface LoadResult {
+  session: number;
+  provider: ExecutionProvider;
+  notes: ProviderNote[];
+  inputNames: string[];
+  outputNames: string[];
+}
+
+export interface ProbeResult {
+  provider: ExecutionProvider;
+  notes: ProviderNote[];
+}
+
+export type Response =
+  | { id: number; ok: true; result: LoadResult | ProbeResult | Record<string, TensorData> | null }
+  | { id: number; ok: false; error: { name: string; message: string; notes?: ProviderNote[] } };

@@ -1,0 +1,53 @@
+// Execution-provider choice: try each in order (cuda → webgpu → cpu unless
+// forced), keep a note for every provider that could not be used.
+
+export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
+export type ProviderSetting = 'auto' | ExecutionProvider;
+
+export const AUTO_ORDER: readonly ExecutionProvider[] = ['cuda', 'webgpu', 'cpu'];
+
+/** One provider that was skipped, and why (shown to the user). */
+export interface ProviderNote {
+  provider: ExecutionProvider;
+  message: string;
+}
+
+export class ProviderUnavailableError extends Error {
+  readonly notes: ProviderNote[];
+  constructor(notes: ProviderNote[]) {
+    super(`no execution provider could run the model: ${notes.map((n) => `${n.provider}: ${n.message}`).join('; ')}`);
+    this.name = 'ProviderUnavailableError';
+    this.notes = notes;
+  }
+}
+
+export function providerOrder(setting: ProviderSetting): ExecutionProvider[] {
+  return setting === 'auto' ? [...AUTO_ORDER] : [setting];
+}
+
+/** First line of an ORT error, without the source-path noise. */
+export function shortReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line = text.split('\n')[0] ?? text;
+  // ORT prefixes the reason with source locations and assertion text; keep the human part.
+  const failed = /(Failed to .*)$/.exec(line);
+  return (failed ? failed[1]! : line).slice(0, 240);
+}
+
+/**
+ * Opens with the first provider that works. `open` throws when a provider
+ * cannot be used; each failure becomes a note saying what comes next.
+ */
+export async function openWithFallback<T>(order: ExecutionProvider[], open: (provider: ExecutionProvider) => Promise<T>): Promise<{ value: T; provider: ExecutionProvider; notes: ProviderNote[] }> {
+  const notes: ProviderNote[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const provider = order[i]!;
+    try {
+      return { value: await open(provider), provider, notes };
+    } catch (err) {
+      const next = order[i + 1];
+      notes.push({ provider, message: `${provider} unavailable (${shortReason(err)})${next ? `; falling back to ${next}` : ''}` });
+    }
+  }
+  throw new ProviderUnavailableError(notes);
+}

@@ -1,0 +1,291 @@
+// safetensors reader and writer. Tensors are read on demand with positioned fd reads so a
+// multi-GB checkpoint is never held in one Buffer; the header is validated against the file size.
+import fs from 'node:fs';
+
+export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+const DTYPE_BYTES: Record<DType, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+/** Header larger than this is treated as corrupt (real files have headers of a few MB at most). */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export class SafetensorsError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = 'SafetensorsError';
+    this.path = path;
+  }
+}
+
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Absolute byte range in the file. */
+  readonly begin: number;
+  readonly end: number;
+}
+
+export interface SafetensorsHeader {
+  readonly path: string;
+  readonly fileSize: number;
+  readonly tensors: ReadonlyMap<string, TensorInfo>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export function dtypeBytes(dtype: DType): number {
+  return DTYPE_BYTES[dtype];
+}
+
+function isDType(v: unknown): v is DType {
+  return typeof v === 'string' && Object.hasOwn(DTYPE_BYTES, v);
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function readExactly(fd: number, buf: Buffer, position: number, path: string): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) throw new SafetensorsError(path, `unexpected end of file at byte ${position + done}`);
+    done += n;
+  }
+}
+
+/** Reads and validates the header only. */
+export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const fileSize = fs.fstatSync(fd).size;
+    if (fileSize < 8) throw new SafetensorsError(path, `file too small (${fileSize} bytes) to be safetensors`);
+    const lenBuf = Buffer.alloc(8);
+    readExactly(fd, lenBuf, 0, path);
+    const headerLen = lenBuf.readBigUInt64LE(0);
+    if (headerLen > BigInt(Math.min(MAX_HEADER_BYTES, fileSize - 8))) {
+      throw new SafetensorsError(path, `header length ${headerLen} exceeds the file size ${fileSize} (corrupt or not safetensors)`);
+    }
+    const hb = Buffer.alloc(Number(headerLen));
+    readExactly(fd, hb, 8, path);
+    let json: unknown;
+    try {
+      json = JSON.parse(hb.toString('utf8'));
+    } catch (e) {
+      throw new SafetensorsError(path, `header is not valid JSON (${(e as Error).message})`);
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      throw new SafetensorsError(path, 'header is not a JSON object');
+    }
+    const dataStart = 8 + Number(headerLen);
+    const dataSize = fileSize - dataStart;
+    const tensors = new Map<string, TensorInfo>();
+    let metadata: Record<string, string> = {};
+    const ranges: [number, number, string][] = [];
+    for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+      if (name === '__metadata__') {
+        metadata = parseMetadata(path, raw);
+        continue;
+      }
+      const info = parseEntry(path, name, raw, dataSize);
+      tensors.set(name, { ...info, begin: dataStart + info.begin, end: dataStart + info.end });
+      ranges.push([info.begin, info.end, name]);
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < ranges.length; i++) {
+      const prev = ranges[i - 1]!;
+      const cur = ranges[i]!;
+      if (cur[0] < prev[1]) throw new SafetensorsError(path, `tensors ${prev[2]} and ${cur[2]} overlap`);
+    }
+    return { path, fileSize, tensors, metadata };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function parseMetadata(path: string, raw: unknown): Record<string, string> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SafetensorsError(path, '__metadata__ is not an object');
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw new SafetensorsError(path, `__metadata__.${k} is not a string`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function parseEntry(path: string, name: string, raw: unknown, dataSize: number): TensorInfo {
+  if (raw === null || typeof raw !== 'object') throw new SafetensorsError(path, `tensor ${name}: entry is not an object`);
+  const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  if (!isDType(e.dtype)) throw new SafetensorsError(path, `tensor ${name}: unsupported dtype ${String(e.dtype)}`);
+  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    throw new SafetensorsError(path, `tensor ${name}: invalid shape ${JSON.stringify(e.shape)}`);
+  }
+  const off = e.data_offsets;
+  if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    throw new SafetensorsError(path, `tensor ${name}: invalid data_offsets ${JSON.stringify(off)}`);
+  }
+  const [begin, end] = off as [number, number];
+  const shape = e.shape as number[];
+  const want = numel(shape) * DTYPE_BYTES[e.dtype];
+  if (end < begin || end - begin !== want) {
+    throw new SafetensorsError(path, `tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${want} bytes for ${e.dtype}${JSON.stringify(shape)}`);
+  }
+  if (end > dataSize) {
+    throw new SafetensorsError(path, `tensor ${name}: data ends at ${end} beyond the ${dataSize} data bytes (truncated file?)`);
+  }
+  return { name, dtype: e.dtype, shape, begin, end };
+}
+
+/** Raw bytes of one tensor (little-endian, as stored). */
+export function readTensorBytes(path: string, info: TensorInfo): Buffer {
+  const buf = Buffer.alloc(info.end - info.begin);
+  const fd = fs.openSync(path, 'r');
+  try {
+    readExactly(fd, buf, info.begin, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return buf;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Converts stored bytes of any supported dtype to float32 (int64 goes through Number). */
+export function bytesToFloat32(buf: Buffer, dtype: DType): Float32Array {
+  const n = buf.length / DTYPE_BYTES[dtype];
+  const out = new Float32Array(n);
+  switch (dtype) {
+    case 'F32':
+      // little-endian hosts (all supported platforms) copy the bytes as they are
+      if (LITTLE_ENDIAN) out.set(new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)));
+      else for (let i = 0; i < n; i++) out[i] = buf.readFloatLE(i * 4);
+      break;
+    case 'F64':
+      for (let i = 0; i < n; i++) out[i] = buf.readDoubleLE(i * 8);
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(buf.readUInt16LE(i * 2));
+      break;
+    case 'BF16': {
+      const u = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u[i] = buf.readUInt16LE(i * 2) << 16;
+      break;
+    }
+    case 'I64':
+      for (let i = 0; i < n; i++) out[i] = Number(buf.readBigInt64LE(i * 8));
+      break;
+    case 'I32':
+      for (let i = 0; i < n; i++) out[i] = buf.readInt32LE(i * 4);
+      break;
+    case 'I16':
+      for (let i = 0; i < n; i++) out[i] = buf.readInt16LE(i * 2);
+      break;
+    case 'I8':
+      for (let i = 0; i < n; i++) out[i] = buf.readInt8(i);
+      break;
+    case 'U8':
+    case 'BOOL':
+      for (let i = 0; i < n; i++) out[i] = buf[i]!;
+      break;
+  }
+  return out;
+}
+
+export function readTensorFloat32(path: string, info: TensorInfo): Float32Array {
+  return bytesToFloat32(readTensorBytes(path, info), info.dtype);
+}
+
+export function readTensorInt64(path: string, info: TensorInfo): BigInt64Array {
+  if (info.dtype !== 'I64') throw new SafetensorsError(path, `tensor ${info.name} is ${info.dtype}, not I64`);
+  const buf = readTensorBytes(path, info);
+  const out = new BigInt64Array(buf.length / 8);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readBigInt64LE(i * 8);
+  return out;
+}
+
+export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
+
+export interface TensorToWrite {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Typed array of the dtype's element type; F16/BF16 take raw Uint16Array bits. */
+  readonly data: TensorData;
+}
+
+function floatToHalf(v: number): number {
+  const f32 = new Float32Array([v]);
+  const x = new Uint32Array(f32.buffer)[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry into the exponent is the correct rounding
+  return sign | h;
+}
+
+/** Float32 values to F16 bits (round to nearest even), for writing F16 tensors. */
+export function float32ToF16Bits(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]!);
+  return out;
+}
+
+/** Writes a safetensors file: header padded with spaces to 8 bytes, tensors in the given order. */
+export function writeSafetensors(path: string, tensors: ReadonlyMap<string, TensorToWrite> | Record<string, TensorToWrite>, metadata?: Record<string, string>): void {
+  const entries: [string, TensorToWrite][] = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, TensorToWrite>).entries()] : Object.entries(tensors as Record<string, TensorToWrite>);
+  const header: Record<string, unknown> = {};
+  if (metadata) header['__metadata__'] = metadata;
+  let offset = 0;
+  const blobs: Uint8Array[] = [];
+  for (const [name, t] of entries) {
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const want = numel(t.shape) * DTYPE_BYTES[t.dtype];
+    if (bytes.length !== want) throw new SafetensorsError(path, `tensor ${name}: ${bytes.length} bytes given, ${t.dtype}${JSON.stringify(t.shape)} needs ${want}`);
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + want] };
+    offset += want;
+    blobs.push(bytes);
+  }
+  let hjson = JSON.stringify(header);
+  hjson += ' '.repeat((8 - (Buffer.byteLength(hjson) % 8)) % 8);
+  const hbuf = Buffer.from(hjson, 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hbuf.length));
+  const fd = fs.openSync(path, 'w');
+  try {
+    fs.writeSync(fd, len);
+    fs.writeSync(fd, hbuf);
+    for (const b of blobs) fs.writeSync(fd, b);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
