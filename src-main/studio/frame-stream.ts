@@ -20,6 +20,7 @@ export function streamFrames(
   let wake: (() => void) | null = null;
   let resumeProducer: (() => void) | null = null;
   let finished = false;
+  let closed = false;
   let failure: unknown = null;
 
   const notify = (): void => {
@@ -31,6 +32,8 @@ export function streamFrames(
     tools: opts.tools,
     signal,
     onFrame: (index, rgb) => {
+      // Once closed nobody will consume: never block, or ffmpeg's output would stall forever.
+      if (closed) return;
       ready.push({ index, rgb });
       notify();
       // One frame of look-ahead: decoding of the next overlaps the consumer's work on this one.
@@ -73,6 +76,8 @@ export function streamFrames(
       return { value: undefined, done: true };
     },
     async close(): Promise<void> {
+      closed = true;
+      ready.length = 0;
       if (!finished) stop.abort();
       const r = resumeProducer;
       resumeProducer = null;
