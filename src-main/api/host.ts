@@ -1,0 +1,256 @@
+// The services host: one open project, its jobs, and its media, behind the typed RerenderApi.
+// Electron runs it in a utilityProcess and browser mode in the server process; both forward
+// requests through `call`, which validates arguments before anything runs.
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  requestSchemas,
+  type Capabilities,
+  type EventName,
+  type Events,
+  type JobInfo,
+  type ProjectSummary,
+  type RequestArgs,
+  type RequestName,
+  type RequestResult,
+  type RerenderApi,
+  type StartJobRequest,
+} from './contract.ts';
+import { fileContentHash, locateTools, type MediaTools } from '../media/index.ts';
+import { Project, type SettingsPatch } from '../project/index.ts';
+import { initProject } from '../studio/init.ts';
+import { importKeyframe, storeMask } from '../studio/keyframe-image.ts';
+import { translationHashes } from '../studio/params.ts';
+import { JobRunner } from './job-runner.ts';
+import { MediaServer, type MediaRequest, type MediaResponse } from './media-server.ts';
+import { engineAvailability } from './availability.ts';
+
+export type { MediaResponse };
+
+export interface ApiHost {
+  api: RerenderApi;
+  call(name: string, args: unknown[]): Promise<unknown>;
+  media(route: string, req: MediaRequest): Promise<MediaResponse>;
+  dispose(): Promise<void>;
+}
+
+export interface ApiHostOptions {
+  /** Per-user data: the recent-projects list. */
+  dataDir: string;
+  env?: Record<string, string | undefined>;
+}
+
+const MAX_RECENT = 12;
+
+export class HostError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'HostError';
+    this.code = code;
+  }
+}
+
+export function createApiHost(opts: ApiHostOptions): ApiHost {
+  const env = opts.env ?? process.env;
+  const listeners = new Map<EventName, Set<(payload: never) => void>>();
+  let project: Project | null = null;
+  /** Whether the open project's source video was found (possibly re-linked after a move). */
+  let sourceLinked = false;
+  let toolsPromise: Promise<MediaTools> | null = null;
+  const recentFile = path.join(opts.dataDir, 'recent-projects.json');
+
+  const emit = <E extends EventName>(event: E, payload: Events[E]): void => {
+    for (const l of listeners.get(event) ?? []) (l as (p: Events[E]) => void)(payload);
+  };
+  const tools = (): Promise<MediaTools> => {
+    // A failed lookup is not cached: the user may install ffmpeg and retry without restarting.
+    toolsPromise ??= locateTools({ env }).catch((e: unknown) => {
+      toolsPromise = null;
+      throw e;
+    });
+    return toolsPromise;
+  };
+  const current = (): Project => {
+    if (!project?.isOpen) throw new HostError('NO_PROJECT', 'No project is open: create or open one first.');
+    return project;
+  };
+
+  const summary = (p: Project): ProjectSummary => {
+    const s = p.source();
+    return {
+      path: p.path,
+      name: p.name,
+      source: {
+        path: s.path,
+        linked: sourceLinked,
+        width: s.probe.width,
+        height: s.probe.height,
+        fps: s.probe.fps,
+        frameCount: s.probe.frameCount,
+        hasAudio: s.probe.audio.length > 0,
+      },
+      working: { width: s.working.width, height: s.working.height },
+      keyframes: p.listKeyframes(translationHashes(p)),
+      renderedFrames: p.renderCount(),
+      settings: p.settings() as unknown as Record<string, unknown>,
+    };
+  };
+  const changed = (): ProjectSummary => {
+    const s = summary(current());
+    emit('project', s);
+    return s;
+  };
+
+  const jobs = new JobRunner({ project: current, tools, emit: (j) => emit('job', j) });
+  const mediaServer = new MediaServer({ project: current, tools, onStripReady: () => undefined });
+
+  async function rememberRecent(file: string): Promise<void> {
+    const list = (await readRecent()).filter((p) => p !== file);
+    list.unshift(file);
+    await mkdir(opts.dataDir, { recursive: true });
+    const tmp = `${recentFile}.tmp-${process.pid}`;
+    await writeFile(tmp, JSON.stringify(list.slice(0, MAX_RECENT), null, 2));
+    await rename(tmp, recentFile);
+  }
+  async function readRecent(): Promise<string[]> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(recentFile, 'utf8'));
+      return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  async function adopt(p: Project): Promise<ProjectSummary> {
+    await closeCurrent();
+    project = p;
+    mediaServer.reset();
+    sourceLinked = (await p.resolveSource([], (f) => fileContentHash(f))).status !== 'missing';
+    await rememberRecent(p.path);
+    // The timeline's thumbnail strip is made in the background; the UI shows it when the job ends.
+    if (sourceLinked && !mediaServer.hasStrip()) jobs.startThumbnails(mediaServer);
+    return changed();
+  }
+  async function closeCurrent(): Promise<void> {
+    await jobs.cancelAll();
+    project?.close();
+    project = null;
+  }
+
+  const handlers: { [N in RequestName]: (...args: RequestArgs<N>) => Promise<RequestResult<N>> } = {
+    async capabilities(): Promise<Capabilities> {
+      let ffmpeg: Capabilities['ffmpeg'];
+      try {
+        await tools();
+        ffmpeg = { available: true, message: null };
+      } catch (e) {
+        ffmpeg = { available: false, message: e instanceof Error ? e.message : String(e) };
+      }
+      return { ffmpeg, ...engineAvailability() };
+    },
+    async recentProjects() {
+      const list = await readRecent();
+      const present = await Promise.all(list.map((p) => stat(p).then(() => true, () => false)));
+      return list.filter((_, i) => present[i]);
+    },
+    async createProject(req) {
+      const p = await initProject(
+        { videoPath: req.videoPath, projectPath: req.projectPath, shortSide: req.shortSide, crop: req.crop },
+        { tools: await tools() },
+      );
+      return adopt(p);
+    },
+    async openProject(file) {
+      return adopt(Project.open(file));
+    },
+    async closeProject() {
+      await closeCurrent();
+    },
+    async project() {
+      return project?.isOpen ? summary(project) : null;
+    },
+    async updateSettings(patch) {
+      current().updateSettings(patch as SettingsPatch);
+      return changed();
+    },
+    async addKeyframe(frame) {
+      current().addKeyframe(frame);
+      return changed();
+    },
+    async removeKeyframe(frame) {
+      current().removeKeyframe(frame);
+      return changed();
+    },
+    async moveKeyframe(from, to) {
+      current().moveKeyframe(from, to);
+      return changed();
+    },
+    async importKeyframeImage(frame, bytes) {
+      await importKeyframe(current(), frame, { bytes }, null, { tools: await tools() });
+      return changed();
+    },
+    async clearKeyframeImage(frame) {
+      current().clearKeyframeImage(frame);
+      return changed();
+    },
+    async setKeyframeMask(frame, bytes) {
+      const p = current();
+      if (p.getKeyframe(frame) === null) throw new HostError('NO_KEYFRAME', `Frame ${frame} is not a key frame; add it before painting a mask.`);
+      await storeMask(p, frame, bytes, { tools: await tools() });
+      return changed();
+    },
+    async setKeyframePrompt(frame, prompt) {
+      current().setKeyframePrompt(frame, prompt);
+      return changed();
+    },
+    async startJob(req: StartJobRequest) {
+      return jobs.start(req, () => changed());
+    },
+    async cancelJob(id) {
+      return jobs.cancel(id);
+    },
+    async listJobs(): Promise<JobInfo[]> {
+      return project?.isOpen ? jobs.list() : [];
+    },
+    async revealFile(file) {
+      // Revealing in a file manager is the desktop shell's job; here we only confirm the file exists.
+      await stat(file).catch(() => {
+        throw new HostError('NOT_FOUND', `'${file}' does not exist.`);
+      });
+    },
+  };
+
+  async function call(name: string, args: unknown[]): Promise<unknown> {
+    if (!Object.hasOwn(requestSchemas, name)) throw new HostError('UNKNOWN_REQUEST', `Unknown request '${name}'.`);
+    const n = name as RequestName;
+    const parsed = requestSchemas[n].safeParse(args);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HostError('INVALID_ARGUMENT', `Bad arguments for ${name}: ${issue ? `${issue.path.join('.') || 'arguments'}: ${issue.message}` : 'invalid'}`);
+    }
+    const handler = handlers[n] as (...a: unknown[]) => Promise<unknown>;
+    return handler(...(parsed.data as unknown[]));
+  }
+
+  const api = Object.fromEntries(
+    (Object.keys(requestSchemas) as RequestName[]).map((n) => [n, (...args: unknown[]) => call(n, args)]),
+  ) as unknown as RerenderApi;
+  api.on = (event, listener) => {
+    let set = listeners.get(event);
+    if (!set) listeners.set(event, (set = new Set()));
+    const l = listener as (payload: never) => void;
+    set.add(l);
+    return () => set.delete(l);
+  };
+
+  return {
+    api,
+    call,
+    media: (route, req) => mediaServer.handle(route, req),
+    async dispose() {
+      await closeCurrent();
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,170 @@
+// Long jobs of the open project: each is recorded in the project (so a crash leaves an honest
+// 'cancelled' record and a rerun resumes), reports done/total and ETA, and can be cancelled.
+import type { JobInfo, JobKind, StartJobRequest } from './contract.ts';
+import type { MediaTools } from '../media/index.ts';
+import type { JobRecord, Project } from '../project/index.ts';
+import { exportVideo } from '../studio/export.ts';
+import { ProgressTracker, isAbortError, type Progress } from '../jobs/progress.ts';
+import { engineAvailability } from './availability.ts';
+import type { MediaServer } from './media-server.ts';
+
+export interface JobRunnerDeps {
+  project: () => Project;
+  tools: () => Promise<MediaTools>;
+  emit: (job: JobInfo) => void;
+}
+
+interface LiveJob {
+  controller: AbortController;
+  eta: number | null;
+  done: Promise<void>;
+}
+
+/** Progress reaches the UI at most this often; the project file is written less often still. */
+const EMIT_INTERVAL_MS = 100;
+const PERSIST_INTERVAL_MS = 1000;
+
+class JobError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'JobError';
+    this.code = code;
+  }
+}
+
+function info(r: JobRecord, eta: number | null): JobInfo {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    done: r.done,
+    total: r.total,
+    etaSeconds: r.status === 'running' ? eta : null,
+    device: r.device,
+    note: r.note,
+    error: r.error,
+    output: r.output,
+  };
+}
+
+export class JobRunner {
+  readonly #deps: JobRunnerDeps;
+  readonly #live = new Map<string, LiveJob>();
+
+  constructor(deps: JobRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  list(): JobInfo[] {
+    return this.#deps.project().listJobs().map((r) => info(r, this.#live.get(r.id)?.eta ?? null));
+  }
+
+  async start(req: StartJobRequest, onProjectChanged: () => void): Promise<JobInfo> {
+    const project = this.#deps.project();
+    if (req.kind === 'propagate' || req.kind === 'translate') {
+      const a = engineAvailability()[req.kind];
+      if (!a.available) throw new JobError('ENGINE_UNAVAILABLE', a.message ?? `${req.kind} is not available`);
+    }
+    if (this.#running(req.kind)) throw new JobError('JOB_RUNNING', `A ${req.kind} job is already running; cancel it or wait for it to finish.`);
+    if (req.kind === 'export') {
+      const outPath = req.outPath;
+      return this.#run('export', project.frameCount, req, 'cpu (ffmpeg)', async (signal, onProgress) => {
+        const r = await exportVideo(project, { outPath, crf: req.crf, audio: req.audio }, { tools: await this.#deps.tools(), signal, onProgress });
+        return { output: r.out, note: r.fromSource > 0 ? `${r.fromSource} of ${r.frames} frames had no render and show the source` : null };
+      }, onProjectChanged);
+    }
+    throw new JobError('ENGINE_UNAVAILABLE', `${req.kind} jobs are not available in this build`);
+  }
+
+  /** Builds the timeline strip in the background; failures are recorded, never thrown at the UI. */
+  startThumbnails(media: MediaServer): void {
+    const total = 1;
+    void this.#run('thumbnails', total, {}, 'cpu (ffmpeg)', async (signal, onProgress) => {
+      let tracker: ProgressTracker | null = null;
+      await media.buildStrip(signal, (done, t) => {
+        tracker ??= new ProgressTracker({ stage: 'thumbnails', total: t, onProgress });
+        tracker.advance(done - tracker.done);
+      });
+      return { output: null, note: null };
+    }, () => undefined).catch(() => undefined);
+  }
+
+  async cancel(id: string): Promise<JobInfo> {
+    const project = this.#deps.project();
+    const live = this.#live.get(id);
+    if (live) {
+      live.controller.abort();
+      await live.done;
+    }
+    const r = project.getJob(id);
+    if (!r) throw new JobError('NOT_FOUND', `There is no job ${id}.`);
+    return info(r, null);
+  }
+
+  async cancelAll(): Promise<void> {
+    const all = [...this.#live.values()];
+    for (const j of all) j.controller.abort();
+    await Promise.all(all.map((j) => j.done));
+  }
+
+  #running(kind: JobKind): boolean {
+    const project = this.#deps.project();
+    return [...this.#live.keys()].some((id) => project.getJob(id)?.kind === kind);
+  }
+
+  async #run(
+    kind: JobKind,
+    total: number,
+    params: unknown,
+    device: string,
+    work: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<{ output: string | null; note: string | null }>,
+    onProjectChanged: () => void,
+  ): Promise<JobInfo> {
+    const project = this.#deps.project();
+    const record = project.createJob({ kind, total, params, device });
+    const id = record.id;
+    const controller = new AbortController();
+    let lastEmit = 0;
+    let lastPersist = 0;
+    let latest: Progress = { stage: kind, done: 0, total, etaSeconds: null };
+    const snapshot = (): JobRecord => ({ ...project.getJob(id)!, done: latest.done, total: latest.total });
+
+    const onProgress = (p: Progress): void => {
+      latest = p;
+      live.eta = p.etaSeconds;
+      const now = Date.now();
+      if (now - lastPersist >= PERSIST_INTERVAL_MS) {
+        lastPersist = now;
+        project.updateJob(id, { done: p.done, total: p.total });
+      }
+      if (now - lastEmit >= EMIT_INTERVAL_MS || p.done === p.total) {
+        lastEmit = now;
+        this.#deps.emit(info(snapshot(), p.etaSeconds));
+      }
+    };
+
+    const live: LiveJob = { controller, eta: null, done: Promise.resolve() };
+    this.#live.set(id, live);
+    this.#deps.emit(info(project.updateJob(id, { status: 'running' }), null));
+    live.done = (async () => {
+      try {
+        const r = await work(controller.signal, onProgress);
+        const rec = project.updateJob(id, { status: 'done', done: latest.total, total: latest.total, output: r.output, note: r.note });
+        this.#deps.emit(info(rec, 0));
+      } catch (e) {
+        const cancelled = isAbortError(e) || controller.signal.aborted || (e as { code?: unknown }).code === 'CANCELLED';
+        const rec = project.isOpen
+          ? project.updateJob(id, cancelled
+            ? { status: 'cancelled', done: latest.done }
+            : { status: 'failed', done: latest.done, error: e instanceof Error ? e.message : String(e) })
+          : null;
+        if (rec) this.#deps.emit(info(rec, null));
+      } finally {
+        this.#live.delete(id);
+        if (project.isOpen) onProjectChanged();
+      }
+    })();
+    return info(project.getJob(id)!, null);
+  }
+}

@@ -1,0 +1,154 @@
+// Frames and thumbnails for the UI, by route: source frames decoded at the working size on
+// demand (cached, concurrent requests for one frame share a decode), key-frame images, masks and
+// renders from the project, and the timeline strip. ETag/304 and byte ranges are honoured.
+import { createHash } from 'node:crypto';
+import { decodeFrame, encodePng, thumbnailStrip, type MediaTools } from '../media/index.ts';
+import type { Project } from '../project/index.ts';
+import { mediaGeometryOf, probeOf } from '../studio/source.ts';
+
+export interface MediaRequest {
+  range?: string;
+  ifNoneMatch?: string;
+}
+
+export interface MediaResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | null;
+}
+
+export interface MediaServerDeps {
+  project: () => Project;
+  tools: () => Promise<MediaTools>;
+  onStripReady: () => void;
+}
+
+const FRAME_CACHE = 48;
+const STRIP_KIND = 'thumbnails';
+const STRIP_KEY = 'strip-v1';
+const STRIP_TILES = 40;
+const STRIP_HEIGHT = 54;
+const ROUTE = /^frame\/(source|keyframe|mask|render)\/(\d{1,9})\.png$/;
+
+const sha1 = (b: Uint8Array): string => createHash('sha1').update(b).digest('hex').slice(0, 20);
+
+function notFound(message: string): MediaResponse {
+  return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: new TextEncoder().encode(message) };
+}
+
+/** A 200, 206, 304 or 416 for `body` according to the request's validators and range. */
+export function respond(body: Uint8Array, etag: string, req: MediaRequest, contentType = 'image/png'): MediaResponse {
+  const base = { etag, 'cache-control': 'no-cache', 'accept-ranges': 'bytes', 'content-type': contentType };
+  if (req.ifNoneMatch !== undefined && req.ifNoneMatch.split(',').map((s) => s.trim()).includes(etag)) {
+    return { status: 304, headers: { etag, 'cache-control': 'no-cache' }, body: null };
+  }
+  if (req.range === undefined) return { status: 200, headers: { ...base, 'content-length': String(body.length) }, body };
+  const m = /^bytes=(\d*)-(\d*)$/.exec(req.range.trim());
+  const size = body.length;
+  let start: number;
+  let end: number;
+  if (!m || (m[1] === '' && m[2] === '')) return { status: 416, headers: { 'content-range': `bytes */${size}` }, body: null };
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return { status: 416, headers: { 'content-range': `bytes */${size}` }, body: null };
+  const part = body.subarray(start, end + 1);
+  return { status: 206, headers: { ...base, 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': String(part.length) }, body: part };
+}
+
+export class MediaServer {
+  readonly #deps: MediaServerDeps;
+  readonly #frames = new Map<number, Uint8Array>();
+  readonly #inflight = new Map<number, Promise<Uint8Array>>();
+
+  constructor(deps: MediaServerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Forget cached frames (another project was opened). */
+  reset(): void {
+    this.#frames.clear();
+    this.#inflight.clear();
+  }
+
+  hasStrip(): boolean {
+    return this.#deps.project().getCache(STRIP_KIND, STRIP_KEY) !== null;
+  }
+
+  async buildStrip(signal: AbortSignal, onProgress: (done: number, total: number) => void): Promise<void> {
+    const project = this.#deps.project();
+    const probe = probeOf(project);
+    const strip = await thumbnailStrip(probe.path, probe, { count: Math.min(STRIP_TILES, probe.frameCount), height: STRIP_HEIGHT }, {
+      tools: await this.#deps.tools(),
+      signal,
+      onProgress: (p) => onProgress(p.done, p.total),
+    });
+    project.putCache(STRIP_KIND, STRIP_KEY, strip.png, { frames: strip.frames, tileWidth: strip.tileWidth, width: strip.width, height: strip.height });
+    this.#deps.onStripReady();
+  }
+
+  async handle(route: string, req: MediaRequest): Promise<MediaResponse> {
+    const project = this.#deps.project();
+    if (route === 'thumbnails.png') {
+      const strip = project.getCache(STRIP_KIND, STRIP_KEY);
+      return strip ? respond(strip.data, `"t-${sha1(strip.data)}"`, req) : notFound('The thumbnail strip is still being made.');
+    }
+    if (route === 'thumbnails.json') {
+      const strip = project.getCache(STRIP_KIND, STRIP_KEY);
+      if (!strip) return notFound('The thumbnail strip is still being made.');
+      const body = new TextEncoder().encode(JSON.stringify(strip.meta));
+      return respond(body, `"tj-${sha1(body)}"`, req, 'application/json');
+    }
+    const m = ROUTE.exec(route);
+    if (!m) return notFound(`No media at '${route}'.`);
+    const kind = m[1]!;
+    const frame = Number(m[2]);
+    if (frame >= project.frameCount) return notFound(`Frame ${frame} is past the end (frames 0–${project.frameCount - 1}).`);
+    if (kind === 'source') {
+      const { sha256, working } = project.source();
+      // The tag is known without decoding, so revalidation costs nothing.
+      const etag = `"s-${sha256.slice(0, 16)}-${working.width}x${working.height}-${frame}"`;
+      if (req.ifNoneMatch?.split(',').map((s) => s.trim()).includes(etag)) return respond(new Uint8Array(), etag, req);
+      return respond(await this.#sourceFrame(frame), etag, req);
+    }
+    let bytes: Uint8Array | null = null;
+    if (kind === 'render') bytes = project.getRender(frame)?.image ?? null;
+    else {
+      const kf = project.getKeyframe(frame);
+      bytes = (kind === 'keyframe' ? kf?.image : kf?.mask) ?? null;
+    }
+    if (!bytes) return notFound(`Frame ${frame} has no ${kind === 'render' ? 'render' : kind === 'keyframe' ? 'key-frame image' : 'mask'}.`);
+    return respond(bytes, `"${kind[0]}-${sha1(bytes)}"`, req);
+  }
+
+  #sourceFrame(frame: number): Promise<Uint8Array> {
+    const cached = this.#frames.get(frame);
+    if (cached) {
+      // Refresh its place in the LRU order.
+      this.#frames.delete(frame);
+      this.#frames.set(frame, cached);
+      return Promise.resolve(cached);
+    }
+    let pending = this.#inflight.get(frame);
+    if (!pending) {
+      pending = this.#decode(frame).finally(() => this.#inflight.delete(frame));
+      this.#inflight.set(frame, pending);
+    }
+    return pending;
+  }
+
+  async #decode(frame: number): Promise<Uint8Array> {
+    const project = this.#deps.project();
+    const probe = probeOf(project);
+    const g = mediaGeometryOf(project);
+    const rgb = await decodeFrame(probe.path, probe, g, frame, { tools: await this.#deps.tools() });
+    const png = encodePng(rgb, g.width, g.height, 3);
+    this.#frames.set(frame, png);
+    while (this.#frames.size > FRAME_CACHE) this.#frames.delete(this.#frames.keys().next().value!);
+    return png;
+  }
+}
