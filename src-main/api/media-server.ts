@@ -115,12 +115,8 @@ export class MediaServer {
       if (req.ifNoneMatch?.split(',').map((s) => s.trim()).includes(etag)) return respond(new Uint8Array(), etag, req);
       return respond(await this.#sourceFrame(frame), etag, req);
     }
-    let bytes: Uint8Array | null = null;
-    if (kind === 'render') bytes = project.getRender(frame)?.image ?? null;
-    else {
-      const kf = project.getKeyframe(frame);
-      bytes = (kind === 'keyframe' ? kf?.image : kf?.mask) ?? null;
-    }
+    const kf = kind === 'render' ? null : project.getKeyframe(frame);
+    const bytes = (kind === 'render' ? project.getRender(frame)?.image : kind === 'keyframe' ? kf?.image : kf?.mask) ?? null;
     if (!bytes) return notFound(`Frame ${frame} has no ${kind === 'render' ? 'render' : kind === 'keyframe' ? 'key-frame image' : 'mask'}.`);
     return respond(bytes, `"${kind[0]}-${sha1(bytes)}"`, req);
   }
