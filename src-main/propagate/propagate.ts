@@ -1,0 +1,195 @@
+// propagateVideo: stage 2 of Rerender. Key frames are carried to every frame by guided patch
+// synthesis; frames between two keys get both directions, fused by the blending stage.
+import { blendSequence, BlendError, loadBlendAddon } from './blend.ts';
+import type { BlendAddon } from './blend.ts';
+import { FrameSource } from './flows.ts';
+import type { FlowCache } from './flows.ts';
+import { composite, featherMask } from './mask.ts';
+import { abortError, loadPropagateAddon } from './native.ts';
+import type { PropagateAddon } from './native.ts';
+import { planSegments, segmentWork } from './plan.ts';
+import type { Segment } from './plan.ts';
+import { propagateSequence } from './sequence.ts';
+import type { KeyFrame, SequenceFrame } from './sequence.ts';
+import { resolveSettings } from './settings.ts';
+import type { PropagateOptions, PropagateSettings } from './settings.ts';
+
+export type PropagateStage = 'flow' | 'synthesis' | 'blend' | 'write';
+
+export interface PropagateProgress {
+  /** Work units: one per synthesised or blended frame, one per key frame written. */
+  done: number;
+  total: number;
+  etaSeconds: number | null;
+  stage: PropagateStage;
+}
+
+export interface PropagateDeps {
+  frameCount: number;
+  width: number;
+  height: number;
+  /** RGB bytes of source frame i. */
+  sourceFrame(i: number): Promise<Uint8Array>;
+  keyframes: KeyFrame[];
+  flowCache?: FlowCache;
+  /** True when frame i was already rendered with the same parameters: it is not written again. */
+  isDone?(i: number): boolean;
+  writeFrame(i: number, rgb: Uint8Array): Promise<void>;
+  onProgress?(p: PropagateProgress): void;
+  signal?: AbortSignal;
+  /** Pre-loaded addons (tests, benchmarks); loaded from the default build otherwise. */
+  addon?: PropagateAddon;
+  blendAddon?: BlendAddon;
+}
+
+export interface PropagateReport {
+  framesWritten: number;
+  /** Segments skipped because all their frames were done. */
+  segmentsSkipped: number;
+  synthesisCount: number;
+  ms: { flow: number; guides: number; synthesis: number; blend: number; write: number; total: number };
+}
+
+function validate(d: PropagateDeps, patchSize: number): KeyFrame[] {
+  const int = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
+  if (!int(d.frameCount) || d.frameCount < 1) throw new RangeError(`frameCount must be a positive integer, got ${String(d.frameCount)}`);
+  if (!int(d.width) || !int(d.height) || d.width < 1 || d.height < 1) throw new RangeError(`width and height must be positive integers, got ${String(d.width)}x${String(d.height)}`);
+  if (d.width < Math.max(8, patchSize) || d.height < Math.max(8, patchSize)) throw new RangeError(`frames must be at least ${Math.max(8, patchSize)} pixels on each side, got ${d.width}x${d.height}`);
+  if (typeof d.sourceFrame !== 'function' || typeof d.writeFrame !== 'function') throw new TypeError('sourceFrame and writeFrame must be functions');
+  if (!Array.isArray(d.keyframes) || d.keyframes.length === 0) throw new RangeError('propagation needs at least one key frame');
+  const keys = [...d.keyframes].sort((a, b) => a.frame - b.frame);
+  keys.forEach((k, i) => {
+    if (!int(k.frame) || k.frame < 0 || k.frame >= d.frameCount) throw new RangeError(`key frame index ${String(k.frame)} is outside 0..${d.frameCount - 1}`);
+    if (i > 0 && keys[i - 1]?.frame === k.frame) throw new RangeError(`key frame ${k.frame} is given twice`);
+    if (!(k.image instanceof Uint8Array) || k.image.length !== d.width * d.height * 3) {
+      throw new RangeError(`key frame ${k.frame}: image must be ${d.width * d.height * 3} RGB bytes (${d.width}x${d.height}), got ${k.image instanceof Uint8Array ? k.image.length : typeof k.image}`);
+    }
+    if (k.mask !== undefined && (!(k.mask instanceof Uint8Array) || k.mask.length !== d.width * d.height)) {
+      throw new RangeError(`key frame ${k.frame}: mask must be ${d.width * d.height} bytes (one per pixel)`);
+    }
+  });
+  return keys;
+}
+
+function segmentFrames(s: Segment): number[] {
+  return s.kind === 'key' ? [s.key.frame] : s.frames;
+}
+
+export async function propagateVideo(deps: PropagateDeps, options: PropagateOptions = {}): Promise<PropagateReport> {
+  const settings = resolveSettings(options);
+  const keys = validate(deps, settings.patchSize);
+  const { width, height, signal } = deps;
+  const addon = deps.addon ?? loadPropagateAddon();
+  const isDone = (i: number) => deps.isDone?.(i) === true;
+  const segments = planSegments(deps.frameCount, keys);
+  const pending = segments.filter((s) => segmentFrames(s).some((f) => !isDone(f)));
+  const blendAddon = pending.some((s) => s.kind === 'interval') ? (deps.blendAddon ?? loadBlendAddon()) : null;
+
+  const timing = { flowMs: 0, synthMs: 0, guidesMs: 0, blendMs: 0, writeMs: 0 };
+  const report: PropagateReport = { framesWritten: 0, segmentsSkipped: segments.length - pending.length, synthesisCount: 0, ms: { flow: 0, guides: 0, synthesis: 0, blend: 0, write: 0, total: 0 } };
+  const total = pending.reduce((n, s) => n + segmentWork(s), 0);
+  const started = performance.now();
+  let done = 0;
+  const progress = (stage: PropagateStage, units = 1) => {
+    done += units;
+    const elapsed = (performance.now() - started) / 1000;
+    deps.onProgress?.({ done, total, stage, etaSeconds: done > 0 ? (elapsed / done) * (total - done) : null });
+  };
+  const source = new FrameSource({ addon, width, height, sourceFrame: deps.sourceFrame, flowCache: deps.flowCache, method: settings.flowMethod, signal, timing });
+  const alphaOf = (mask: Uint8Array | null) => (mask ? featherMask(mask, width, height, settings.maskFeather) : null);
+  const write = async (t: number, rgb: Uint8Array) => {
+    if (isDone(t)) return;
+    if (signal?.aborted) throw abortError(signal);
+    const t0 = performance.now();
+    await deps.writeFrame(t, rgb);
+    timing.writeMs += performance.now() - t0;
+    report.framesWritten++;
+  };
+  // Outside a painted mask the output is the source frame, with a feathered edge.
+  const finish = async (t: number, f: SequenceFrame): Promise<Uint8Array> => {
+    const alpha = alphaOf(f.mask);
+    return alpha ? composite(f.image, (await source.frame(t)).data, alpha) : f.image;
+  };
+  const keyOutput = async (k: KeyFrame) => finish(k.frame, { image: k.image, error: new Float32Array(0), mask: k.mask ?? null });
+  const run = async (key: KeyFrame, frames: number[], onFrame: (t: number, f: SequenceFrame) => Promise<void>) => {
+    await propagateSequence({
+      addon, source, key, frames, settings, signal, timing,
+      onFrame: async (t, f) => {
+        report.synthesisCount++;
+        progress('synthesis');
+        await onFrame(t, f);
+      },
+    });
+  };
+
+  try {
+    for (const seg of pending) {
+      if (signal?.aborted) throw abortError(signal);
+      const frames = segmentFrames(seg);
+      source.retain(Math.min(...frames) - 1, Math.max(...frames) + 1);
+      if (seg.kind === 'key') {
+        await write(seg.key.frame, await keyOutput(seg.key));
+        progress('write');
+      } else if (seg.kind === 'head' || seg.kind === 'tail') {
+        await run(seg.key, seg.frames, async (t, f) => write(t, await finish(t, f)));
+      } else {
+        await runInterval(seg, settings);
+      }
+    }
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
+    throw err;
+  }
+
+  async function runInterval(seg: Extract<Segment, { kind: 'interval' }>, s: PropagateSettings): Promise<void> {
+    const n = seg.frames.length;
+    const base = seg.first.frame;
+    const a: { rgb: Uint8Array; err: Float32Array }[] = new Array<{ rgb: Uint8Array; err: Float32Array }>(n);
+    const b: typeof a = new Array<{ rgb: Uint8Array; err: Float32Array }>(n);
+    await run(seg.first, seg.frames, async (t, f) => { a[t - base - 1] = { rgb: await finish(t, f), err: f.error }; });
+    await run(seg.last, [...seg.frames].reverse(), async (t, f) => { b[t - base - 1] = { rgb: await finish(t, f), err: f.error }; });
+    const zero = new Float32Array(width * height);
+    const [firstOut, lastOut] = [await keyOutput(seg.first), await keyOutput(seg.last)];
+    let loaded = 0;
+    try {
+      await blendSequence(blendAddon as BlendAddon, {
+        first: base,
+        last: seg.last.frame,
+        width,
+        height,
+        options: s.blend,
+        ...(signal ? { signal } : {}),
+        // The key frames themselves anchor the walk: both sides are the key, error 0.
+        loadFrame: async (t) => {
+          const flow = t > base ? (await source.pair(t - 1)).backward : null;
+          loaded = performance.now();
+          if (t === base) return { a: firstOut, b: firstOut, errA: zero, errB: zero, flow };
+          if (t === seg.last.frame) return { a: lastOut, b: lastOut, errA: zero, errB: zero, flow };
+          const fa = a[t - base - 1];
+          const fb = b[t - base - 1];
+          if (!fa || !fb) throw new Error(`internal: frame ${t} missing from a propagation direction`);
+          return { a: fa.rgb, b: fb.rgb, errA: fa.err, errB: fb.err, flow };
+        },
+        saveFrame: async (t, r) => {
+          timing.blendMs += performance.now() - loaded;
+          if (t === base || t === seg.last.frame) return;
+          await write(t, r.out);
+          progress('blend');
+        },
+      });
+    } catch (err) {
+      if (err instanceof BlendError && err.code === 'CANCELLED') throw abortError(signal);
+      throw err;
+    }
+  }
+
+  report.ms = {
+    flow: timing.flowMs,
+    guides: timing.guidesMs,
+    synthesis: timing.synthMs,
+    blend: timing.blendMs,
+    write: timing.writeMs,
+    total: performance.now() - started,
+  };
+  return report;
+}
