@@ -75,7 +75,7 @@ export interface Capabilities {
 }
 
 const frameArg = z.number().int().nonnegative();
-const pngBytes = z.instanceof(Uint8Array);
+const pngBytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected the bytes of a PNG image');
 
 /** Arguments of each request, validated in main before any service runs. */
 export const requestSchemas = {

@@ -4,6 +4,8 @@ import type { JobInfo, JobKind, StartJobRequest } from './contract.ts';
 import type { MediaTools } from '../media/index.ts';
 import type { JobRecord, Project } from '../project/index.ts';
 import { exportVideo } from '../studio/export.ts';
+import { propagateProject } from '../studio/propagate.ts';
+import { availableParallelism } from 'node:os';
 import { ProgressTracker, isAbortError, type Progress } from '../jobs/progress.ts';
 import { engineAvailability } from './availability.ts';
 import type { MediaServer } from './media-server.ts';
@@ -72,6 +74,14 @@ export class JobRunner {
       return this.#run('export', project.frameCount, req, 'cpu (ffmpeg)', async (signal, onProgress) => {
         const r = await exportVideo(project, { outPath, crf: req.crf, audio: req.audio }, { tools: await this.#deps.tools(), signal, onProgress });
         return { output: r.out, note: r.fromSource > 0 ? `${r.fromSource} of ${r.frames} frames had no render and show the source` : null };
+      }, onProjectChanged);
+    }
+    if (req.kind === 'propagate') {
+      const frames = req.frames;
+      const threads = project.settings().propagation.threads || availableParallelism();
+      return this.#run('propagate', project.frameCount, req, `cpu (native, ${threads} threads)`, async (signal, onProgress) => {
+        const r = await propagateProject(project, { frames }, { tools: await this.#deps.tools(), signal, onProgress });
+        return { output: null, note: `${r.framesWritten} frame(s) rendered${r.alreadyDone > 0 ? `, ${r.alreadyDone} already up to date` : ''}` };
       }, onProjectChanged);
     }
     throw new JobError('ENGINE_UNAVAILABLE', `${req.kind} jobs are not available in this build`);

@@ -123,6 +123,22 @@ test('create a project, edit key frames, serve media, export with progress', asy
   assert.ok(jobs.some((j) => j.id === started.id && j.status === 'done'));
 });
 
+test('a propagation job renders every frame with progress, and renders are served', async () => {
+  const caps = await host.api.capabilities();
+  assert.equal(caps.propagate.available, true, caps.propagate.message ?? '');
+  const finished = waitForJob(host, (j) => j.kind === 'propagate' && j.status !== 'running', 120_000);
+  const started = await host.api.startJob({ kind: 'propagate' });
+  assert.equal(started.device?.startsWith('cpu (native'), true);
+  const done = await finished;
+  assert.equal(done.status, 'done', done.error ?? '');
+  assert.equal(done.done, done.total);
+  const p = (await host.api.project())!;
+  assert.equal(p.renderedFrames, 24);
+  const r = await host.media('frame/render/5.png', {});
+  assert.equal(r.status, 200);
+  assert.deepEqual([decodePng(r.body!).width, decodePng(r.body!).height], [192, 128]);
+});
+
 test('a cancelled export is recorded as cancelled and leaves no file', async () => {
   const out = path.join(dir, 'c.mp4');
   const started = await host.api.startJob({ kind: 'export', outPath: out });

@@ -4,5 +4,6 @@ import { infoCommand } from './info.ts';
 import { keyframesCommand } from './keyframes.ts';
 import { keyframeCommand } from './keyframe.ts';
 import { exportCommand } from './export.ts';
+import { propagateCommand } from './propagate.ts';
 
-export const commands: readonly Command[] = [initCommand, infoCommand, keyframesCommand, keyframeCommand, exportCommand];
+export const commands: readonly Command[] = [initCommand, infoCommand, keyframesCommand, keyframeCommand, propagateCommand, exportCommand];

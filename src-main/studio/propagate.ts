@@ -1,0 +1,133 @@
+// `propagate`: carries the project's key-frame images to every frame (stage 2) and stores each
+// frame's render in the project as soon as it is made. A frame's render is tagged with the hash of
+// what it depends on (settings, working size, and the key frames bracketing it), so a rerun skips
+// what is still valid and redoes only intervals whose key frames or settings changed.
+import { createHash, randomUUID } from 'node:crypto';
+import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
+import { paramsHash, type Project, type ProjectSettings } from '../project/index.ts';
+import { propagateVideo, type PropagateReport } from '../propagate/propagate.ts';
+import type { PropagateOptions } from '../propagate/settings.ts';
+import type { KeyFrame } from '../propagate/sequence.ts';
+import type { Progress } from '../jobs/progress.ts';
+import { openSource } from './source.ts';
+import { SourceFrames } from './source-frames.ts';
+import { FolderFlowCache } from './flow-cache.ts';
+
+export interface PropagateRequest {
+  /** Inclusive frame range to (re)render; all frames when omitted. */
+  frames?: [number, number];
+}
+
+export interface PropagateProjectDeps {
+  tools: MediaTools;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface PropagateProjectResult extends PropagateReport {
+  runId: string;
+  keyframes: number[];
+  /** Frames in the range whose render was already valid. */
+  alreadyDone: number;
+}
+
+class PropagateInputError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'PropagateInputError';
+    this.code = code;
+  }
+}
+
+/** The project's propagation settings as the propagator takes them. */
+export function propagateOptions(s: ProjectSettings['propagation']): PropagateOptions {
+  return {
+    patchSize: s.patchSize,
+    pyramidLevels: s.pyramidLevels ?? 0,
+    searchVoteIters: s.searchVoteIters,
+    patchMatchIters: s.patchMatchIters,
+    uniformityWeight: s.uniformity,
+    weights: { ...s.weights },
+    extraPass3x3: s.extraPass3x3,
+    stopThreshold: s.stopThreshold,
+    seed: s.seed,
+    threads: s.threads,
+  };
+}
+
+const digest = (b: Uint8Array | null): string | null => (b ? createHash('sha256').update(b).digest('hex').slice(0, 24) : null);
+
+/** For each frame, the hash of everything its render depends on. */
+export function frameHashes(frameCount: number, keys: readonly { frame: number; image: string; mask: string | null }[], base: unknown): string[] {
+  const hashes = new Array<string>(frameCount);
+  const sorted = [...keys].sort((a, b) => a.frame - b.frame);
+  let k = 0;
+  for (let i = 0; i < frameCount; i++) {
+    while (k + 1 < sorted.length && sorted[k + 1]!.frame <= i) k++;
+    const prev = sorted[k]!.frame <= i ? sorted[k]! : null;
+    const next = prev === null ? sorted[0]! : sorted[k + 1] ?? null;
+    // A key frame's own render depends on itself alone; others on the key frames around them.
+    const deps = prev && prev.frame === i ? [prev] : [prev, next].filter((x) => x !== null);
+    hashes[i] = paramsHash({ base, keys: deps });
+  }
+  return hashes;
+}
+
+export async function propagateProject(project: Project, req: PropagateRequest, deps: PropagateProjectDeps): Promise<PropagateProjectResult> {
+  const src = await openSource(project);
+  const { width, height } = src.geometry;
+  const n = src.probe.frameCount;
+  const [from, to] = req.frames ?? [0, n - 1];
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to >= n || from > to) {
+    throw new PropagateInputError('OUT_OF_RANGE', `frames ${from}-${to} are not a range inside the video (frames 0–${n - 1})`);
+  }
+  const withImages = project.listKeyframes(() => '').filter((k) => k.state !== 'none');
+  if (withImages.length === 0) {
+    throw new PropagateInputError('NO_KEYFRAME', 'No key frame has an image yet: import an edited image (or translate) for at least one key frame first.');
+  }
+  const keyframes: KeyFrame[] = [];
+  const keyInfo: { frame: number; image: string; mask: string | null }[] = [];
+  for (const k of withImages) {
+    const kf = project.getKeyframe(k.frame)!;
+    const image = toRgb(decodePng(kf.image!, { width, height }));
+    const mask = kf.mask ? decodePng(kf.mask, { width, height }) : null;
+    if (mask && mask.channels !== 1) throw new PropagateInputError('INVALID_IMAGE', `the mask of key frame ${k.frame} is not a grey image`);
+    keyframes.push({ frame: k.frame, image, mask: mask?.data });
+    keyInfo.push({ frame: k.frame, image: digest(kf.image)!, mask: digest(kf.mask) });
+  }
+  const settings = project.settings().propagation;
+  // Thread count does not change the output (the synthesis is deterministic), so it is not hashed.
+  const { threads: _threads, ...hashed } = settings;
+  const hashes = frameHashes(n, keyInfo, { stage: 'propagate-v1', settings: hashed, width, height, source: project.source().sha256 });
+  const valid = new Set<number>();
+  for (const f of project.renderedFrames()) {
+    if (project.getRender(f)?.paramsHash === hashes[f]) valid.add(f);
+  }
+  // Frames outside the requested range count as done: they are neither computed nor written.
+  const isDone = (i: number): boolean => i < from || i > to || valid.has(i);
+  let alreadyDone = 0;
+  for (let i = from; i <= to; i++) if (valid.has(i)) alreadyDone++;
+
+  const runId = randomUUID();
+  const frames = new SourceFrames(src, deps.tools, deps.signal);
+  const report = await propagateVideo(
+    {
+      frameCount: n,
+      width,
+      height,
+      sourceFrame: (i) => frames.get(i),
+      keyframes,
+      flowCache: new FolderFlowCache(project.path, `${project.source().sha256.slice(0, 16)}-${width}x${height}-dis-medium`, width, height),
+      isDone,
+      writeFrame: async (i, rgb) => {
+        // Each render is committed (and durable) before the next frame is reported done.
+        project.putRender(i, encodePng(rgb, width, height, 3), { runId, paramsHash: hashes[i]! });
+      },
+      onProgress: (p) => deps.onProgress?.({ stage: p.stage, done: p.done, total: p.total, etaSeconds: p.etaSeconds }),
+      signal: deps.signal,
+    },
+    propagateOptions(settings),
+  );
+  return { ...report, runId, keyframes: keyframes.map((k) => k.frame), alreadyDone };
+}
