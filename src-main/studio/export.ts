@@ -2,7 +2,7 @@
 // Each frame is, in order of preference: its render, the key frame's own image, the source frame.
 import { decodePng, encodeMp4, toRgb, type MediaTools } from '../media/index.ts';
 import type { Project } from '../project/index.ts';
-import { ProgressTracker, type Progress } from '../jobs/progress.ts';
+import type { Progress } from '../jobs/progress.ts';
 import { openSource } from './source.ts';
 import { streamFrames, type DecodedFrame } from './frame-stream.ts';
 
@@ -43,7 +43,6 @@ export async function exportVideo(project: Project, req: ExportRequest, deps: Ex
   const fromSource = total - fromRenders - fromKeyframes;
   const audio = req.audio !== false && probe.audio.length > 0;
   const expected = { width: geometry.width, height: geometry.height };
-  const tracker = new ProgressTracker({ stage: 'export', total, onProgress: deps.onProgress });
 
   // Source frames are only decoded when some frame needs one, in one sequential ffmpeg run.
   const source = fromSource > 0 ? streamFrames(src.path, probe, geometry, { start: 0, count: total }, { tools: deps.tools, signal: deps.signal }) : null;
@@ -71,11 +70,11 @@ export async function exportVideo(project: Project, req: ExportRequest, deps: Ex
           if (rendered.has(i)) rgb = toRgb(decodePng(project.getRender(i)!.image, expected));
           else if (keyImages.has(i)) rgb = toRgb(decodePng(project.getKeyframe(i)!.image!, expected));
           else rgb = await nextSource(i);
-          tracker.advance();
           return rgb;
         },
       },
-      { tools: deps.tools, signal: deps.signal },
+      // Progress is what ffmpeg reports encoded (its -progress output), not what was fed to it.
+      { tools: deps.tools, signal: deps.signal, onProgress: (p) => deps.onProgress?.({ stage: 'export', ...p }) },
     );
   } finally {
     await source?.close();
