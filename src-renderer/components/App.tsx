@@ -1,0 +1,100 @@
+// Top level: connects to the services, keeps the project / capabilities / jobs in sync with the
+// pushed events, and shows either the open screen or the editor.
+import { useCallback, useEffect, useState } from 'react';
+import type { Capabilities, JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
+import type { Connection } from '../api/connect.ts';
+import { upsertJob } from '../lib/jobs.ts';
+import { Editor } from './Editor.tsx';
+import { OpenProject } from './OpenProject.tsx';
+
+export interface Services {
+  connection: Connection;
+  /** Runs a request; on failure shows the message and resolves to undefined. */
+  run<T>(request: Promise<T>): Promise<T | undefined>;
+  setProject(p: ProjectSummary | null): void;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as Error & { code?: unknown }).code;
+    return typeof code === 'string' && code !== 'INTERNAL' ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
+
+export function App({ connection }: { connection: Connection }) {
+  const { api } = connection;
+  const [project, setProject] = useState<ProjectSummary | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [caps, setCaps] = useState<Capabilities | null>(null);
+  const [jobs, setJobs] = useState<JobInfo[]>([]);
+  const [recent, setRecent] = useState<string[]>([]);
+  const [errors, setErrors] = useState<Array<{ id: number; text: string }>>([]);
+  const [disconnected, setDisconnected] = useState(false);
+
+  const showError = useCallback((text: string) => {
+    const id = Date.now() + Math.random();
+    setErrors((e) => [...e.slice(-3), { id, text }]);
+    setTimeout(() => setErrors((e) => e.filter((x) => x.id !== id)), 9000);
+  }, []);
+
+  const run = useCallback(
+    async <T,>(request: Promise<T>): Promise<T | undefined> => {
+      try {
+        return await request;
+      } catch (err) {
+        showError(errorMessage(err));
+        return undefined;
+      }
+    },
+    [showError],
+  );
+
+  useEffect(() => {
+    const offProject = api.on('project', (p) => setProject(p));
+    const offJob = api.on('job', (j) => setJobs((list) => upsertJob(list, j)));
+    connection.onDisconnect(() => setDisconnected(true));
+    void (async () => {
+      const [c, p, j, r] = await Promise.all([run(api.capabilities()), run(api.project()), run(api.listJobs()), run(api.recentProjects())]);
+      if (c) setCaps(c);
+      if (p !== undefined) setProject(p);
+      if (j) setJobs(j);
+      if (r) setRecent(r);
+      setLoaded(true);
+    })();
+    return () => {
+      offProject();
+      offJob();
+    };
+  }, [api, connection, run]);
+
+  // The recent list changes whenever a project is opened or created.
+  useEffect(() => {
+    if (!project) void run(api.recentProjects()).then((r) => r && setRecent(r));
+  }, [api, project, run]);
+
+  const services: Services = { connection, run, setProject };
+
+  return (
+    <div className="app">
+      {disconnected && <div className="banner banner-error">Lost the connection to the Rerender Studio server. Restart it and reload this page.</div>}
+      {!loaded ? (
+        <div className="loading">Connecting…</div>
+      ) : project ? (
+        <Editor key={project.path} services={services} project={project} capabilities={caps} jobs={jobs} />
+      ) : (
+        <OpenProject services={services} recent={recent} />
+      )}
+      <div className="toasts" role="status" aria-live="polite">
+        {errors.map((e) => (
+          <div key={e.id} className="toast toast-error" data-testid="error-toast">
+            {e.text}
+            <button className="toast-close" aria-label="Dismiss" onClick={() => setErrors((l) => l.filter((x) => x.id !== e.id))}>
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,253 @@
+// The editor screen: header, key-frame panel, viewer / mask painter, parameters, jobs and the
+// timeline; owns the playhead and the keyboard shortcuts.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { mediaRoutes, type Capabilities, type JobInfo, type ProjectSummary } from '../../src-main/api/contract.ts';
+import { clampFrame, formatFps, formatFrameTime, frameAtElapsed, stepFrame } from '../lib/frames.ts';
+import { keyframeAt, nextKeyframe, prevKeyframe } from '../lib/keyframes.ts';
+import { actionForKey, isTypingTarget, type Action } from '../lib/shortcuts.ts';
+import type { Services } from './App.tsx';
+import { ExportDialog } from './ExportDialog.tsx';
+import { HelpSheet } from './HelpSheet.tsx';
+import { JobsPanel } from './JobsPanel.tsx';
+import { KeyframePanel } from './KeyframePanel.tsx';
+import { MaskPainter, type PainterHandle } from './MaskPainter.tsx';
+import { ParamsPanel } from './ParamsPanel.tsx';
+import { Preview } from './Preview.tsx';
+import { Timeline } from './Timeline.tsx';
+
+export interface EditorProps {
+  services: Services;
+  project: ProjectSummary;
+  capabilities: Capabilities | null;
+  jobs: JobInfo[];
+}
+
+export function Editor({ services, project, capabilities, jobs }: EditorProps) {
+  const { api, mediaUrl } = services.connection;
+  const { run, setProject } = services;
+  const count = project.source.frameCount;
+  const [frame, setFrame] = useState(0);
+  const [tab, setTab] = useState<'viewer' | 'mask'>('viewer');
+  const [help, setHelp] = useState(false);
+  const [exporting, setExporting] = useState(false);
+  const [playing, setPlaying] = useState(false);
+  const painter = useRef<PainterHandle | null>(null);
+  const keyframe = keyframeAt(project.keyframes, frame);
+
+  const seek = useCallback((f: number) => setFrame(clampFrame(f, count)), [count]);
+
+  // Playback: the frame comes from elapsed time and the exact rational rate, never from a float step.
+  useEffect(() => {
+    if (!playing) return;
+    const startFrame = frame >= count - 1 ? 0 : frame;
+    const t0 = performance.now();
+    let raf = 0;
+    const tick = (now: number) => {
+      const f = frameAtElapsed(startFrame, now - t0, project.source.fps, count);
+      if (f === null) {
+        setFrame(count - 1);
+        setPlaying(false);
+        return;
+      }
+      setFrame(f);
+      raf = requestAnimationFrame(tick);
+    };
+    raf = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(raf);
+    // Restarts only when play is toggled: `frame` is read once, as the start point.
+  }, [playing, project.source.fps, count]);
+
+  const update = useCallback(
+    async (request: Promise<ProjectSummary>) => {
+      const p = await run(request);
+      if (p) setProject(p);
+      return p;
+    },
+    [run, setProject],
+  );
+
+  const addKeyframe = useCallback(() => void update(api.addKeyframe(frame)), [api, frame, update]);
+  const removeKeyframe = useCallback(() => {
+    if (keyframeAt(project.keyframes, frame)) void update(api.removeKeyframe(frame));
+  }, [api, frame, project.keyframes, update]);
+
+  const perform = useCallback(
+    (action: Action) => {
+      switch (action) {
+        case 'prev-frame':
+          return seek(stepFrame(frame, -1, count));
+        case 'next-frame':
+          return seek(stepFrame(frame, 1, count));
+        case 'prev-frame-10':
+          return seek(stepFrame(frame, -10, count));
+        case 'next-frame-10':
+          return seek(stepFrame(frame, 10, count));
+        case 'first-frame':
+          return seek(0);
+        case 'last-frame':
+          return seek(count - 1);
+        case 'add-keyframe':
+          return addKeyframe();
+        case 'remove-keyframe':
+          return removeKeyframe();
+        case 'prev-keyframe': {
+          const k = prevKeyframe(project.keyframes, frame);
+          return k === undefined ? undefined : seek(k);
+        }
+        case 'next-keyframe': {
+          const k = nextKeyframe(project.keyframes, frame);
+          return k === undefined ? undefined : seek(k);
+        }
+        case 'toggle-play':
+          return setPlaying((p) => !p);
+        case 'undo':
+          return painter.current?.undo();
+        case 'redo':
+          return painter.current?.redo();
+        case 'help':
+          return setHelp((h) => !h);
+        case 'export':
+          return setExporting(true);
+        case 'brush':
+          return painter.current?.setMode('paint');
+        case 'eraser':
+          return painter.current?.setMode('erase');
+        case 'toggle-mask':
+          return painter.current?.toggleOverlay();
+        case 'escape':
+          setHelp(false);
+          setExporting(false);
+          return;
+      }
+    },
+    [addKeyframe, count, frame, project.keyframes, removeKeyframe, seek],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTypingTarget(e.target)) return;
+      const action = actionForKey(e);
+      if (!action) return;
+      // While a dialog is open only Escape and help reach the editor.
+      if ((help || exporting) && action !== 'escape' && action !== 'help') return;
+      e.preventDefault();
+      perform(action);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [perform, help, exporting]);
+
+  const src = project.source;
+  return (
+    <div className="editor">
+      <header className="topbar">
+        <div className="title">
+          <strong>{project.name}</strong>
+          <span className="muted" title={project.path}>
+            {project.path}
+          </span>
+        </div>
+        <div className="source-info muted">
+          {src.width}×{src.height} → {project.working.width}×{project.working.height} · {formatFps(src.fps)} · {src.frameCount} frames
+          {src.hasAudio ? ' · audio' : ''}
+        </div>
+        <div className="actions">
+          <button onClick={() => setExporting(true)} title="Export video (Ctrl+E)">
+            Export…
+          </button>
+          <button onClick={() => setHelp(true)} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
+            ?
+          </button>
+          <button
+            onClick={() => {
+              void run(api.closeProject()).then(() => setProject(null));
+            }}
+          >
+            Close
+          </button>
+        </div>
+      </header>
+
+      <aside className="left-panel">
+        <KeyframePanel
+          services={services}
+          project={project}
+          frame={frame}
+          capabilities={capabilities}
+          onSeek={seek}
+          onAdd={addKeyframe}
+          onRemove={removeKeyframe}
+          onEditMask={() => setTab('mask')}
+          update={update}
+        />
+      </aside>
+
+      <main className="center">
+        <div className="tabs" role="tablist">
+          <button role="tab" aria-selected={tab === 'viewer'} className={tab === 'viewer' ? 'tab active' : 'tab'} onClick={() => setTab('viewer')}>
+            Preview
+          </button>
+          <button
+            role="tab"
+            aria-selected={tab === 'mask'}
+            className={tab === 'mask' ? 'tab active' : 'tab'}
+            onClick={() => setTab('mask')}
+            disabled={!keyframe}
+            title={keyframe ? 'Paint the mask of this key frame' : 'Masks belong to key frames: add one here first (K)'}
+          >
+            Mask painter
+          </button>
+          <div className="frame-readout">
+            Frame <span data-testid="frame-number">{frame}</span> / {count - 1}
+            <span className="muted"> · {formatFrameTime(frame, src.fps)}</span>
+            {keyframe && <span className="pill">key frame</span>}
+          </div>
+        </div>
+        {tab === 'mask' && keyframe ? (
+          <MaskPainter
+            key={`mask-${frame}`}
+            ref={painter}
+            frame={frame}
+            project={project}
+            backgroundUrl={keyframe.state === 'none' ? mediaUrl(mediaRoutes.sourceFrame(frame)) : mediaUrl(mediaRoutes.keyframeImage(frame), keyframe.updatedAt)}
+            maskUrl={mediaUrl(mediaRoutes.keyframeMask(frame), keyframe.updatedAt)}
+            save={(png) => update(api.setKeyframeMask(frame, png))}
+          />
+        ) : (
+          <Preview
+            project={project}
+            frame={frame}
+            mediaUrl={mediaUrl}
+            playing={playing}
+            onTogglePlay={() => setPlaying((p) => !p)}
+            renderVersion={`${project.renderedFrames}-${jobs.filter((j) => j.kind === 'propagate' && j.status === 'done').length}`}
+          />
+        )}
+      </main>
+
+      <aside className="right-panel">
+        <JobsPanel services={services} project={project} jobs={jobs} capabilities={capabilities} />
+        <ParamsPanel services={services} project={project} update={update} />
+      </aside>
+
+      <footer className="bottom">
+        <Timeline
+          frameCount={count}
+          frame={frame}
+          keyframes={project.keyframes}
+          thumbnailsUrl={mediaUrl(mediaRoutes.thumbnails(), jobs.filter((j) => j.kind === 'thumbnails' && j.status === 'done').length)}
+          onSeek={(f) => {
+            setPlaying(false);
+            seek(f);
+          }}
+          onMoveKeyframe={(from, to) => {
+            void update(api.moveKeyframe(from, to)).then((p) => p && seek(to));
+          }}
+        />
+      </footer>
+
+      {help && <HelpSheet onClose={() => setHelp(false)} />}
+      {exporting && <ExportDialog services={services} project={project} jobs={jobs} onClose={() => setExporting(false)} />}
+    </div>
+  );
+}

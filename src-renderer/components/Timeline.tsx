@@ -1,0 +1,216 @@
+// The timeline (react-konva): thumbnail strip, frame ruler, key-frame markers by state, and the
+// playhead. Drag on the strip or ruler to scrub; drag a marker to move its key frame; Ctrl+wheel
+// zooms around the pointer, wheel scrolls.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Circle, Group, Image as KImage, Layer, Line, Rect, RegularPolygon, Stage, Text } from 'react-konva';
+import type Konva from 'konva';
+import type { KeyframeInfo } from '../../src-main/api/contract.ts';
+import { KEYFRAME_STATES, KEYFRAME_STYLES, moveTarget } from '../lib/keyframes.ts';
+import {
+  clampScroll,
+  contentWidth,
+  ensureVisible,
+  fitView,
+  frameToX,
+  rulerTicks,
+  xToFrame,
+  zoomAround,
+  type TimelineView,
+} from '../lib/timeline-view.ts';
+import { KeyframeGlyph } from './KeyframeGlyph.tsx';
+import { useImage } from './use-image.ts';
+
+const RULER_H = 22;
+const STRIP_H = 54;
+const LANE_H = 24;
+const HEIGHT = RULER_H + STRIP_H + LANE_H;
+const LANE_Y = RULER_H + STRIP_H + LANE_H / 2;
+
+export interface TimelineProps {
+  frameCount: number;
+  frame: number;
+  keyframes: KeyframeInfo[];
+  thumbnailsUrl: string;
+  onSeek(frame: number): void;
+  onMoveKeyframe(from: number, to: number): void;
+}
+
+function Marker({ k, x, onDragEnd, onClick }: { k: KeyframeInfo; x: number; onDragEnd(x: number): void; onClick(): void }) {
+  const s = KEYFRAME_STYLES[k.state];
+  const common = {
+    x,
+    y: LANE_Y,
+    fill: s.fill === 'transparent' ? '#1d2027' : s.fill,
+    stroke: s.stroke,
+    strokeWidth: 1.5,
+    draggable: true,
+    dragBoundFunc: (pos: { x: number; y: number }) => ({ x: pos.x, y: LANE_Y }),
+    onDragEnd: (e: Konva.KonvaEventObject<DragEvent>) => onDragEnd(e.target.x()),
+    onClick,
+    onMouseEnter: (e: Konva.KonvaEventObject<MouseEvent>) => {
+      const c = e.target.getStage()?.container();
+      if (c) c.style.cursor = 'ew-resize';
+    },
+    onMouseLeave: (e: Konva.KonvaEventObject<MouseEvent>) => {
+      const c = e.target.getStage()?.container();
+      if (c) c.style.cursor = 'default';
+    },
+    name: 'keyframe-marker',
+  };
+  if (s.shape === 'circle') return <Circle {...common} radius={6} />;
+  if (s.shape === 'triangle') return <RegularPolygon {...common} sides={3} radius={7.5} />;
+  return <RegularPolygon {...common} sides={4} radius={7.5} />;
+}
+
+export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, onMoveKeyframe }: TimelineProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(800);
+  const [view, setView] = useState<TimelineView>(() => fitView(800, frameCount));
+  const [fitted, setFitted] = useState(true);
+  const scrubbing = useRef(false);
+  // Bumped when a dropped marker must snap back: remounting resets Konva's dragged position.
+  const [dragGen, setDragGen] = useState(0);
+  const thumbs = useImage(thumbnailsUrl);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setWidth(Math.max(200, Math.floor(el.clientWidth))));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  // Stay fitted while the user has not zoomed; otherwise keep the playhead in view.
+  useEffect(() => {
+    setView((v) => (fitted ? fitView(width, frameCount) : ensureVisible(clampScroll(v, width, frameCount), frame, width, frameCount)));
+  }, [width, frameCount, frame, fitted]);
+
+  useEffect(() => {
+    const up = () => (scrubbing.current = false);
+    window.addEventListener('mouseup', up);
+    return () => window.removeEventListener('mouseup', up);
+  }, []);
+
+  const ticks = useMemo(() => rulerTicks(view, width, frameCount), [view, width, frameCount]);
+  const minorEvery = view.pxPerFrame >= 6 ? 1 : null;
+  const x0 = -view.scrollX;
+  const cw = contentWidth(view, frameCount);
+
+  const seekAt = (stage: Konva.Stage | null) => {
+    const p = stage?.getPointerPosition();
+    if (p) onSeek(xToFrame(view, p.x, frameCount));
+  };
+
+  const zoom = (factor: number, anchorX = frameToX(view, frame)) => {
+    setFitted(false);
+    setView((v) => zoomAround(v, factor, anchorX, width, frameCount));
+  };
+
+  const playX = frameToX(view, frame);
+  return (
+    <div className="timeline">
+      <div className="timeline-bar">
+        <div className="zoom">
+          <button onClick={() => zoom(1 / 1.5)} aria-label="Zoom out" title="Zoom out (Ctrl+wheel)">
+            −
+          </button>
+          <button
+            onClick={() => {
+              setFitted(true);
+              setView(fitView(width, frameCount));
+            }}
+            title="Fit the whole clip"
+          >
+            Fit
+          </button>
+          <button onClick={() => zoom(1.5)} aria-label="Zoom in" title="Zoom in (Ctrl+wheel)">
+            +
+          </button>
+        </div>
+        <div className="legend" data-testid="keyframe-legend">
+          {KEYFRAME_STATES.map((s) => (
+            <span key={s} className="legend-item" title={KEYFRAME_STYLES[s].description}>
+              <KeyframeGlyph state={s} /> {KEYFRAME_STYLES[s].label}
+            </span>
+          ))}
+        </div>
+      </div>
+      <div
+        ref={box}
+        className="timeline-canvas"
+        data-testid="timeline"
+        data-px-per-frame={view.pxPerFrame}
+        data-scroll-x={view.scrollX}
+        onWheel={(e) => {
+          if (e.ctrlKey || e.metaKey) {
+            const rect = e.currentTarget.getBoundingClientRect();
+            zoom(e.deltaY < 0 ? 1.25 : 0.8, e.clientX - rect.left);
+          } else {
+            const d = Math.abs(e.deltaX) > Math.abs(e.deltaY) ? e.deltaX : e.deltaY;
+            setView((v) => clampScroll({ ...v, scrollX: v.scrollX + d }, width, frameCount));
+          }
+        }}
+      >
+        <Stage
+          width={width}
+          height={HEIGHT}
+          onMouseDown={(e) => {
+            if (e.target.hasName('keyframe-marker')) return;
+            scrubbing.current = true;
+            seekAt(e.target.getStage());
+          }}
+          onMouseMove={(e) => {
+            if (scrubbing.current) seekAt(e.target.getStage());
+          }}
+          onMouseUp={() => (scrubbing.current = false)}
+        >
+          <Layer>
+            <Rect x={0} y={0} width={width} height={HEIGHT} fill="#14161b" />
+            <Rect x={x0} y={RULER_H} width={cw} height={STRIP_H} fill="#20232b" />
+            {thumbs && <KImage image={thumbs} x={x0} y={RULER_H} width={cw} height={STRIP_H} opacity={0.9} listening={false} />}
+            <Rect x={0} y={RULER_H + STRIP_H} width={width} height={LANE_H} fill="#181a20" />
+            {minorEvery &&
+              Array.from({ length: Math.ceil(width / view.pxPerFrame) + 2 }, (_, i) => Math.floor(view.scrollX / view.pxPerFrame) + i)
+                .filter((f) => f < frameCount)
+                .map((f) => (
+                  <Line key={`m${f}`} points={[f * view.pxPerFrame + x0, RULER_H - 5, f * view.pxPerFrame + x0, RULER_H]} stroke="#4a4f5c" strokeWidth={1} listening={false} />
+                ))}
+            {ticks.map((f) => (
+              <Group key={f} listening={false}>
+                <Line points={[f * view.pxPerFrame + x0, 6, f * view.pxPerFrame + x0, RULER_H]} stroke="#7d8494" strokeWidth={1} />
+                <Text x={f * view.pxPerFrame + x0 + 3} y={4} text={String(f)} fontSize={11} fill="#aeb4c2" fontFamily="ui-monospace, monospace" />
+              </Group>
+            ))}
+            {keyframes.map((k) => (
+              <Line
+                key={`kl${k.frame}`}
+                points={[frameToX(view, k.frame), RULER_H, frameToX(view, k.frame), RULER_H + STRIP_H]}
+                stroke={KEYFRAME_STYLES[k.state].stroke}
+                strokeWidth={1}
+                dash={[3, 3]}
+                opacity={0.7}
+                listening={false}
+              />
+            ))}
+            {keyframes.map((k) => (
+              <Marker
+                key={`k${k.frame}-${k.state}-${k.updatedAt}-${dragGen}`}
+                k={k}
+                x={frameToX(view, k.frame)}
+                onClick={() => onSeek(k.frame)}
+                onDragEnd={(x) => {
+                  const to = moveTarget(keyframes, k.frame, xToFrame(view, x, frameCount), frameCount);
+                  if (to !== null) onMoveKeyframe(k.frame, to);
+                  else setDragGen((g) => g + 1);
+                }}
+              />
+            ))}
+            <Line points={[playX, 0, playX, HEIGHT]} stroke="#ff5c5c" strokeWidth={1.5} listening={false} />
+            <RegularPolygon x={playX} y={RULER_H - 6} sides={3} radius={6} rotation={180} fill="#ff5c5c" listening={false} />
+            <Rect x={playX - Math.max(1, view.pxPerFrame) / 2} y={RULER_H} width={Math.max(1, view.pxPerFrame)} height={STRIP_H} stroke="#ff5c5c" strokeWidth={1} listening={false} />
+          </Layer>
+        </Stage>
+      </div>
+    </div>
+  );
+}

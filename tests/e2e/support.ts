@@ -1,0 +1,136 @@
+// Helpers for the browser end-to-end tests: clips made with ffmpeg, frames decoded
+// independently of the app, the renderer build, Chromium, and HTTP reads of media routes.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const STATIC_DIR = path.join(ROOT, 'dist', 'renderer');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/renderer unless it is newer than every source it is built from. */
+export function ensureRendererBuilt(): void {
+  const index = path.join(STATIC_DIR, 'index.html');
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, 'src-renderer')),
+    statSync(path.join(ROOT, 'src-main', 'api', 'contract.ts')).mtimeMs,
+    statSync(path.join(ROOT, 'src-main', 'serve', 'wire.ts')).mtimeMs,
+    statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs,
+  );
+  if (existsSync(index) && statSync(index).mtimeMs > sources) return;
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** A test clip: testsrc2 video at `rate` fps plus a sine audio track. */
+export function makeClip(out: string, opts: { width: number; height: number; rate: number; frames: number }): void {
+  const seconds = Math.ceil(opts.frames / opts.rate) + 1;
+  execFileSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${opts.width}x${opts.height}:rate=${opts.rate}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-frames:v', String(opts.frames), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '12', '-c:a', 'aac', '-shortest', out,
+  ]);
+}
+
+/** RGB bytes of frame `n` decoded by ffmpeg on its own, scaled to width × height. */
+export function decodeFrameRgb(video: string, n: number, width: number, height: number): Buffer {
+  return execFileSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-i', video,
+    '-vf', `select=eq(n\\,${n}),scale=${width}:${height}:flags=bicubic`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-',
+  ], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** A PNG of frame `n`, colour-inverted, at width × height: an "edited" key-frame image. */
+export function makeEditedPng(video: string, n: number, width: number, height: number, out: string): void {
+  execFileSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-i', video,
+    '-vf', `select=eq(n\\,${n}),scale=${width}:${height},negate`, '-frames:v', '1', out,
+  ]);
+}
+
+export interface Probe {
+  frames: number;
+  rate: string;
+  width: number;
+  height: number;
+  audio: boolean;
+}
+
+export function probe(file: string): Probe {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_streams', '-of', 'json', file]).toString();
+  const streams = (JSON.parse(out) as { streams: Array<Record<string, unknown>> }).streams;
+  const v = streams.find((s) => s.codec_type === 'video');
+  if (!v) throw new Error(`${file} has no video stream`);
+  return {
+    frames: Number(v.nb_read_frames),
+    rate: String(v.r_frame_rate),
+    width: Number(v.width),
+    height: Number(v.height),
+    audio: streams.some((s) => s.codec_type === 'audio'),
+  };
+}
+
+export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`size mismatch: ${a.length} vs ${b.length}`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
+export function httpGet(url: string): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
+      })
+      .on('error', reject);
+  });
+}
+
+export async function launchBrowser(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Page-side script (a string: these tests type-check without the DOM library): the RGB bytes of
+ * the viewer image at its natural size, base64, once the image for `frame` has loaded.
+ */
+export function viewerPixelsScript(frame: number): string {
+  return `(async () => {
+    const img = document.querySelector('img[data-testid="viewer-image"][data-frame="${frame}"]');
+    if (!img) throw new Error('no viewer image for frame ${frame}');
+    if (!img.complete || img.naturalWidth === 0) await new Promise((ok, bad) => { img.onload = ok; img.onerror = bad; });
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const rgba = ctx.getImageData(0, 0, c.width, c.height).data;
+    const rgb = new Uint8Array(c.width * c.height * 3);
+    for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) { rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2]; }
+    let s = '';
+    for (let i = 0; i < rgb.length; i += 0x8000) s += String.fromCharCode(...rgb.subarray(i, i + 0x8000));
+    return { width: c.width, height: c.height, src: img.getAttribute('src'), b64: btoa(s) };
+  })()`;
+}
