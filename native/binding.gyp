@@ -1,5 +1,6 @@
 {
-  # One addon, rerender_native: patch synthesis, optical flow/guides, and (native/src/blend) blending.
+  # One addon, rerender_native: patch synthesis, optical flow/guides, (native/src/blend) blending and
+  # (native/src/control) ControlNet preprocessing.
   # N-API only, so the same binary loads in Node and Electron. -march stays portable (x86-64-v2).
   # -fopenmp: the blend stage parallelises with OpenMP; synth/flow use their own fixed-tile pool.
   "targets": [
@@ -16,7 +17,9 @@
         "src/synth/synth_napi.cc",
         "src/flow/flow.cc",
         "src/flow/flow_napi.cc",
-        "<!@(node -p \"require('fs').readdirSync('src/blend').filter(f=>f.endsWith('.cc')).map(f=>'src/blend/'+f).join(' ')\")"
+        "<!@(node -p \"require('fs').readdirSync('src/blend').filter(f=>f.endsWith('.cc')).map(f=>'src/blend/'+f).join(' ')\")",
+        "src/control/canny.cc",
+        "src/control/control_napi.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,0 +1,8 @@
+// ControlNet preprocessors (see preprocessor.ts).
+export { loadCanny, defaultNativeAddonPath } from './canny.ts';
+export type { CannyFn, CannyOptions } from './canny.ts';
+export { ANNOTATORS, annotatorPath, cannyPreprocessor, onnxPreprocessor } from './preprocessor.ts';
+export type { Preprocessor, PreprocessorKind } from './preprocessor.ts';
+export { ControlError } from './errors.ts';
+export type { ControlErrorCode } from './errors.ts';
+export type { RgbImage } from './rgb-image.ts';

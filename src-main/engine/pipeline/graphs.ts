@@ -1,0 +1,107 @@
+// Compiles (into the cache) and loads each graph the first time a run needs it;
+// UNet variants differ by ControlNet residual inputs and attention hooks.
+import { compileModel } from '../graph/compile.ts';
+import type { CompiledModel, ModelKind, ModelSource, Target } from '../graph/compile.ts';
+import type { FloatType } from '../graph/builder.ts';
+import type { CrossFrameLayers } from '../graph/unet.ts';
+import type { InferenceHost, LoadedModel } from '../runtime/inference-host.ts';
+import type { ExecutionProvider } from '../runtime/providers.ts';
+import type { ModelFiles } from './model-files.ts';
+
+/** plain: ordinary attention; record: outputs attn1 contexts; replace: also takes attn1_kv inputs. */
+export type UNetVariant = 'plain' | 'record' | 'replace';
+
+export interface Graph {
+  compiled: CompiledModel;
+  model: LoadedModel;
+}
+
+export interface GraphSetOptions {
+  files: ModelFiles;
+  host: InferenceHost;
+  provider: ExecutionProvider;
+  floatType: FloatType;
+  cacheDir: string;
+  crossFrame: Exclude<CrossFrameLayers, 'none'>;
+  onWarning?: ((message: string) => void) | undefined;
+  onCompileProgress?: ((component: string, done: number, total: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export class GraphSet {
+  private readonly opts: GraphSetOptions;
+  private readonly graphs = new Map<string, Promise<Graph>>();
+  private readonly warned = new Set<string>();
+
+  constructor(opts: GraphSetOptions) {
+    this.opts = opts;
+  }
+
+  get target(): Target {
+    return this.opts.provider;
+  }
+
+  textEncoder(): Promise<Graph> {
+    return this.get('text-encoder', this.opts.files.textEncoder);
+  }
+
+  vaeEncoder(): Promise<Graph> {
+    return this.get('vae-encoder', this.opts.files.vae);
+  }
+
+  vaeDecoder(): Promise<Graph> {
+    return this.get('vae-decoder', this.opts.files.vae);
+  }
+
+  controlnet(): Promise<Graph> | null {
+    const src = this.opts.files.controlnet;
+    return src ? this.get('controlnet', src) : null;
+  }
+
+  unet(residuals: boolean, variant: UNetVariant): Promise<Graph> {
+    const crossFrame = variant === 'plain' ? 'none' : this.opts.crossFrame;
+    return this.get('unet', this.opts.files.unet, { controlnetResiduals: residuals, crossFrame, crossFrameReplace: variant === 'replace' }, `${residuals}:${variant}`);
+  }
+
+  /** Every loaded session, for release. */
+  async all(): Promise<Graph[]> {
+    const settled = await Promise.allSettled(this.graphs.values());
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  }
+
+  private get(kind: ModelKind, source: ModelSource, unet?: CompiledUNetOptions, tag = ''): Promise<Graph> {
+    const key = `${kind}:${tag}`;
+    let g = this.graphs.get(key);
+    if (!g) {
+      g = this.build(kind, source, unet);
+      // A failed build is not cached: the next call retries (e.g. after an abort).
+      g.catch(() => this.graphs.delete(key));
+      this.graphs.set(key, g);
+    }
+    return g;
+  }
+
+  private async build(kind: ModelKind, source: ModelSource, unet?: CompiledUNetOptions): Promise<Graph> {
+    const { host, provider, floatType, cacheDir, onCompileProgress, signal } = this.opts;
+    const compiled = compileModel(source, { kind, target: provider, floatType, ...(unet ? { unet } : {}) }, cacheDir, {
+      ...(signal ? { signal } : {}),
+      ...(onCompileProgress ? { onProgress: (done: number, total: number) => onCompileProgress(kind, done, total) } : {}),
+    });
+    // The host's own provider setting, so a model that fails on the probed provider still falls back.
+    const model = await host.load(compiled.modelPath);
+    for (const n of model.notes) this.warn(n.message);
+    return { compiled, model };
+  }
+
+  private warn(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.opts.onWarning?.(message);
+  }
+}
+
+interface CompiledUNetOptions {
+  controlnetResiduals: boolean;
+  crossFrame: CrossFrameLayers;
+  crossFrameReplace: boolean;
+}

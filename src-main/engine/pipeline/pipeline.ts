@@ -1,0 +1,328 @@
+// Stable Diffusion 1.x (+ ControlNet) sampling with DDIM and classifier-free
+// guidance, over compiled ONNX graphs run in the inference worker. The step
+// hooks let the Rerender key-frame algorithm steer x̂0, x_{t-1} and self-attention.
+import { InferenceHost } from '../runtime/inference-host.ts';
+import type { ExecutionProvider, ProviderNote } from '../runtime/providers.ts';
+import type { Feeds, TensorData } from '../runtime/tensor-data.ts';
+import type { FloatType } from '../graph/builder.ts';
+import { CONTEXT_INPUT_PREFIX, CONTEXT_OUTPUT_PREFIX } from '../graph/unet.ts';
+import { classifierFreeGuidance, DdimScheduler, ddimTimesteps, img2imgTimesteps } from '../scheduler/ddim.ts';
+import { gaussianNoise } from '../scheduler/noise.ts';
+import { ProgressTracker, throwIfAborted } from '../../jobs/progress.ts';
+import { invalid } from './errors.ts';
+import { GraphSet } from './graphs.ts';
+import type { Graph, UNetVariant } from './graphs.ts';
+import { resolveModelFiles } from './model-files.ts';
+import type { ModelFiles } from './model-files.ts';
+import { promptIds } from './prompt.ts';
+import type {
+  ControlInput, DenoiseRequest, GenerateRequest, GenerateResult, PipelineOptions, PromptOptions, StepInfo, StepPosition,
+  Tensor, TextEmbeddings,
+} from './types.ts';
+
+const LATENT_CHANNELS = 4;
+/** The UNet halves the latent three times, so image sides must divide by 8·8. */
+const SIZE_MULTIPLE = 64;
+/** VAE sampling draws from its own stream so it never repeats the starting noise. */
+const VAE_SEED_OFFSET = 0x9e3779b9;
+
+function f32(data: Float32Array, dims: number[]): TensorData {
+  return { type: 'float32', dims, data };
+}
+
+function asF32(t: TensorData | undefined, what: string): Float32Array {
+  if (!t || t.type !== 'float32') throw new Error(`graph output ${what} missing or not float32`);
+  return t.data;
+}
+
+function checkSize(width: number, height: number): void {
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(v) || v < SIZE_MULTIPLE || v % SIZE_MULTIPLE !== 0) throw invalid(`${name} must be a positive multiple of ${SIZE_MULTIPLE}, got ${v}`);
+  }
+}
+
+function checkSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalid(`seed must be an integer in 0..4294967295, got ${seed}`);
+}
+
+function duplicate(data: Float32Array): Float32Array {
+  const out = new Float32Array(data.length * 2);
+  out.set(data, 0);
+  out.set(data, data.length);
+  return out;
+}
+
+export class StableDiffusionPipeline {
+  readonly provider: ExecutionProvider;
+  /** Providers skipped before `provider`, and why. */
+  readonly notes: readonly ProviderNote[];
+  readonly floatType: FloatType;
+  readonly hasControlNet: boolean;
+  private readonly files: ModelFiles;
+  private readonly host: InferenceHost;
+  private readonly graphs: GraphSet;
+  private readonly onWarning: ((message: string) => void) | undefined;
+
+  private constructor(files: ModelFiles, host: InferenceHost, graphs: GraphSet, provider: ExecutionProvider, notes: ProviderNote[], floatType: FloatType, onWarning?: (m: string) => void) {
+    this.files = files;
+    this.host = host;
+    this.graphs = graphs;
+    this.provider = provider;
+    this.notes = notes;
+    this.floatType = floatType;
+    this.hasControlNet = files.controlnet !== null;
+    this.onWarning = onWarning;
+  }
+
+  /** Reads the model's weights (lazily) and starts the inference worker; graphs compile on first use. */
+  static async load(options: PipelineOptions): Promise<StableDiffusionPipeline> {
+    if (!options.cacheDir) throw invalid('cacheDir is required');
+    for (const l of options.loras ?? []) {
+      if (!Number.isFinite(l.weight)) throw invalid(`LoRA ${l.path}: weight must be a finite number`);
+    }
+    const files = resolveModelFiles(options);
+    if (files.unmatchedLoraModules.length > 0) {
+      options.onWarning?.(`${files.unmatchedLoraModules.length} LoRA module(s) match no weight of the model and are ignored (e.g. ${files.unmatchedLoraModules[0]!})`);
+    }
+    const host = new InferenceHost({ provider: options.provider ?? 'auto', intraOpThreads: options.intraOpThreads ?? 0 });
+    try {
+      const probe = await host.probe();
+      for (const n of probe.notes) options.onWarning?.(n.message);
+      const floatType = options.floatType ?? (probe.provider === 'cpu' ? 'float32' : 'float16');
+      const graphs = new GraphSet({
+        files, host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose',
+        onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
+      });
+      return new StableDiffusionPipeline(files, host, graphs, probe.provider, probe.notes, floatType, options.onWarning);
+    } catch (err) {
+      await host.close();
+      throw err;
+    }
+  }
+
+  /** DDIM for this model's scheduler config with `steps` steps (alphas, addNoise, step). */
+  scheduler(steps: number): DdimScheduler {
+    return new DdimScheduler(steps, this.files.ddim);
+  }
+
+  /** Timesteps a run evaluates: the whole schedule, or img2img's last ⌊steps·strength⌋. */
+  timesteps(steps: number, strength?: number): number[] {
+    return strength === undefined ? ddimTimesteps(steps, this.files.ddim) : img2imgTimesteps(steps, strength, this.files.ddim);
+  }
+
+  /** Seeded latent noise [1, 4, H/8, W/8], the same on every platform. */
+  noise(seed: number, width: number, height: number): Float32Array {
+    checkSeed(seed);
+    return gaussianNoise(seed, LATENT_CHANNELS * (width / 8) * (height / 8));
+  }
+
+  /** attn1 layers hooked by the record/replace UNet variants (compiles the record variant). */
+  async crossFrameLayers(): Promise<string[]> {
+    return [...(await this.graphs.unet(this.hasControlNet, 'record')).compiled.crossFrameLayers];
+  }
+
+  /** Text conditioning for CFG: row 0 the negative prompt, row 1 the prompt. */
+  async encodePrompt(opts: PromptOptions, signal?: AbortSignal): Promise<TextEmbeddings> {
+    const ids = promptIds(this.files.tokenizer, opts, this.onWarning);
+    const all = [...ids.negative, ...ids.positive];
+    const flat = BigInt64Array.from(all.flat(), (v) => BigInt(v));
+    const g = await this.graphs.textEncoder();
+    const out = await this.host.run(g.model, { input_ids: { type: 'int64', dims: [all.length, 77], data: flat } }, signal ? { signal } : {});
+    const hidden = out['last_hidden_state'];
+    const data = asF32(hidden, 'last_hidden_state');
+    const channels = hidden!.dims[2]!;
+    // [2k, 77, C] with row-major chunks is already [2, 77k, C]: negative chunks first, then the prompt's.
+    return { hidden: { data, dims: [2, 77 * ids.positive.length, channels] }, truncated: ids.truncated };
+  }
+
+  /** E(x): latents (× scaling factor) of `image` [1, 3, H, W] in [-1, 1]: the VAE mean, or a seeded sample. */
+  async encodeImage(image: Tensor, opts: { mode?: 'mean' | 'sample'; seed?: number; signal?: AbortSignal } = {}): Promise<Float32Array> {
+    const [b, c, h, w] = image.dims;
+    if (image.dims.length !== 4 || b !== 1 || c !== 3 || !h || !w || h % 8 || w % 8) throw invalid(`image must be [1, 3, H, W] with H, W multiples of 8, got [${image.dims.join(', ')}]`);
+    if (image.data.length !== 3 * h * w) throw invalid('image data does not match its dims');
+    const g = await this.graphs.vaeEncoder();
+    const out = await this.host.run(g.model, { image: f32(image.data, image.dims) }, opts.signal ? { signal: opts.signal } : {});
+    const moments = asF32(out['moments'], 'moments');
+    const n = LATENT_CHANNELS * (h / 8) * (w / 8);
+    const scale = g.compiled.scalingFactor ?? 0.18215;
+    const latents = new Float32Array(n);
+    const sample = (opts.mode ?? 'mean') === 'sample';
+    let eps: Float32Array | null = null;
+    if (sample) {
+      const seed = opts.seed ?? 0;
+      checkSeed(seed);
+      eps = gaussianNoise((seed + VAE_SEED_OFFSET) >>> 0, n);
+    }
+    for (let i = 0; i < n; i++) {
+      let v = moments[i]!;
+      if (eps) {
+        const logvar = Math.min(20, Math.max(-30, moments[n + i]!));
+        v += Math.exp(0.5 * logvar) * eps[i]!;
+      }
+      latents[i] = v * scale;
+    }
+    return latents;
+  }
+
+  /** D(z): image [1, 3, H, W] in about [-1, 1] from UNet-space latents. */
+  async decodeLatents(latents: Float32Array, width: number, height: number, signal?: AbortSignal): Promise<Tensor> {
+    const dims = [1, LATENT_CHANNELS, height / 8, width / 8];
+    if (!Number.isInteger(dims[2]) || !Number.isInteger(dims[3]) || latents.length !== LATENT_CHANNELS * (width / 8) * (height / 8)) {
+      throw invalid(`latents of ${latents.length} values do not fit a ${width}×${height} image`);
+    }
+    const g = await this.graphs.vaeDecoder();
+    const out = await this.host.run(g.model, { latents: f32(latents, dims) }, signal ? { signal } : {});
+    const image = out['image'];
+    return { data: asF32(image, 'image'), dims: [...image!.dims] };
+  }
+
+  /** The sampling loop: from `latents` over `timesteps`, with the step hooks. Returns the final latents. */
+  async denoise(req: DenoiseRequest): Promise<Float32Array> {
+    checkSize(req.width, req.height);
+    const lh = req.height / 8;
+    const lw = req.width / 8;
+    const n = LATENT_CHANNELS * lh * lw;
+    if (req.latents.length !== n) throw invalid(`latents have ${req.latents.length} values; ${n} expected for ${req.width}×${req.height}`);
+    if (req.text.hidden.dims[0] !== 2) throw invalid('text embeddings must hold the CFG pair [negative, prompt]');
+    const sched = this.scheduler(req.steps);
+    const guidance = req.guidance ?? 7.5;
+    const control = req.control ? await this.controlFeeds(req.control, req.width, req.height) : null;
+    const full = sched.timesteps;
+    const stride = Math.floor(sched.cfg.numTrainTimesteps / req.steps);
+    const tracker = new ProgressTracker({ stage: 'denoise', total: req.timesteps.length, ...(req.onProgress ? { onProgress: req.onProgress } : {}) });
+    const latentDims = [2, LATENT_CHANNELS, lh, lw];
+    const ehs = f32(req.text.hidden.data, req.text.hidden.dims);
+    const runOpts = req.signal ? { signal: req.signal } : {};
+
+    let x: Float32Array = Float32Array.from(req.latents);
+    for (let index = 0; index < req.timesteps.length; index++) {
+      throwIfAborted(req.signal);
+      const t = req.timesteps[index]!;
+      const at = full.indexOf(t);
+      const pos: StepPosition = { index, step: at >= 0 ? at : index, total: req.timesteps.length, t, tPrev: t - stride };
+      const attention = req.attention?.(pos) ?? null;
+      const variant: UNetVariant = attention?.replace ? 'replace' : attention?.record ? 'record' : 'plain';
+      const unet = await this.graphs.unet(control !== null, variant);
+      const common: Feeds = { sample: f32(duplicate(x), latentDims), timestep: f32(Float32Array.of(t), [1]), encoder_hidden_states: ehs };
+      let feeds: Feeds = { ...common };
+      if (control) {
+        const res = await this.host.run(control.graph.model, { ...common, ...control.feeds }, runOpts);
+        feeds = { ...feeds, ...res };
+      }
+      if (variant === 'replace') feeds = { ...feeds, ...replaceFeeds(unet, attention!.replace!) };
+      const out = await this.host.run(unet.model, feeds, runOpts);
+      const pred = asF32(out['noise_pred'], 'noise_pred');
+      const eps = classifierFreeGuidance(pred.subarray(0, n), pred.subarray(n, 2 * n), guidance);
+      const contexts = variant === 'plain' ? null : contextsOf(out);
+
+      const sa = Math.sqrt(sched.alphaAt(t));
+      const sb = Math.sqrt(1 - sched.alphaAt(t));
+      const x0 = new Float32Array(n);
+      for (let i = 0; i < n; i++) x0[i] = (x[i]! - sb * eps[i]!) / sa;
+      const sap = Math.sqrt(sched.alphaPrev(t));
+      const sbp = Math.sqrt(1 - sched.alphaPrev(t));
+      const update = (pred0: Float32Array): Float32Array => {
+        if (pred0.length !== n) throw invalid(`x0 has ${pred0.length} values; ${n} expected`);
+        const next = new Float32Array(n);
+        for (let i = 0; i < n; i++) next[i] = sap * pred0[i]! + sbp * eps[i]!;
+        return next;
+      };
+      const info: StepInfo = { ...pos, latents: x, eps, x0, contexts, update };
+      const override = (await req.onStep?.(info)) ?? undefined;
+      if (override?.latents) {
+        if (override.latents.length !== n) throw invalid(`onStep returned latents of ${override.latents.length} values; ${n} expected`);
+        x = Float32Array.from(override.latents);
+      } else {
+        x = update(override?.x0 ?? x0);
+      }
+      tracker.advance();
+    }
+    return x;
+  }
+
+  /** txt2img, or img2img with `init`; ControlNet with `control`. */
+  async generate(req: GenerateRequest): Promise<GenerateResult> {
+    const width = req.width ?? 512;
+    const height = req.height ?? 512;
+    checkSize(width, height);
+    const steps = req.steps ?? 20;
+    const seed = req.seed ?? 0;
+    checkSeed(seed);
+    if (req.guidance !== undefined && !Number.isFinite(req.guidance)) throw invalid('guidance must be a finite number');
+    const n = LATENT_CHANNELS * (width / 8) * (height / 8);
+    const noise = req.noise ?? this.noise(seed, width, height);
+    if (noise.length !== n) throw invalid(`noise has ${noise.length} values; ${n} expected for ${width}×${height}`);
+    const sched = this.scheduler(steps);
+    let timesteps: number[];
+    let latents: Float32Array;
+    if (req.init) {
+      const [, , h, w] = req.init.image.dims;
+      if (h !== height || w !== width) throw invalid(`init image is ${w}×${h}; the output is ${width}×${height}`);
+      if (!(req.init.strength > 0 && req.init.strength <= 1)) throw invalid(`strength must be in (0, 1], got ${req.init.strength}`);
+      timesteps = this.timesteps(steps, req.init.strength);
+      if (timesteps.length === 0) throw invalid(`strength ${req.init.strength} with ${steps} steps leaves no denoising step; raise --strength or --steps`);
+      const x0 = await this.encodeImage(req.init.image, { mode: req.init.encode ?? 'sample', seed, ...(req.signal ? { signal: req.signal } : {}) });
+      latents = sched.addNoise(x0, noise, timesteps[0]!);
+    } else {
+      timesteps = this.timesteps(steps);
+      latents = Float32Array.from(noise);
+    }
+    const text = await this.encodePrompt(req, req.signal);
+    const final = await this.denoise({
+      text, latents, width, height, steps, timesteps, guidance: req.guidance ?? 7.5, control: req.control ?? null,
+      ...(req.attention ? { attention: req.attention } : {}),
+      ...(req.onStep ? { onStep: req.onStep } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    });
+    const image = await this.decodeLatents(final, width, height, req.signal);
+    return { latents: final, image, timesteps };
+  }
+
+  /** Releases every session and stops the worker. */
+  async close(): Promise<void> {
+    try {
+      for (const g of await this.graphs.all()) await this.host.release(g.model).catch(() => undefined);
+    } finally {
+      await this.host.close();
+    }
+  }
+
+  private async controlFeeds(control: ControlInput, width: number, height: number): Promise<{ graph: Graph; feeds: Feeds }> {
+    const graph = this.graphs.controlnet();
+    if (!graph) throw invalid('a control image was given but the pipeline has no ControlNet');
+    const [b, c, h, w] = control.image.dims;
+    if (control.image.dims.length !== 4 || b !== 1 || c !== 3 || h !== height || w !== width || control.image.data.length !== 3 * width * height) {
+      throw invalid(`control image must be [1, 3, ${height}, ${width}], got [${control.image.dims.join(', ')}]`);
+    }
+    const scale = control.scale ?? 1;
+    if (!Number.isFinite(scale)) throw invalid('control scale must be a finite number');
+    return {
+      graph: await graph,
+      feeds: {
+        controlnet_cond: f32(duplicate(control.image.data), [2, 3, height, width]),
+        conditioning_scale: f32(Float32Array.of(scale), [1]),
+      },
+    };
+  }
+}
+
+function replaceFeeds(unet: Graph, replace: ReadonlyMap<string, Tensor>): Feeds {
+  const feeds: Feeds = {};
+  for (const layer of unet.compiled.crossFrameLayers) {
+    const t = replace.get(layer);
+    if (!t) throw invalid(`attention replace lacks layer ${layer} (every layer of crossFrameLayers() is needed)`);
+    const [b, s, c] = t.dims;
+    if (t.dims.length !== 3 || b !== 2 || !s || !c || t.data.length !== b * s * c) throw invalid(`attention context for ${layer} must be [2, S, C], got [${t.dims.join(', ')}]`);
+    feeds[`${CONTEXT_INPUT_PREFIX}${layer}`] = f32(t.data, t.dims);
+  }
+  return feeds;
+}
+
+function contextsOf(out: Record<string, TensorData>): Map<string, Tensor> {
+  const m = new Map<string, Tensor>();
+  for (const [name, t] of Object.entries(out)) {
+    if (name.startsWith(CONTEXT_OUTPUT_PREFIX) && t.type === 'float32') m.set(name.slice(CONTEXT_OUTPUT_PREFIX.length), { data: t.data, dims: [...t.dims] });
+  }
+  return m;
+}
