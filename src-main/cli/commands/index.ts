@@ -5,5 +5,6 @@ import { keyframesCommand } from './keyframes.ts';
 import { keyframeCommand } from './keyframe.ts';
 import { exportCommand } from './export.ts';
 import { propagateCommand } from './propagate.ts';
+import { img2imgCommand, txt2imgCommand } from './generate.ts';
 
-export const commands: readonly Command[] = [initCommand, infoCommand, keyframesCommand, keyframeCommand, propagateCommand, exportCommand];
+export const commands: readonly Command[] = [initCommand, infoCommand, keyframesCommand, keyframeCommand, propagateCommand, exportCommand, txt2imgCommand, img2imgCommand];
