@@ -21,6 +21,7 @@ import { Project, type SettingsPatch } from '../project/index.ts';
 import { initProject } from '../studio/init.ts';
 import { importKeyframe, storeMask } from '../studio/keyframe-image.ts';
 import { translationHashes } from '../studio/params.ts';
+import { CodedError } from '../errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { MediaServer, type MediaRequest, type MediaResponse } from './media-server.ts';
 import { engineAvailability } from './availability.ts';
@@ -42,14 +43,7 @@ export interface ApiHostOptions {
 
 const MAX_RECENT = 12;
 
-export class HostError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'HostError';
-    this.code = code;
-  }
-}
+export class HostError extends CodedError {}
 
 export function createApiHost(opts: ApiHostOptions): ApiHost {
   const env = opts.env ?? process.env;

@@ -1,6 +1,7 @@
 // Typed media failures. `code` is what callers branch on and what crosses the IPC boundary;
 // `message` is written for an artist, naming the file and what to do about it.
 import path from 'node:path';
+import { CodedError } from '../errors.ts';
 
 export const MEDIA_ERROR_CODES = [
   'FFMPEG_NOT_FOUND',
@@ -20,15 +21,7 @@ export const MEDIA_ERROR_CODES = [
 
 export type MediaErrorCode = (typeof MEDIA_ERROR_CODES)[number];
 
-export class MediaError extends Error {
-  override name = 'MediaError';
-  readonly code: MediaErrorCode;
-
-  constructor(code: MediaErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class MediaError extends CodedError<MediaErrorCode> {}
 
 export function isMediaError(err: unknown, code?: MediaErrorCode): err is MediaError {
   return err instanceof MediaError && (code === undefined || err.code === code);

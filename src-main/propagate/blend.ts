@@ -5,19 +5,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CodedError } from '../errors.ts';
 
 export const BLEND_ERROR_CODES = ['ADDON_MISSING', 'INVALID_ARGUMENT', 'CANCELLED', 'NATIVE_FAILED'] as const;
 export type BlendErrorCode = (typeof BLEND_ERROR_CODES)[number];
 
-export class BlendError extends Error {
-  override name = 'BlendError';
-  readonly code: BlendErrorCode;
-
-  constructor(code: BlendErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class BlendError extends CodedError<BlendErrorCode> {}
 
 export interface BlendOptions {
   /** Largest target gradient per edge, in working-space units (Lab: L in 0..100). Default 100. */

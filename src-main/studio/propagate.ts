@@ -9,6 +9,7 @@ import { propagateVideo, type PropagateReport } from '../propagate/propagate.ts'
 import type { PropagateOptions } from '../propagate/settings.ts';
 import type { KeyFrame } from '../propagate/sequence.ts';
 import type { Progress } from '../jobs/progress.ts';
+import { CodedError } from '../errors.ts';
 import { openSource } from './source.ts';
 import { SourceFrames } from './source-frames.ts';
 import { FolderFlowCache } from './flow-cache.ts';
@@ -31,14 +32,7 @@ export interface PropagateProjectResult extends PropagateReport {
   alreadyDone: number;
 }
 
-class PropagateInputError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'PropagateInputError';
-    this.code = code;
-  }
-}
+class PropagateInputError extends CodedError {}
 
 /** The project's propagation settings as the propagator takes them. */
 export function propagateOptions(s: ProjectSettings['propagation']): PropagateOptions {

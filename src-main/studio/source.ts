@@ -3,6 +3,7 @@
 import { cropScaleFilter, type MediaTools, type VideoProbe, type WorkingGeometry as MediaGeometry } from '../media/index.ts';
 import type { Project, SourceProbe, WorkingGeometry } from '../project/index.ts';
 import { fileContentHash } from '../media/hash.ts';
+import { CodedError } from '../errors.ts';
 
 /** The project keeps the media probe whole (its schema is loose), so it can be handed back as is. */
 export function probeOf(project: Project): VideoProbe {
@@ -42,11 +43,10 @@ export interface SourceAccess {
 export async function openSource(project: Project, searchDirs: readonly string[] = [], _tools?: MediaTools): Promise<SourceAccess> {
   const res = await project.resolveSource(searchDirs, (p) => fileContentHash(p));
   if (res.status === 'missing') {
-    const e = new Error(
+    throw new CodedError(
+      'SOURCE_MISSING',
       `The source video '${res.path}' is missing. Put it back, or place it next to the project file (it is found again by its content).`,
-    ) as Error & { code: string };
-    e.code = 'SOURCE_MISSING';
-    throw e;
+    );
   }
   return {
     path: res.path,
