@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { readSafetensorsHeader } from './safetensors.ts';
 import { assertNotPickle, detectKind, isDiffusersFolder } from './checkpoint.ts';
+import { CodedError } from '../../errors.ts';
 
 export type ModelKind = 'checkpoint' | 'controlnet' | 'lora' | 'vae';
 
@@ -26,10 +27,10 @@ export interface ModelEntry {
   readonly sizeBytes: number;
 }
 
-export class ModelsFolderError extends Error {
+/** A model file the folder cannot take (unrecognised, missing, already there): bad input. */
+export class ModelsFolderError extends CodedError<'BAD_MODEL'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelsFolderError';
+    super('BAD_MODEL', message);
   }
 }
 
@@ -133,11 +134,11 @@ export function findHuggingFaceSnapshot(hubDir: string, repoId: string): string 
 
 // ------------------------------------------------------------------ downloader
 
-export class DownloadError extends Error {
+/** The network or the server failed us (offline, HTTP error): an environment problem. */
+export class DownloadError extends CodedError<'DOWNLOAD_FAILED'> {
   readonly url: string;
   constructor(url: string, message: string) {
-    super(message);
-    this.name = 'DownloadError';
+    super('DOWNLOAD_FAILED', message);
     this.url = url;
   }
 }

@@ -67,7 +67,9 @@ async function startServer(payload: Buffer, cutAt: number): Promise<{ url: strin
     if (m) res.writeHead(206, { 'content-length': payload.length - start, 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` });
     else res.writeHead(200, { 'content-length': payload.length });
     if (!m && cuts-- > 0) {
-      res.write(payload.subarray(0, cutAt), () => res.destroy());
+      // Cut only once the first bytes have had time to reach the client's .part file; cutting at
+      // once races the client's write and can leave nothing to resume from.
+      res.write(payload.subarray(0, cutAt), () => setTimeout(() => res.destroy(), 150));
       return;
     }
     res.end(payload.subarray(start));
