@@ -2,6 +2,7 @@
 // canonical (diffusers) naming, lazily: nothing is read until a tensor's read() is called.
 import fs from 'node:fs';
 import nodePath from 'node:path';
+import { CodedError } from '../../errors.ts';
 import {
   readSafetensorsHeader, readTensorFloat32, numel, type DType, type TensorInfo,
 } from './safetensors.ts';
@@ -30,10 +31,10 @@ export interface StableDiffusionWeights {
   readonly ignored: readonly string[];
 }
 
-export class CheckpointError extends Error {
+/** A model file that cannot be used as given (pickle, unknown layout, damaged): bad input. */
+export class CheckpointError extends CodedError<'BAD_MODEL'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
+    super('BAD_MODEL', message);
   }
 }
 
