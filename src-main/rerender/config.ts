@@ -47,7 +47,7 @@ export interface RerenderConfig {
    * the anchor's result (Lab histogram match + luminosity blend), as the official code does.
    */
   colorPreserve: boolean;
-  /** FreeU backbone/skip factors (b1, b2, s1, s2); needs engine support when enabled. */
+  /** FreeU backbone/skip factors (b1, b2, s1, s2); compiled into the UNet, so the pipeline is loaded with them (rerenderPipelineOptions). */
   freeu: { enabled: boolean; b1: number; b2: number; s1: number; s2: number };
   /** Precision of the stored self-attention contexts; float16 halves their memory. */
   contextPrecision: 'float16' | 'float32';

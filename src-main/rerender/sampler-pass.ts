@@ -1,7 +1,7 @@
 // One sampler pass of a key frame with Rerender's per-step hooks on the diffusion pipeline:
 // cross-frame attention (record / replace), shape-aware warp and AdaIN on x̂0, the pixel-aware
 // pull of pass B, and a painted mask's source blending.
-import type { DenoiseRequest, StepInfo, StepOverride, Tensor, TextEmbeddings } from '../engine/pipeline/index.ts';
+import type { DenoiseRequest, FreeUFactors, StepInfo, StepOverride, Tensor, TextEmbeddings } from '../engine/pipeline/index.ts';
 import type { DdimScheduler } from '../engine/scheduler/ddim.ts';
 import type { RerenderConfig } from './config.ts';
 import { inMaskPeriod, inPeriod, startStep } from './config.ts';
@@ -21,6 +21,8 @@ export interface RerenderPipeline {
   scheduler(steps: number): DdimScheduler;
   noise(seed: number, width: number, height: number): Float32Array;
   crossFrameLayers(): Promise<string[]>;
+  /** FreeU factors compiled into the UNet; absent or null: off. */
+  readonly freeu?: FreeUFactors | null;
 }
 
 export interface PassSetup {

@@ -7,6 +7,7 @@ import type { Tensor } from '../engine/pipeline/index.ts';
 import type { RerenderConfig } from './config.ts';
 import { RerenderConfigError, startStep } from './config.ts';
 import { ContextStore } from './context-store.ts';
+import { checkPipelineFreeU } from './pipeline-options.ts';
 import type { FrameMotion, FusionTarget, LatentCodec } from './fusion.ts';
 import { pixelFusion, shapeWarp } from './fusion.ts';
 import type { Planes } from './image-ops.ts';
@@ -18,7 +19,7 @@ import { runPass } from './sampler-pass.ts';
 import { colorCorrect } from './color.ts';
 
 export interface TranslateDeps {
-  /** Loaded with ControlNet, and with crossFrame 'decoder-loose' when config.crossFrame.loose, else 'decoder'. */
+  /** Loaded with ControlNet and with rerenderPipelineOptions(config) (cross-frame layers, FreeU factors). */
   pipeline: RerenderPipeline;
   /** Working size (multiples of 64). */
   width: number;
@@ -69,7 +70,7 @@ export async function translateKeyframes(deps: TranslateDeps, config: RerenderCo
   for (let i = 1; i < keyframes.length; i++) {
     if (!(keyframes[i]! > keyframes[i - 1]!)) throw new RerenderConfigError('key frames must be distinct and ascending');
   }
-  if (config.freeu.enabled) throw new RerenderConfigError('FreeU is not supported by the ONNX UNet graphs yet; set freeu.enabled to false');
+  checkPipelineFreeU(pipeline.freeu, config);
   const signal = deps.signal;
 
   const stored: (Uint8Array | null)[] = [];

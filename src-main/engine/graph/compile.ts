@@ -10,6 +10,7 @@ import { clipTextConfig, controlNetConfig, unetConfig, vaeConfig } from './model
 import { buildClipText } from './clip-text.ts';
 import { buildUNet } from './unet.ts';
 import type { UNetGraphOptions } from './unet.ts';
+import { normalizeFreeU } from './freeu.ts';
 import { buildControlNet } from './controlnet.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae.ts';
 import type { TensorSource } from './tensor-source.ts';
@@ -78,16 +79,24 @@ export function opsForTarget(target: Target): OpChoices {
   }
 }
 
-const UNET_DEFAULTS: UNetGraphOptions = { controlnetResiduals: true, crossFrame: 'none', crossFrameReplace: false };
+const UNET_DEFAULTS: UNetGraphOptions = { controlnetResiduals: true, crossFrame: 'none', crossFrameReplace: false, freeu: null };
 
 function normalized(options: CompileOptions): { ops: OpChoices; unet: UNetGraphOptions | null } {
   const ops = { ...opsForTarget(options.target), ...options.ops };
-  const unet = options.kind === 'unet' ? { ...UNET_DEFAULTS, ...options.unet } : null;
+  const unet = options.kind === 'unet' ? { ...UNET_DEFAULTS, ...options.unet, freeu: normalizeFreeU(options.unet?.freeu) } : null;
   return { ops, unet };
 }
 
+/** The UNet options as hashed: without FreeU when it is off, so keys from before FreeU still hold. */
+function hashedUNet(unet: UNetGraphOptions | null): Omit<UNetGraphOptions, 'freeu'> & { freeu?: UNetGraphOptions['freeu'] } | null {
+  if (!unet || unet.freeu) return unet;
+  const { freeu: _off, ...rest } = unet;
+  return rest;
+}
+
 export function cacheKey(source: ModelSource, options: CompileOptions): string {
-  const { ops, unet } = normalized(options);
+  const { ops, unet: unetOptions } = normalized(options);
+  const unet = hashedUNet(unetOptions);
   const payload = {
     compiler: COMPILER_VERSION,
     identity: source.identity,

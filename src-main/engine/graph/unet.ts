@@ -6,6 +6,8 @@ import type { LayerContext } from './layers.ts';
 import type { UNetConfig } from './model-config.ts';
 import { downPath, midBlock, resnet, skipDims, timeEmbedding, transformer2d } from './unet-blocks.ts';
 import type { BlockPosition, SelfAttentionHook, UNetBuildState } from './unet-blocks.ts';
+import { fourierFilter, freeuStage, lowPassMatrices, scaleBackbone } from './freeu.ts';
+import type { FreeUFactors } from './freeu.ts';
 
 /**
  * Which self-attention layers take part in cross-frame attention:
@@ -24,6 +26,8 @@ export interface UNetGraphOptions {
    * S may differ from the query's token count) as the key/value source.
    */
   crossFrameReplace: boolean;
+  /** FreeU in up blocks 0 and 1 (diffusers' enable_freeu); null: off. */
+  freeu: FreeUFactors | null;
 }
 
 export interface UNetGraphInfo {
@@ -84,14 +88,23 @@ export function buildUNet(ctx: LayerContext, cfg: UNetConfig, opts: UNetGraphOpt
 
   const reversed = [...cfg.blockOutChannels].reverse();
   const reversedHeads = [...cfg.heads].reverse();
+  let hChannels = reversed[0]!;
   cfg.upBlockTypes.forEach((type, i) => {
     const channels = reversed[i]!;
     const hasAttn = type === 'CrossAttnUpBlock2D';
     if (!hasAttn && type !== 'UpBlock2D') throw new Error(`unsupported up block ${type}`);
+    const freeu = freeuStage(opts.freeu, i);
+    let lowPass: ReturnType<typeof lowPassMatrices> | null = null;
     for (let l = 0; l <= cfg.layersPerBlock; l++) {
-      const skip = skipValues.pop();
+      let skip = skipValues.pop();
       if (!skip) throw new Error('UNet skip connections exhausted: config does not match weights');
+      if (freeu) {
+        h = scaleBackbone(ctx, h, hChannels, freeu.b);
+        // The skips of one up block share one spatial size.
+        if (freeu.s !== 1) skip = fourierFilter(ctx, skip, freeu.s, lowPass ??= lowPassMatrices(ctx, skip));
+      }
       h = b.op1('Concat', [h, skip], { axis: { i: 1 } });
+      hChannels = channels;
       h = resnet(s, h, `up_blocks.${i}.resnets.${l}`, cfg.normGroups, cfg.normEps);
       if (hasAttn) h = transformer2d(s, h, `up_blocks.${i}.attentions.${l}`, channels, reversedHeads[i]!, { part: 'up', index: i, channels });
     }

@@ -4,6 +4,7 @@ import { compileModel } from '../graph/compile.ts';
 import type { CompiledModel, ModelKind, ModelSource, Target } from '../graph/compile.ts';
 import type { FloatType } from '../graph/builder.ts';
 import type { CrossFrameLayers } from '../graph/unet.ts';
+import type { FreeUFactors } from '../graph/freeu.ts';
 import type { InferenceHost, LoadedModel } from '../runtime/inference-host.ts';
 import type { ExecutionProvider } from '../runtime/providers.ts';
 import type { ModelFiles } from './model-files.ts';
@@ -23,6 +24,8 @@ export interface GraphSetOptions {
   floatType: FloatType;
   cacheDir: string;
   crossFrame: Exclude<CrossFrameLayers, 'none'>;
+  /** Normalized FreeU factors (null: off), the same for every UNet variant. */
+  freeu: FreeUFactors | null;
   onWarning?: ((message: string) => void) | undefined;
   onCompileProgress?: ((component: string, done: number, total: number) => void) | undefined;
   signal?: AbortSignal | undefined;
@@ -39,6 +42,10 @@ export class GraphSet {
 
   get target(): Target {
     return this.opts.provider;
+  }
+
+  get freeu(): FreeUFactors | null {
+    return this.opts.freeu;
   }
 
   textEncoder(): Promise<Graph> {
@@ -60,7 +67,7 @@ export class GraphSet {
 
   unet(residuals: boolean, variant: UNetVariant): Promise<Graph> {
     const crossFrame = variant === 'plain' ? 'none' : this.opts.crossFrame;
-    return this.get('unet', this.opts.files.unet, { controlnetResiduals: residuals, crossFrame, crossFrameReplace: variant === 'replace' }, `${residuals}:${variant}`);
+    return this.get('unet', this.opts.files.unet, { controlnetResiduals: residuals, crossFrame, crossFrameReplace: variant === 'replace', freeu: this.opts.freeu }, `${residuals}:${variant}`);
   }
 
   /** Every loaded session, for release. */
@@ -104,4 +111,5 @@ interface CompiledUNetOptions {
   controlnetResiduals: boolean;
   crossFrame: CrossFrameLayers;
   crossFrameReplace: boolean;
+  freeu: FreeUFactors | null;
 }

@@ -5,6 +5,8 @@ import { InferenceHost } from '../runtime/inference-host.ts';
 import type { ExecutionProvider, ProviderNote } from '../runtime/providers.ts';
 import type { Feeds, TensorData } from '../runtime/tensor-data.ts';
 import type { FloatType } from '../graph/builder.ts';
+import { FreeUOptionError, normalizeFreeU } from '../graph/freeu.ts';
+import type { FreeUFactors } from '../graph/freeu.ts';
 import { CONTEXT_INPUT_PREFIX, CONTEXT_OUTPUT_PREFIX } from '../graph/unet.ts';
 import { classifierFreeGuidance, DdimScheduler, ddimTimesteps, img2imgTimesteps } from '../scheduler/ddim.ts';
 import { gaussianNoise } from '../scheduler/noise.ts';
@@ -45,6 +47,15 @@ function checkSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalid(`seed must be an integer in 0..4294967295, got ${seed}`);
 }
 
+function checkedFreeU(f: FreeUFactors | null | undefined): FreeUFactors | null {
+  try {
+    return normalizeFreeU(f);
+  } catch (err) {
+    if (err instanceof FreeUOptionError) throw invalid(err.message);
+    throw err;
+  }
+}
+
 function duplicate(data: Float32Array): Float32Array {
   const out = new Float32Array(data.length * 2);
   out.set(data, 0);
@@ -58,6 +69,8 @@ export class StableDiffusionPipeline {
   readonly notes: readonly ProviderNote[];
   readonly floatType: FloatType;
   readonly hasControlNet: boolean;
+  /** FreeU factors compiled into the UNet (null: off). */
+  readonly freeu: FreeUFactors | null;
   private readonly files: ModelFiles;
   private readonly host: InferenceHost;
   private readonly graphs: GraphSet;
@@ -71,6 +84,7 @@ export class StableDiffusionPipeline {
     this.notes = notes;
     this.floatType = floatType;
     this.hasControlNet = files.controlnet !== null;
+    this.freeu = graphs.freeu;
     this.onWarning = onWarning;
   }
 
@@ -80,6 +94,7 @@ export class StableDiffusionPipeline {
     for (const l of options.loras ?? []) {
       if (!Number.isFinite(l.weight)) throw invalid(`LoRA ${l.path}: weight must be a finite number`);
     }
+    const freeu = checkedFreeU(options.freeu);
     const files = resolveModelFiles(options);
     if (files.unmatchedLoraModules.length > 0) {
       options.onWarning?.(`${files.unmatchedLoraModules.length} LoRA module(s) match no weight of the model and are ignored (e.g. ${files.unmatchedLoraModules[0]!})`);
@@ -90,7 +105,7 @@ export class StableDiffusionPipeline {
       for (const n of probe.notes) options.onWarning?.(n.message);
       const floatType = options.floatType ?? (probe.provider === 'cpu' ? 'float32' : 'float16');
       const graphs = new GraphSet({
-        files, host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose',
+        files, host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu,
         onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
       });
       return new StableDiffusionPipeline(files, host, graphs, probe.provider, probe.notes, floatType, options.onWarning);

@@ -4,6 +4,7 @@ import type { Progress } from '../../jobs/progress.ts';
 import type { ProviderNote, ProviderSetting } from '../runtime/providers.ts';
 import type { CrossFrameLayers } from '../graph/unet.ts';
 import type { FloatType } from '../graph/builder.ts';
+import type { FreeUFactors } from '../graph/freeu.ts';
 import type { DdimScheduler } from '../scheduler/ddim.ts';
 
 /** A float tensor in C order (NCHW for images and latents, [B, tokens, C] for contexts). */
@@ -47,6 +48,11 @@ export interface PipelineOptions {
   floatType?: FloatType;
   /** Self-attention layers the record/replace UNet variants hook. Default 'decoder-loose'. */
   crossFrame?: Exclude<CrossFrameLayers, 'none'>;
+  /**
+   * FreeU factors compiled into every UNet variant (diffusers' enable_freeu: b1/s1 in up block 0,
+   * b2/s2 in up block 1). null, absent or all 1: off.
+   */
+  freeu?: FreeUFactors | null;
   /** CPU intra-op threads (0: ORT default). */
   intraOpThreads?: number;
   /** Provider fallbacks and dropped prompt tokens, for the user. */
@@ -57,6 +63,8 @@ export interface PipelineOptions {
 }
 
 /** Text conditioning for classifier-free guidance: batch row 0 = negative, row 1 = prompt. */
+export type { FreeUFactors };
+
 export interface TextEmbeddings {
   /** [2, 77·chunks, C]. */
   hidden: Tensor;
