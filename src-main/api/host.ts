@@ -141,7 +141,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       } catch (e) {
         ffmpeg = { available: false, message: e instanceof Error ? e.message : String(e) };
       }
-      return { ffmpeg, ...engineAvailability() };
+      return { ffmpeg, ...engineAvailability(project?.isOpen ? project : null) };
     },
     async recentProjects() {
       const list = await readRecent();

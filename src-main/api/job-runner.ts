@@ -5,6 +5,7 @@ import type { MediaTools } from '../media/index.ts';
 import type { JobRecord, Project } from '../project/index.ts';
 import { exportVideo } from '../studio/export.ts';
 import { propagateProject } from '../studio/propagate.ts';
+import { translateProject, type TranslateProjectResult } from '../studio/translate.ts';
 import { availableParallelism } from 'node:os';
 import { ProgressTracker, isAbortError, type Progress } from '../jobs/progress.ts';
 import { engineAvailability } from './availability.ts';
@@ -33,6 +34,18 @@ class JobError extends Error {
     this.name = 'JobError';
     this.code = code;
   }
+}
+
+/** What a job's work may change about its record while it runs. */
+interface RunningJob {
+  update(patch: { device?: string; note?: string | null }): void;
+}
+
+function translateNote(r: TranslateProjectResult): string {
+  const parts = [`${r.translated.length} key frame(s) translated`];
+  if (r.upToDate.length > 0) parts.push(`${r.upToDate.length} already up to date`);
+  if (r.kept.length > 0) parts.push(`${r.kept.length} artist-edited kept`);
+  return parts.join(', ');
 }
 
 function info(r: JobRecord, eta: number | null): JobInfo {
@@ -65,7 +78,7 @@ export class JobRunner {
   async start(req: StartJobRequest, onProjectChanged: () => void): Promise<JobInfo> {
     const project = this.#deps.project();
     if (req.kind === 'propagate' || req.kind === 'translate') {
-      const a = engineAvailability()[req.kind];
+      const a = engineAvailability(project)[req.kind];
       if (!a.available) throw new JobError('ENGINE_UNAVAILABLE', a.message ?? `${req.kind} is not available`);
     }
     if (this.#running(req.kind)) throw new JobError('JOB_RUNNING', `A ${req.kind} job is already running; cancel it or wait for it to finish.`);
@@ -84,7 +97,28 @@ export class JobRunner {
         return { output: null, note: `${r.framesWritten} frame(s) rendered${r.alreadyDone > 0 ? `, ${r.alreadyDone} already up to date` : ''}` };
       }, onProjectChanged);
     }
-    throw new JobError('ENGINE_UNAVAILABLE', `${req.kind} jobs are not available in this build`);
+    if (req.kind === 'translate') {
+      const frames = req.frames;
+      const total = project.listKeyframes(() => '').length;
+      return this.#run('translate', total, req, 'loading the model', async (signal, onProgress, job) => {
+        let fallback: string | null = null;
+        const r = await translateProject(project, frames ? { frames } : {}, {
+          tools: await this.#deps.tools(),
+          signal,
+          onProgress,
+          onDevice: (d) => {
+            // The provider the pipeline really runs on; a fallback to the CPU is said, not hidden.
+            if (d.notes.length > 0) fallback = `fell back to ${d.provider.toUpperCase()}: ${d.notes.join('; ')}`;
+            job.update({ device: `${d.provider} (${d.floatType})`, note: fallback });
+          },
+          // Each stored key frame shows in the editor at once.
+          onKeyframe: () => onProjectChanged(),
+        });
+        return { output: null, note: [translateNote(r), fallback].filter((x) => x !== null).join('; ') };
+      }, onProjectChanged);
+    }
+    const unknown: never = req;
+    throw new JobError('INVALID_ARGUMENT', `unknown job kind ${String((unknown as { kind?: unknown }).kind)}`);
   }
 
   /** Builds the timeline strip in the background; failures are recorded, never thrown at the UI. */
@@ -128,7 +162,7 @@ export class JobRunner {
     total: number,
     params: unknown,
     device: string,
-    work: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<{ output: string | null; note: string | null }>,
+    work: (signal: AbortSignal, onProgress: (p: Progress) => void, job: RunningJob) => Promise<{ output: string | null; note: string | null }>,
     onProjectChanged: () => void,
   ): Promise<JobInfo> {
     const project = this.#deps.project();
@@ -159,7 +193,10 @@ export class JobRunner {
     this.#deps.emit(info(project.updateJob(id, { status: 'running' }), null));
     live.done = (async () => {
       try {
-        const r = await work(controller.signal, onProgress);
+        const job: RunningJob = {
+          update: (patch) => this.#deps.emit(info({ ...project.updateJob(id, patch), done: latest.done, total: latest.total }, live.eta)),
+        };
+        const r = await work(controller.signal, onProgress, job);
         const rec = project.updateJob(id, { status: 'done', done: latest.total, total: latest.total, output: r.output, note: r.note });
         this.#deps.emit(info(rec, 0));
       } catch (e) {

@@ -43,7 +43,7 @@ test('requests are validated before anything runs', async () => {
   const caps = (await host.call('capabilities', [])) as { ffmpeg: { available: boolean }; translate: { available: boolean; message: string } };
   assert.equal(caps.ffmpeg.available, true);
   assert.equal(caps.translate.available, false);
-  assert.match(caps.translate.message, /not part of this build/);
+  assert.match(caps.translate.message, /Open a project first/);
 });
 
 test('create a project, edit key frames, serve media, export with progress', async () => {

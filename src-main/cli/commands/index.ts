@@ -6,5 +6,10 @@ import { keyframeCommand } from './keyframe.ts';
 import { exportCommand } from './export.ts';
 import { propagateCommand } from './propagate.ts';
 import { img2imgCommand, txt2imgCommand } from './generate.ts';
+import { translateCommand } from './translate.ts';
+import { runCommand } from './run.ts';
+import { modelsCommand } from './models.ts';
 
-export const commands: readonly Command[] = [initCommand, infoCommand, keyframesCommand, keyframeCommand, propagateCommand, exportCommand, txt2imgCommand, img2imgCommand];
+export const commands: readonly Command[] = [
+  initCommand, infoCommand, keyframesCommand, keyframeCommand, translateCommand, propagateCommand, exportCommand, runCommand, txt2imgCommand, img2imgCommand, modelsCommand,
+];

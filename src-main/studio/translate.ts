@@ -1,0 +1,350 @@
+// `translate`: stage 1 in a project. The key frames are translated with Stable Diffusion 1.5 +
+// ControlNet (Canny of the source frame) under Rerender's cross-frame constraints, and each is
+// stored in the project as soon as it is made, tagged with its chain hash (params.ts). A rerun
+// redoes only key frames whose hash changed; artist-edited key frames are kept as they are and
+// serve as the anchor / previous image for the key frames after them.
+import path from 'node:path';
+import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
+import type { Project, ProjectSettings, SettingsPatch } from '../project/index.ts';
+import type { Progress } from '../jobs/progress.ts';
+import { StableDiffusionPipeline, controlFromRgb8 } from '../engine/pipeline/index.ts';
+import type { TextEmbeddings } from '../engine/pipeline/index.ts';
+import type { ProviderSetting } from '../engine/runtime/providers.ts';
+import { loadCanny } from '../engine/control/index.ts';
+import { loadPropagateAddon } from '../propagate/native.ts';
+import {
+  RerenderConfigError, defaultRerenderConfig, mapOfficialConfig, nativeMotion, rerenderPipelineOptions, resolveRerenderConfig, translateKeyframes,
+} from '../rerender/index.ts';
+import type { OfficialMapping, RerenderConfig, RerenderConfigPatch, RerenderPipeline } from '../rerender/index.ts';
+import { openSource } from './source.ts';
+import { SourceFrames } from './source-frames.ts';
+import { cacheDirOf } from './flow-cache.ts';
+import { projectChain, pruneEmpty } from './params.ts';
+import { resolveTranslationModels } from './models.ts';
+
+export class TranslateError extends Error {
+  readonly code: string;
+  constructor(code: 'INVALID_SETTINGS' | 'NO_KEYFRAME', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TranslateError';
+    this.code = code;
+  }
+}
+
+export interface TranslateRequest {
+  /** Key frames to bring up to date (with the key frames before them they depend on); all when omitted. */
+  frames?: readonly number[];
+  /**
+   * An official Rerender_A_Video JSON config (snake_case keys) or our RerenderConfigPatch. What the
+   * project's settings can hold is saved into them; the rest applies to this run (and its hashes).
+   */
+  config?: unknown;
+}
+
+export interface TranslateProjectDeps {
+  tools: MediaTools;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Config warnings, execution-provider fallbacks, truncated prompts. */
+  onWarning?: (message: string) => void;
+  /** Each key frame right after it is stored. */
+  onKeyframe?: (frame: number) => void;
+  /** Called once the pipeline is loaded. */
+  onDevice?: (d: { provider: string; floatType: string; notes: string[] }) => void;
+  /** Compiled-graph cache; default `<project>.rrproj.cache/engine`. */
+  cacheDir?: string;
+  provider?: ProviderSetting;
+  intraOpThreads?: number;
+}
+
+export interface TranslateProjectResult {
+  /** Key frames this run covered, in order (the first is the anchor). */
+  keyframes: number[];
+  /** Made by this run. */
+  translated: number[];
+  /** Already translated with the same parameters. */
+  upToDate: number[];
+  /** Artist-edited, kept as they are. */
+  kept: number[];
+  /** Peak bytes of stored self-attention contexts. */
+  contextBytes: number;
+  /** null when nothing needed the pipeline. */
+  provider: string | null;
+  floatType: string | null;
+  notes: string[];
+  warnings: string[];
+}
+
+/** An official config or ours, split into project settings, a per-run overlay and the job's other settings. */
+export interface ProjectConfig {
+  settings: SettingsPatch;
+  overlay: RerenderConfigPatch;
+  job: OfficialMapping['job'];
+  warnings: string[];
+}
+
+const OUR_KEYS = new Set(Object.keys(defaultRerenderConfig()));
+
+/** Official configs use snake_case keys ours never have. */
+export function isOfficialConfig(config: Record<string, unknown>): boolean {
+  return Object.keys(config).some((k) => !OUR_KEYS.has(k));
+}
+
+function invalidConfig(e: unknown): never {
+  if (e instanceof RerenderConfigError) throw new TranslateError('INVALID_SETTINGS', `Invalid translation config: ${e.message}`, { cause: e });
+  throw e;
+}
+
+/** Splits a config (official or ours) into what the project's settings hold and what they cannot. */
+export function projectConfigOf(config: unknown): ProjectConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new TranslateError('INVALID_SETTINGS', 'A translation config must be a JSON object');
+  let patch: RerenderConfigPatch;
+  let job: OfficialMapping['job'] = {};
+  const warnings: string[] = [];
+  if (isOfficialConfig(config as Record<string, unknown>)) {
+    let m: OfficialMapping;
+    try {
+      m = mapOfficialConfig(config);
+    } catch (e) {
+      invalidConfig(e);
+    }
+    patch = m.config;
+    job = m.job;
+    warnings.push(...m.warnings);
+  } else {
+    patch = config as RerenderConfigPatch;
+  }
+  try {
+    resolveRerenderConfig(patch);
+  } catch (e) {
+    invalidConfig(e);
+  }
+  const settings: SettingsPatch = {};
+  const overlay: RerenderConfigPatch = {};
+  const cross: NonNullable<SettingsPatch['crossFrame']> = {};
+  const p = patch;
+  if (p.prompt !== undefined) settings.prompt = p.prompt;
+  if (p.negativePrompt !== undefined) settings.negativePrompt = p.negativePrompt;
+  if (p.seed !== undefined) settings.seed = p.seed;
+  if (p.steps !== undefined) settings.steps = p.steps;
+  if (p.guidance !== undefined) settings.guidance = p.guidance;
+  // The project's strength is in (0, 1]; "start from pure noise" (negative) exists for this run only.
+  if (p.x0Strength !== undefined) {
+    if (p.x0Strength > 0) settings.strength = p.x0Strength;
+    else overlay.x0Strength = p.x0Strength;
+  }
+  const controlnet: NonNullable<SettingsPatch['controlnet']> = {};
+  if (p.controlScale !== undefined) controlnet.scale = p.controlScale;
+  if (job.control) {
+    if (job.control.kind !== 'canny') warnings.push(`control_type ${job.control.kind} is not supported here; Canny edges are used`);
+    if (job.control.lowThreshold !== undefined) controlnet.lowThreshold = job.control.lowThreshold;
+    if (job.control.highThreshold !== undefined) controlnet.highThreshold = job.control.highThreshold;
+  }
+  if (Object.keys(controlnet).length > 0) settings.controlnet = controlnet;
+  if (p.crossFrame) {
+    const { period, loose, styleUpdateEvery, enabled } = p.crossFrame;
+    if (period !== undefined) cross.crossPeriod = [...period];
+    if (loose !== undefined) cross.looseCrossFrame = loose;
+    if (styleUpdateEvery !== undefined) cross.styleUpdateFreq = styleUpdateEvery;
+    if (enabled !== undefined) overlay.crossFrame = { enabled };
+  }
+  if (p.shapeFusion) {
+    if (p.shapeFusion.period !== undefined) cross.warpPeriod = [...p.shapeFusion.period];
+    if (p.shapeFusion.enabled !== undefined) overlay.shapeFusion = { enabled: p.shapeFusion.enabled };
+  }
+  if (p.pixelFusion) {
+    const { period, strength, innerStrength, ...rest } = p.pixelFusion;
+    if (period !== undefined) cross.maskPeriod = [...period];
+    if (strength !== undefined) cross.maskStrength = strength;
+    if (innerStrength !== undefined) cross.innerStrength = innerStrength;
+    overlay.pixelFusion = rest;
+  }
+  if (p.adain) {
+    if (p.adain.period !== undefined) cross.adaPeriod = [...p.adain.period];
+    if (p.adain.enabled !== undefined) overlay.adain = { enabled: p.adain.enabled };
+  }
+  if (p.colorPreserve !== undefined) cross.colorPreserve = p.colorPreserve;
+  if (p.freeu) cross.freeu = { ...p.freeu };
+  if (Object.keys(cross).length > 0) settings.crossFrame = cross;
+  if (p.contextPrecision !== undefined) overlay.contextPrecision = p.contextPrecision;
+  if (p.vaeEncode !== undefined) overlay.vaeEncode = p.vaeEncode;
+  if (p.maskFeather !== undefined) overlay.maskFeather = p.maskFeather;
+  if (job.model !== undefined) warnings.push(`sd_model ${job.model} is not used: set the model with --model (or in the editor)`);
+  return { settings, overlay: (pruneEmpty(overlay) ?? {}) as RerenderConfigPatch, job, warnings };
+}
+
+/** The RerenderConfig of the project's settings with a per-run overlay (INVALID_SETTINGS when invalid). */
+export function rerenderConfigOf(s: ProjectSettings, overlay: RerenderConfigPatch = {}): RerenderConfig {
+  const c = s.crossFrame;
+  const o = overlay;
+  try {
+    return resolveRerenderConfig({
+      ...o,
+      prompt: s.prompt,
+      negativePrompt: s.negativePrompt,
+      seed: s.seed,
+      steps: s.steps,
+      guidance: s.guidance,
+      x0Strength: o.x0Strength ?? s.strength,
+      controlScale: s.controlnet.scale,
+      crossFrame: { ...o.crossFrame, period: c.crossPeriod, loose: c.looseCrossFrame, styleUpdateEvery: c.styleUpdateFreq },
+      shapeFusion: { ...o.shapeFusion, period: c.warpPeriod },
+      pixelFusion: { ...o.pixelFusion, period: c.maskPeriod, strength: c.maskStrength, innerStrength: c.innerStrength },
+      adain: { ...o.adain, period: c.adaPeriod },
+      colorPreserve: c.colorPreserve,
+      freeu: { ...c.freeu },
+    });
+  } catch (e) {
+    invalidConfig(e);
+  }
+}
+
+/**
+ * The pipeline as translateKeyframes sees it, with each key frame's own prompt: translateKeyframes
+ * asks for a key frame's control map right before its sampler passes, so `select` is called there
+ * and the passes that follow use that key frame's text embeddings.
+ */
+function withPerKeyframePrompts(sd: StableDiffusionPipeline, base: string, negative: string, signal?: AbortSignal): { pipeline: RerenderPipeline; select(prompt: string): Promise<void> } {
+  const cache = new Map<string, Promise<TextEmbeddings>>();
+  let current: TextEmbeddings | null = null;
+  const pipeline: RerenderPipeline = {
+    encodePrompt: (o, s) => sd.encodePrompt(o, s),
+    encodeImage: (img, o) => sd.encodeImage(img, o),
+    decodeLatents: (l, w, h, s) => sd.decodeLatents(l, w, h, s),
+    denoise: (req) => sd.denoise(current ? { ...req, text: current } : req),
+    scheduler: (steps) => sd.scheduler(steps),
+    noise: (seed, w, h) => sd.noise(seed, w, h),
+    crossFrameLayers: () => sd.crossFrameLayers(),
+    freeu: sd.freeu,
+  };
+  return {
+    pipeline,
+    async select(prompt) {
+      if (prompt === base) {
+        current = null;
+        return;
+      }
+      let e = cache.get(prompt);
+      if (!e) {
+        e = sd.encodePrompt({ prompt, negative }, signal);
+        cache.set(prompt, e);
+      }
+      current = await e;
+    },
+  };
+}
+
+function keyframeRgb(png: Uint8Array, width: number, height: number): Uint8Array {
+  return toRgb(decodePng(png, { width, height }));
+}
+
+/** A painted mask as [H·W] in [0, 1] (1 = translate); its first channel when not grey. */
+function maskValues(png: Uint8Array, width: number, height: number): Float32Array {
+  const img = decodePng(png, { width, height });
+  const out = new Float32Array(width * height);
+  for (let p = 0; p < out.length; p++) out[p] = img.data[p * img.channels]! / 255;
+  return out;
+}
+
+export async function translateProject(project: Project, req: TranslateRequest, deps: TranslateProjectDeps): Promise<TranslateProjectResult> {
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    deps.onWarning?.(m);
+  };
+  const cfg = req.config === undefined ? null : projectConfigOf(req.config);
+  cfg?.warnings.forEach(warn);
+  const runOnly = (['interval', 'imageResolution', 'crop', 'input', 'output', 'workDir', 'frameCount'] as const).filter((k) => cfg?.job[k] !== undefined);
+  if (runOnly.length > 0) warn(`${runOnly.join(', ')} of the config apply to \`rerender run\` only; translate uses the project's key frames and working size`);
+  if (cfg && Object.keys(cfg.settings).length > 0) project.updateSettings(cfg.settings);
+  const overlay = cfg?.overlay ?? {};
+  const settings = project.settings();
+  const models = resolveTranslationModels(settings);
+  const config = rerenderConfigOf(settings, overlay);
+
+  const all = project.listKeyframes(() => '').map((k) => k.frame);
+  if (all.length === 0) throw new TranslateError('NO_KEYFRAME', 'The project has no key frames: choose them first (`rerender keyframes`, or in the editor).');
+  let run = all;
+  if (req.frames && req.frames.length > 0) {
+    const missing = req.frames.filter((f) => !all.includes(f));
+    if (missing.length > 0) throw new TranslateError('NO_KEYFRAME', `Frame(s) ${missing.join(', ')} are not key frames (key frames: ${all.join(', ')})`);
+    const last = Math.max(...req.frames);
+    run = all.filter((f) => f <= last);
+  }
+  const chain = projectChain(project, overlay);
+  const states = new Map(project.listKeyframes((f) => chain.get(f) ?? '').map((k) => [k.frame, k.state]));
+  const kept = run.filter((f) => states.get(f) === 'edited');
+  const upToDate = run.filter((f) => states.get(f) === 'translated');
+  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, provider: null, floatType: null, notes: [], warnings };
+  if (kept.length + upToDate.length === run.length) return result;
+
+  const src = await openSource(project);
+  const { width, height } = src.geometry;
+  const canny = loadCanny();
+  const addon = loadPropagateAddon();
+  const decoded = new SourceFrames(src, deps.tools, deps.signal);
+  // The anchor is needed for every key frame's motion; keep it rather than decode its window again.
+  const anchor = decoded.get(run[0]!);
+  anchor.catch(() => undefined);
+  const frames = { get: (i: number): Promise<Uint8Array> => (i === run[0] ? anchor : decoded.get(i)) };
+  const sd = await StableDiffusionPipeline.load({
+    model: models.model,
+    controlnet: models.controlnet,
+    loras: models.loras,
+    cacheDir: deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine'),
+    provider: deps.provider ?? 'auto',
+    // Cross-frame attention layers and FreeU are compiled into the UNet graphs.
+    ...rerenderPipelineOptions(config),
+    onWarning: warn,
+    ...(deps.intraOpThreads !== undefined ? { intraOpThreads: deps.intraOpThreads } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  try {
+    result.provider = sd.provider;
+    result.floatType = sd.floatType;
+    result.notes = sd.notes.map((n) => `${n.provider}: ${n.message}`);
+    deps.onDevice?.({ provider: sd.provider, floatType: sd.floatType, notes: result.notes });
+    const prompts = withPerKeyframePrompts(sd, config.prompt, config.negativePrompt, deps.signal);
+    const { lowThreshold: low, highThreshold: high } = settings.controlnet;
+    let out;
+    try {
+      out = await translateKeyframes({
+        pipeline: prompts.pipeline,
+        width,
+        height,
+        keyframes: run,
+        frame: (i) => frames.get(i),
+        control: async (i, rgb) => {
+          await prompts.select(project.getKeyframe(i)?.prompt ?? config.prompt);
+          const edges = await canny({ data: rgb, width, height, channels: 3 }, { low, high }, deps.signal);
+          return controlFromRgb8(edges.data, width, height);
+        },
+        motion: nativeMotion(addon, (i) => frames.get(i), width, height, deps.signal ? { signal: deps.signal } : {}),
+        mask: async (i) => {
+          const m = project.getKeyframe(i)?.mask;
+          return m ? maskValues(m, width, height) : null;
+        },
+        done: async (i) => {
+          const k = project.getKeyframe(i);
+          if (!k?.image) return null;
+          if (k.origin === 'edited' || (k.origin === 'translated' && k.paramsHash === chain.get(i))) return keyframeRgb(k.image, width, height);
+          return null;
+        },
+        onKeyframe: (r) => {
+          // Committed before the next key frame starts, so a killed run keeps it.
+          project.setKeyframeImage(r.frame, encodePng(r.rgb, width, height, 3), 'translated', chain.get(r.frame)!);
+          result.translated.push(r.frame);
+          deps.onKeyframe?.(r.frame);
+        },
+        ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      }, config);
+    } catch (e) {
+      invalidConfig(e);
+    }
+    result.contextBytes = out.contextBytes;
+  } finally {
+    await sd.close();
+  }
+  return result;
+}
