@@ -55,6 +55,14 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
 
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
+  // A reader that went away (`rerender … | head`) stops the work like Ctrl+C instead of crashing
+  // on EPIPE; whatever was finished stays stored.
+  const onStreamError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== 'EPIPE') throw e;
+    controller.abort();
+  };
+  streams.stdout.on('error', onStreamError);
+  streams.stderr.on('error', onStreamError);
   const ownSignals = opts.signal === undefined;
   if (ownSignals) {
     process.once('SIGINT', onSignal);
@@ -75,6 +83,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     if (code === EXIT.usage) streams.stderr.write(`\n${cmd.usage}\n`);
     return code;
   } finally {
+    // The error listeners stay: a late write (the final error line) can still hit the closed pipe.
     if (ownSignals) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

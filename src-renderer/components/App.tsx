@@ -68,6 +68,20 @@ export function App({ connection }: { connection: Connection }) {
     };
   }, [api, connection, run]);
 
+  // Whether translation can run depends on the project's model settings: ask again whenever the
+  // open project or its settings change.
+  const settingsKey = project ? `${project.path}\n${JSON.stringify(project.settings)}` : null;
+  useEffect(() => {
+    if (settingsKey === null) return;
+    let live = true;
+    void run(api.capabilities()).then((c) => {
+      if (live && c) setCaps(c);
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, run, settingsKey]);
+
   // The recent list changes whenever a project is opened or created.
   useEffect(() => {
     if (!project) void run(api.recentProjects()).then((r) => r && setRecent(r));

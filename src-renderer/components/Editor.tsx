@@ -2,7 +2,7 @@
 // timeline; owns the playhead and the keyboard shortcuts.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaRoutes, type Capabilities, type JobInfo, type ProjectSummary } from '../../src-main/api/contract.ts';
-import { clampFrame, formatFps, formatFrameTime, frameAtElapsed, stepFrame } from '../lib/frames.ts';
+import { clampFrame, formatFps, formatFrameTime, stepFrame } from '../lib/frames.ts';
 import { keyframeAt, nextKeyframe, prevKeyframe } from '../lib/keyframes.ts';
 import { actionForKey, isTypingTarget, type Action } from '../lib/shortcuts.ts';
 import type { Services } from './App.tsx';
@@ -35,27 +35,6 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
   const keyframe = keyframeAt(project.keyframes, frame);
 
   const seek = useCallback((f: number) => setFrame(clampFrame(f, count)), [count]);
-
-  // Playback: the frame comes from elapsed time and the exact rational rate, never from a float step.
-  useEffect(() => {
-    if (!playing) return;
-    const startFrame = frame >= count - 1 ? 0 : frame;
-    const t0 = performance.now();
-    let raf = 0;
-    const tick = (now: number) => {
-      const f = frameAtElapsed(startFrame, now - t0, project.source.fps, count);
-      if (f === null) {
-        setFrame(count - 1);
-        setPlaying(false);
-        return;
-      }
-      setFrame(f);
-      raf = requestAnimationFrame(tick);
-    };
-    raf = requestAnimationFrame(tick);
-    return () => cancelAnimationFrame(raf);
-    // Restarts only when play is toggled: `frame` is read once, as the start point.
-  }, [playing, project.source.fps, count]);
 
   const update = useCallback(
     async (request: Promise<ProjectSummary>) => {
@@ -174,10 +153,14 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
           project={project}
           frame={frame}
           capabilities={capabilities}
+          jobs={jobs}
           onSeek={seek}
           onAdd={addKeyframe}
           onRemove={removeKeyframe}
-          onEditMask={() => setTab('mask')}
+          onEditMask={() => {
+            setPlaying(false);
+            setTab('mask');
+          }}
           update={update}
         />
       </aside>
@@ -191,7 +174,10 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             role="tab"
             aria-selected={tab === 'mask'}
             className={tab === 'mask' ? 'tab active' : 'tab'}
-            onClick={() => setTab('mask')}
+            onClick={() => {
+              setPlaying(false);
+              setTab('mask');
+            }}
             disabled={!keyframe}
             title={keyframe ? 'Paint the mask of this key frame' : 'Masks belong to key frames: add one here first (K)'}
           >
@@ -220,6 +206,8 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             mediaUrl={mediaUrl}
             playing={playing}
             onTogglePlay={() => setPlaying((p) => !p)}
+            onFrame={setFrame}
+            onEnded={() => setPlaying(false)}
             renderVersion={`${project.renderedFrames}-${jobs.filter((j) => j.kind === 'propagate' && j.status === 'done').length}`}
           />
         )}
@@ -227,7 +215,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
 
       <aside className="right-panel">
         <JobsPanel services={services} project={project} jobs={jobs} capabilities={capabilities} />
-        <ParamsPanel services={services} project={project} update={update} />
+        <ParamsPanel services={services} project={project} capabilities={capabilities} update={update} />
       </aside>
 
       <footer className="bottom">

@@ -1,8 +1,11 @@
 // Jobs: progress (done/total), ETA, device (with a visible CPU-fallback note), cancel; and the
-// propagate button, disabled with the reason when the engine is not available.
+// two stages' buttons (translate every key frame, propagate), each disabled with the reason when
+// it cannot run.
 import type { Capabilities, JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
 import { JOB_LABELS, fellBackToCpu, formatEta, isActive, progressFraction } from '../lib/jobs.ts';
+import { formatStateCounts, keptNote, translateBlocker } from '../lib/translate.ts';
 import type { Services } from './App.tsx';
+import { Reason } from './Reason.tsx';
 
 export interface JobsPanelProps {
   services: Services;
@@ -33,7 +36,7 @@ export function JobRow({ job, onCancel }: { job: JobInfo; onCancel?: () => void 
           {job.done}/{job.total}
         </span>
         <span>ETA {isActive(job) ? formatEta(job.etaSeconds) : '—'}</span>
-        {job.device && <span>on {job.device}</span>}
+        {job.device && <span data-testid="job-device">on {job.device}</span>}
       </div>
       {job.note && <div className={cpu ? 'job-note warn' : 'job-note'}>{cpu ? `⚠ ${job.note}` : job.note}</div>}
       {job.error && <div className="job-note error">{job.error}</div>}
@@ -50,11 +53,32 @@ export function JobsPanel({ services, project, jobs, capabilities }: JobsPanelPr
       ? (prop.message ?? 'Propagation is not available in this build.')
       : project.keyframes.every((k) => k.state === 'none')
         ? 'Import or translate at least one key frame first.'
-        : null;
+        : jobs.some((j) => j.kind === 'translate' && isActive(j))
+          ? 'Wait for the key-frame translation to finish: propagation spreads its results.'
+          : null;
   const running = jobs.some((j) => j.kind === 'propagate' && isActive(j));
+  const translateReason = translateBlocker(capabilities, project, jobs);
+  const states = formatStateCounts(project.keyframes);
   return (
     <div className="panel jobs-panel">
       <h2>Jobs</h2>
+      <div className="button-row">
+        <button
+          className="primary"
+          disabled={translateReason !== null}
+          title={translateReason ?? 'Translate every key frame with Stable Diffusion + ControlNet under the cross-frame constraints'}
+          onClick={() => void services.run(api.startJob({ kind: 'translate' }))}
+        >
+          Translate all key frames
+        </button>
+      </div>
+      {translateReason && <Reason text={translateReason} testId="translate-all-reason" />}
+      {states && (
+        <p className="muted small" data-testid="keyframe-states">
+          Key frames: {states}
+          {keptNote(project.keyframes) && <> · {keptNote(project.keyframes)}</>}
+        </p>
+      )}
       <div className="button-row">
         <button
           className="primary"

@@ -1,17 +1,20 @@
 // The key frame at the playhead: its state, its image (import / translate / clear), its prompt
 // override and mask; plus the list of all key frames.
 import { useEffect, useRef, useState } from 'react';
-import type { Capabilities, ProjectSummary } from '../../src-main/api/contract.ts';
+import type { Capabilities, JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
 import { KEYFRAME_STYLES, keyframeAt } from '../lib/keyframes.ts';
 import { toPngBytes } from '../lib/image-file.ts';
+import { translateBlocker } from '../lib/translate.ts';
 import type { Services } from './App.tsx';
 import { KeyframeGlyph } from './KeyframeGlyph.tsx';
+import { Reason } from './Reason.tsx';
 
 export interface KeyframePanelProps {
   services: Services;
   project: ProjectSummary;
   frame: number;
   capabilities: Capabilities | null;
+  jobs: JobInfo[];
   onSeek(frame: number): void;
   onAdd(): void;
   onRemove(): void;
@@ -19,7 +22,7 @@ export interface KeyframePanelProps {
   update(request: Promise<ProjectSummary>): Promise<ProjectSummary | undefined>;
 }
 
-export function KeyframePanel({ services, project, frame, capabilities, onSeek, onAdd, onRemove, onEditMask, update }: KeyframePanelProps) {
+export function KeyframePanel({ services, project, frame, capabilities, jobs, onSeek, onAdd, onRemove, onEditMask, update }: KeyframePanelProps) {
   const { api } = services.connection;
   const kf = keyframeAt(project.keyframes, frame);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -27,8 +30,11 @@ export function KeyframePanel({ services, project, frame, capabilities, onSeek, 
   const [prompt, setPrompt] = useState(kf?.prompt ?? '');
   useEffect(() => setPrompt(kf?.prompt ?? ''), [kf?.prompt, frame]);
 
-  const translate = capabilities?.translate;
-  const translateReason = !translate ? 'Checking the engine…' : translate.available ? null : (translate.message ?? 'The translation engine is not available.');
+  const translateReason = translateBlocker(capabilities, project, jobs, [frame]);
+  const savePrompt = (text: string) => {
+    const next = text.trim() === '' ? null : text;
+    if (next !== (kf?.prompt ?? null)) void update(api.setKeyframePrompt(frame, next));
+  };
 
   const importImage = async (file: File) => {
     setBusy(`Importing ${file.name}…`);
@@ -87,11 +93,7 @@ export function KeyframePanel({ services, project, frame, capabilities, onSeek, 
               Clear image
             </button>
           </div>
-          {translateReason && (
-            <p className="reason" data-testid="translate-reason">
-              Translate unavailable: {translateReason}
-            </p>
-          )}
+          {translateReason && <Reason text={translateReason} prefix="Translate unavailable: " testId="translate-reason" />}
           <div className="button-row">
             <button onClick={onEditMask}>Paint mask…</button>
             {kf.hasMask && <button onClick={() => void update(api.setKeyframeMask(frame, null))}>Remove mask</button>}
@@ -99,18 +101,27 @@ export function KeyframePanel({ services, project, frame, capabilities, onSeek, 
               Remove key frame
             </button>
           </div>
-          <label className="field">
-            Prompt for this key frame <span className="muted">(empty = project prompt)</span>
+          <div className="field">
+            <label htmlFor="keyframe-prompt">
+              Prompt for this key frame{' '}
+              <span className="muted" data-testid="keyframe-prompt-source">
+                {kf.prompt === null ? '(uses the project prompt)' : '(overrides the project prompt)'}
+              </span>
+            </label>
             <textarea
+              id="keyframe-prompt"
               rows={3}
               value={prompt}
+              placeholder={typeof project.settings.prompt === 'string' && project.settings.prompt ? project.settings.prompt : 'empty = project prompt'}
               onChange={(e) => setPrompt(e.target.value)}
-              onBlur={() => {
-                const next = prompt.trim() === '' ? null : prompt;
-                if (next !== (kf.prompt ?? null)) void update(api.setKeyframePrompt(frame, next));
-              }}
+              onBlur={() => savePrompt(prompt)}
             />
-          </label>
+            {kf.prompt !== null && (
+              <button className="small" onClick={() => savePrompt('')}>
+                Use the project prompt
+              </button>
+            )}
+          </div>
           {busy && <p className="busy">{busy}</p>}
         </div>
       )}

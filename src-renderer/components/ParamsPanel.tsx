@@ -1,13 +1,16 @@
 // Parameters: the project's settings rendered field by field (generic over the settings shape),
 // committed through updateSettings on blur / Enter / toggle. Numbers are checked before sending.
 import { useEffect, useMemo, useState } from 'react';
-import type { ProjectSummary } from '../../src-main/api/contract.ts';
+import type { Capabilities, ProjectSummary } from '../../src-main/api/contract.ts';
+import { MODEL_SETTING_KEYS } from '../lib/model-settings.ts';
 import { describeSettings, parseNumberField, patchFor, valueAt, type FieldSpec, type GroupSpec } from '../lib/settings-fields.ts';
 import type { Services } from './App.tsx';
+import { ModelSettings } from './ModelSettings.tsx';
 
 export interface ParamsPanelProps {
   services: Services;
   project: ProjectSummary;
+  capabilities: Capabilities | null;
   update(request: Promise<ProjectSummary>): Promise<ProjectSummary | undefined>;
 }
 
@@ -155,13 +158,16 @@ function Group({ group, settings, commit, depth }: { group: GroupSpec; settings:
 /** Groups shown unfolded at first: the ones the paper's method is about. */
 const g1Open = new Set(['crossFrame', 'propagation']);
 
-export function ParamsPanel({ services, project, update }: ParamsPanelProps) {
+export function ParamsPanel({ services, project, capabilities, update }: ParamsPanelProps) {
   const { api } = services.connection;
-  const spec = useMemo(() => describeSettings(project.settings), [project.settings]);
-  const commit: Commit = async (path, value) => (await update(api.updateSettings(patchFor(path, value)))) !== undefined;
+  const spec = useMemo(() => describeSettings(project.settings, [], 'Settings', MODEL_SETTING_KEYS), [project.settings]);
+  const save = async (patch: Record<string, unknown>) => (await update(api.updateSettings(patch))) !== undefined;
+  const commit: Commit = (path, value) => save(patchFor(path, value));
   return (
-    <div className="panel params-panel">
+    <div className="panel params-panel" data-testid="params-panel">
       <h2>Parameters</h2>
+      <ModelSettings project={project} capabilities={capabilities} save={save} />
+      <h3>Generation</h3>
       <Group group={spec} settings={project.settings} commit={commit} depth={0} />
     </div>
   );

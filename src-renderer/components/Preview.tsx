@@ -1,9 +1,15 @@
 // The viewer: source, key-frame image or output at the playhead, alone, side by side, or as a
-// wipe. Every image is the PNG of that exact frame index from the media routes.
-import { useRef, useState } from 'react';
+// wipe. Every image is the PNG of that exact frame index from the media routes, loaded through a
+// small cache that keeps about a second ahead of the playhead; playback advances on the exact
+// rational rate and only to frames whose images are ready.
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useFit } from './use-fit.ts';
-import { mediaRoutes, type ProjectSummary } from '../../src-main/api/contract.ts';
+import { useFrameCache } from './use-frame-cache.ts';
+import { mediaRoutes, type KeyframeInfo, type ProjectSummary } from '../../src-main/api/contract.ts';
+import type { FrameCache } from '../lib/frame-cache.ts';
+import { framesToPreload, lookaheadFrames } from '../lib/frame-cache.ts';
 import { keyframeAt } from '../lib/keyframes.ts';
+import { playbackStep, startClock } from '../lib/playback.ts';
 
 type Layer = 'source' | 'keyframe' | 'output';
 type Layout = 'single' | 'side' | 'wipe';
@@ -14,36 +20,138 @@ export interface PreviewProps {
   mediaUrl(route: string, version?: string | number): string;
   playing: boolean;
   onTogglePlay(): void;
+  /** Playback moved the playhead. */
+  onFrame(frame: number): void;
+  /** Playback reached the end. */
+  onEnded(): void;
   renderVersion: string;
 }
 
+const PAUSED_AHEAD = 3;
+
 const LABELS: Record<Layer, string> = { source: 'Source', keyframe: 'Key frame', output: 'Output' };
 
-function FrameImage({ url, label, frame, testId }: { url: string | null; label: string; frame: number; testId?: string }) {
-  const [failed, setFailed] = useState<string | null>(null);
-  if (!url || failed === url) {
+/** URL of `layer` at `frame`, or null where the layer has nothing by definition. */
+export function layerUrl(
+  layer: Layer,
+  frame: number,
+  keyframes: readonly KeyframeInfo[],
+  mediaUrl: PreviewProps['mediaUrl'],
+  renderVersion: string,
+): string | null {
+  if (layer === 'source') return mediaUrl(mediaRoutes.sourceFrame(frame));
+  if (layer === 'output') return mediaUrl(mediaRoutes.renderFrame(frame), renderVersion);
+  const kf = keyframeAt(keyframes, frame);
+  return kf && kf.state !== 'none' ? mediaUrl(mediaRoutes.keyframeImage(frame), kf.updatedAt) : null;
+}
+
+interface Shown {
+  display: string;
+  frame: number;
+  url: string;
+}
+
+/**
+ * One layer's image. While the frame asked for is still loading, the last image stays up marked
+ * as pending (with its own frame number), so the picture never claims to be a frame it is not.
+ */
+function FrameImage({ url, label, frame, testId, cache }: { url: string | null; label: string; frame: number; testId?: string; cache: FrameCache | null }) {
+  const last = useRef<Shown | null>(null);
+  const status = url && cache ? cache.status(url) : 'missing';
+  if (!url || status === 'failed') {
+    last.current = null;
     return (
-      <div className="frame-missing">
+      <div className="frame-missing" data-testid={testId ? `${testId}-missing` : undefined} data-frame={frame}>
         <span>{label}</span>
         <span className="muted">{url ? `nothing at frame ${frame} yet` : `frame ${frame} is not a key frame`}</span>
       </div>
     );
   }
-  return <img className="frame-image" src={url} alt={`${label} frame ${frame}`} data-frame={frame} data-testid={testId} draggable={false} onError={() => setFailed(url)} />;
+  const display = cache?.displayUrl(url) ?? null;
+  if (display) last.current = { display, frame, url };
+  const shown = last.current;
+  if (!shown) return <div className="frame-missing frame-loading" aria-busy="true"><span className="muted">Loading frame {frame}…</span></div>;
+  const pending = shown.frame !== frame || shown.url !== url;
+  return (
+    <img
+      className={pending ? 'frame-image pending' : 'frame-image'}
+      src={shown.display}
+      alt={`${label} frame ${shown.frame}`}
+      data-frame={shown.frame}
+      data-src={shown.url}
+      data-pending={pending ? 'true' : undefined}
+      data-testid={testId}
+      draggable={false}
+    />
+  );
 }
 
-export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, renderVersion }: PreviewProps) {
+export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFrame, onEnded, renderVersion }: PreviewProps) {
   const [layout, setLayout] = useState<Layout>('single');
   const [a, setA] = useState<Layer>('source');
   const [b, setB] = useState<Layer>('output');
   const [wipe, setWipe] = useState(50);
-  const kf = keyframeAt(project.keyframes, frame);
+  const [waiting, setWaiting] = useState(false);
+  const [stalls, setStalls] = useState(0);
+  const { fps, frameCount } = project.source;
+  const ahead = lookaheadFrames(fps);
+  const cache = useFrameCache(2 * (ahead + 2) + 8);
 
-  const urlFor = (layer: Layer): string | null => {
-    if (layer === 'source') return mediaUrl(mediaRoutes.sourceFrame(frame));
-    if (layer === 'output') return mediaUrl(mediaRoutes.renderFrame(frame), renderVersion);
-    return kf && kf.state !== 'none' ? mediaUrl(mediaRoutes.keyframeImage(frame), kf.updatedAt) : null;
-  };
+  const layers = useMemo<Layer[]>(() => (layout === 'single' ? [a] : [a, b]), [layout, a, b]);
+  const urlsAt = useMemo(
+    () => (f: number) => layers.map((l) => layerUrl(l, f, project.keyframes, mediaUrl, renderVersion)).filter((u): u is string => u !== null),
+    [layers, project.keyframes, mediaUrl, renderVersion],
+  );
+
+  // Keep the frames around the playhead loading, nearest first: about a second ahead while
+  // playing, a few for stepping while paused (scrubbing should not queue decodes it moves past).
+  useEffect(() => {
+    cache?.want(framesToPreload(frame, playing ? ahead : PAUSED_AHEAD, frameCount).flatMap(urlsAt));
+  }, [cache, frame, playing, ahead, frameCount, urlsAt]);
+
+  // The playback loop reads the latest props through refs; it restarts only on play / pause.
+  const latest = useRef({ frame, urlsAt, onFrame, onEnded });
+  latest.current = { frame, urlsAt, onFrame, onEnded };
+  useEffect(() => {
+    if (!playing || !cache) return;
+    const ready = (f: number) => latest.current.urlsAt(f).every((u) => cache.settled(u));
+    let clock = startClock(latest.current.frame, frameCount, performance.now());
+    let shown = clock.originFrame;
+    let wasWaiting = false;
+    if (shown !== latest.current.frame) latest.current.onFrame(shown);
+    let raf = 0;
+    const tick = (now: number) => {
+      // A seek from outside (keys, timeline) while playing: continue from there.
+      if (latest.current.frame !== shown) {
+        shown = latest.current.frame;
+        clock = { originFrame: shown, originMs: now };
+      }
+      const step = playbackStep(clock, shown, now, fps, frameCount, ready);
+      clock = step.clock;
+      if (step.waiting !== wasWaiting) {
+        wasWaiting = step.waiting;
+        setWaiting(step.waiting);
+        if (step.waiting) setStalls((n) => n + 1);
+      }
+      if (step.frame !== shown) {
+        shown = step.frame;
+        latest.current.frame = shown;
+        latest.current.onFrame(shown);
+      }
+      if (step.ended) {
+        latest.current.onEnded();
+        return;
+      }
+      raf = requestAnimationFrame(tick);
+    };
+    raf = requestAnimationFrame(tick);
+    return () => {
+      cancelAnimationFrame(raf);
+      setWaiting(false);
+    };
+  }, [playing, cache, fps, frameCount]);
+
+  const urlFor = (layer: Layer) => layerUrl(layer, frame, project.keyframes, mediaUrl, renderVersion);
   const stage = useRef<HTMLDivElement>(null);
   const fit = useFit(stage, project.working.width, project.working.height, layout === 'side' ? 2 : 1);
   const paneStyle = { width: fit.w, height: fit.h };
@@ -56,6 +164,7 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, rende
       ))}
     </select>
   );
+  const image = (layer: Layer, testId?: string) => <FrameImage url={urlFor(layer)} label={LABELS[layer]} frame={frame} cache={cache} {...(testId ? { testId } : {})} />;
 
   return (
     <div className="preview">
@@ -72,32 +181,33 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, rende
         <button className="play" onClick={onTogglePlay} title="Play / pause at the video's frame rate (Space)">
           {playing ? '❚❚ Pause' : '▶ Play'}
         </button>
+        {playing && waiting && <span className="muted small" data-testid="buffering">Loading frames…</span>}
         {project.renderedFrames === 0 && <span className="muted small">No output yet: propagate to render every frame.</span>}
       </div>
-      <div className={`preview-stage layout-${layout}`} ref={stage}>
+      <div className={`preview-stage layout-${layout}`} ref={stage} data-testid="preview-stage" data-stalls={stalls} data-cached={cache?.size ?? 0}>
         {layout === 'single' && (
           <div className="pane" style={paneStyle}>
-            <FrameImage url={urlFor(a)} label={LABELS[a]} frame={frame} testId="viewer-image" />
+            {image(a, 'viewer-image')}
             <span className="pane-label">{LABELS[a]}</span>
           </div>
         )}
         {layout === 'side' && (
           <>
             <div className="pane" style={paneStyle}>
-              <FrameImage url={urlFor(a)} label={LABELS[a]} frame={frame} testId="viewer-image" />
+              {image(a, 'viewer-image')}
               <span className="pane-label">{LABELS[a]}</span>
             </div>
             <div className="pane" style={paneStyle}>
-              <FrameImage url={urlFor(b)} label={LABELS[b]} frame={frame} />
+              {image(b)}
               <span className="pane-label">{LABELS[b]}</span>
             </div>
           </>
         )}
         {layout === 'wipe' && (
           <div className="pane wipe" style={paneStyle}>
-            <FrameImage url={urlFor(a)} label={LABELS[a]} frame={frame} testId="viewer-image" />
+            {image(a, 'viewer-image')}
             <div className="wipe-top" style={{ clipPath: `inset(0 0 0 ${wipe}%)` }}>
-              <FrameImage url={urlFor(b)} label={LABELS[b]} frame={frame} />
+              {image(b)}
             </div>
             <div className="wipe-line" style={{ left: `${wipe}%` }} />
             <span className="pane-label">{LABELS[a]}</span>

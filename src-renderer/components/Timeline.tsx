@@ -141,6 +141,7 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, 
         data-testid="timeline"
         data-px-per-frame={view.pxPerFrame}
         data-scroll-x={view.scrollX}
+        data-markers={keyframes.map((k) => `${k.frame}:${k.state}`).join(' ')}
         onWheel={(e) => {
           if (e.ctrlKey || e.metaKey) {
             const rect = e.currentTarget.getBoundingClientRect();

@@ -32,7 +32,7 @@ export function progressFraction(job: JobInfo): number {
 export function fellBackToCpu(job: JobInfo): boolean {
   const device = (job.device ?? '').toLowerCase();
   const note = (job.note ?? '').toLowerCase();
-  return device.includes('cpu') && (note.includes('fall') || note.includes('gpu') || note.includes('cuda'));
+  return device.includes('cpu') && ['fall', 'gpu', 'cuda', 'accelerat'].some((w) => note.includes(w));
 }
 
 export const JOB_LABELS: Record<JobInfo['kind'], string> = {

@@ -88,9 +88,11 @@ function fieldFor(path: string[], value: unknown): FieldSpec {
   return { ...base, kind: 'json' };
 }
 
-export function describeSettings(settings: Record<string, unknown>, path: string[] = [], label = 'Settings'): GroupSpec {
+/** `omit`: top-level keys another panel section edits (they are left out here). */
+export function describeSettings(settings: Record<string, unknown>, path: string[] = [], label = 'Settings', omit: readonly string[] = []): GroupSpec {
   const group: GroupSpec = { path, label, fields: [], groups: [] };
   for (const [key, value] of Object.entries(settings)) {
+    if (path.length === 0 && omit.includes(key)) continue;
     const p = [...path, key];
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       group.groups.push(describeSettings(value as Record<string, unknown>, p, humanize(key)));

@@ -8,12 +8,18 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(args: string[], opts: { cwd?: string; signal?: AbortSignal; env?: Record<string, string | undefined> } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; signal?: AbortSignal; env?: Record<string, string | undefined>; onStdout?: (text: string) => void } = {},
+): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    opts.onStdout?.(out);
+  });
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await main(args, { streams: { stdout, stderr }, cwd: opts.cwd, env: opts.env ?? process.env, signal: opts.signal ?? new AbortController().signal });
   return { code, stdout: out, stderr: err };

@@ -126,13 +126,18 @@ test('bad inputs give clear errors, the right exit codes, and change nothing', a
 });
 
 test('a cancelled export exits 130 and leaves no file', async () => {
+  // Long enough that the export is still running when its first progress report arrives.
+  const long = await makeClip(dir, { frames: 240, width: 320, height: 240, fps, audio: true });
   const proj = path.join(dir, 'cancel.rrproj');
-  assert.equal((await runCli(['init', clip, '-o', proj, '--size', '64'])).code, 0);
+  assert.equal((await runCli(['init', long, '-o', proj, '--size', '128'])).code, 0);
   const c = new AbortController();
   const out = path.join(dir, 'cancelled.mp4');
-  const pending = runCli(['export', proj, out, '--json'], { signal: c.signal });
-  setTimeout(() => c.abort(), 150);
-  const r = await pending;
+  const r = await runCli(['export', proj, out, '--json'], {
+    signal: c.signal,
+    onStdout: (text) => {
+      if (!c.signal.aborted && text.includes('"type":"progress"')) c.abort();
+    },
+  });
   assert.equal(r.code, 130, r.stdout);
   assert.equal(existsSync(out), false);
   assert.ok(jsonLines(r.stdout).some((l) => l.type === 'error' && l.code === 'CANCELLED'));

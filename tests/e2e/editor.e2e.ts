@@ -1,8 +1,9 @@
 // The editor end to end, in browser mode against the real services host: create a project,
-// scrub and check the shown frame's pixels against an independent ffmpeg decode, key frames,
-// mask painting (checked through the media route), key-frame image import, propagation (or
-// its disabled reason), cancelling a job, export (checked with ffprobe). Screenshots of each
-// screen go to test-artifacts/e2e/.
+// scrub and check the shown frame's pixels against an independent ffmpeg decode, play back
+// frame-accurately, key frames, mask painting (checked through the media route), key-frame image
+// import, model settings, key-frame translation with the tiny random-weight models (or its
+// disabled reason), propagation (or its disabled reason), cancelling a job, export (checked with
+// ffprobe). Screenshots of each screen go to test-artifacts/e2e/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,8 @@ import type { ProjectSummary } from '../../src-main/api/contract.ts';
 import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
 import { startServer, type RunningServer } from '../../src-main/serve/server.ts';
 import {
-  ARTIFACTS, STATIC_DIR, decodeFrameRgb, ensureRendererBuilt, httpGet, launchBrowser, makeClip, makeEditedPng, meanAbsDiff, probe, viewerPixelsScript,
+  ARTIFACTS, ROOT, START_SAMPLING_SCRIPT, STATIC_DIR, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, launchBrowser, makeClip, makeEditedPng,
+  meanAbsDiff, probe, viewerPixelsScript, type PlaybackSample,
 } from './support.ts';
 
 // Small enough that propagating every frame stays well under a minute on two cores; both sides
@@ -22,6 +24,10 @@ import {
 const W = 128;
 const H = 64;
 const FRAMES = 16;
+// Random-weight models with the real architectures: noise-like images, but the whole path runs.
+const TINY_SD = path.join(ROOT, 'tests', 'fixtures', 'engine', 'tiny-sd');
+const TINY_CONTROLNET = path.join(ROOT, 'tests', 'fixtures', 'engine', 'tiny-controlnet');
+const LORA = path.join(ROOT, 'tests', 'fixtures', 'engine', 'lora-peft.safetensors');
 
 let tmp = '';
 let clip = '';
@@ -148,6 +154,32 @@ test('scrub and step: the frame shown is the frame index shown', async () => {
   await shot('timeline');
 });
 
+test('playback: every picture shown is the frame number shown, in order to the end', async (t) => {
+  await page.keyboard.press('Home');
+  assert.equal(await frameShown(), 0);
+  await page.evaluate(START_SAMPLING_SCRIPT);
+  await page.keyboard.press('Space');
+  await page.getByRole('button', { name: '❚❚ Pause' }).waitFor();
+  await page.getByRole('button', { name: '▶ Play' }).waitFor({ timeout: 20_000 });
+  const samples = (await page.evaluate(STOP_SAMPLING_SCRIPT)) as PlaybackSample[];
+  assert.equal(await frameShown(), FRAMES - 1, 'playback stops on the last frame');
+  const showing = samples.filter((x) => x.image >= 0);
+  assert.ok(showing.length > FRAMES, `sampled ${showing.length} animation frames`);
+  for (const x of showing) {
+    assert.equal(x.pending, false, `no pending image during playback (frame ${x.shown})`);
+    assert.equal(x.image, x.shown, 'the picture is the frame the readout says');
+  }
+  const visited = showing.map((x) => x.shown).filter((f, i, a) => i === 0 || f !== a[i - 1]);
+  assert.deepEqual(visited, [...visited].sort((a, b) => a - b), 'frames only move forward');
+  assert.equal(visited[0], 0);
+  assert.equal(visited.at(-1), FRAMES - 1);
+  const stalls = Number(await page.getByTestId('preview-stage').getAttribute('data-stalls'));
+  t.diagnostic(`playback showed ${visited.length} of ${FRAMES} frames over ${showing.length} animation frames; ${stalls} wait(s) for a frame`);
+  // Back where the key-frame test expects the playhead.
+  await clickTimelineAt(7);
+  assert.equal(await frameShown(), 7);
+});
+
 test('key frames: add with K, jump with [ ], remove with Delete, move by dragging', async () => {
   await page.keyboard.press('k');
   await page.getByTestId('keyframe-detail').waitFor();
@@ -247,6 +279,139 @@ test('import an edited key-frame image', async () => {
   await shot('preview');
   await page.getByRole('radio', { name: 'Single' }).click();
   await page.getByRole('combobox', { name: 'Show' }).selectOption('source');
+});
+
+/** Types into a field and leaves it (blur commits). */
+async function fillAndLeave(selector: string, value: string): Promise<void> {
+  await page.locator(selector).fill(value);
+  await page.locator(selector).press('Tab');
+}
+
+test('model settings: checkpoint, ControlNet, LoRA, edge thresholds, steps; checked, then saved in the project', async () => {
+  // No models chosen yet: translation is off, and both buttons say exactly why the services say.
+  const before = await host.api.capabilities();
+  assert.equal(before.translate.available, false);
+  const why = before.translate.message ?? 'The translation engine is not available.';
+  await waitFor('translate reason shown', async () => (await page.getByTestId('translate-all-reason').textContent()) === why);
+  assert.equal(await page.getByRole('button', { name: 'Translate all key frames' }).isDisabled(), true);
+  assert.equal(await page.getByTestId('translate-status').textContent(), why);
+
+  const panel = page.getByTestId('model-settings');
+  await panel.scrollIntoViewIfNeeded();
+  await fillAndLeave('#model-checkpoint', 'models/tiny-sd');
+  assert.match(await panel.locator('.field-error').first().textContent() ?? '', /^Checkpoint: give the full path/);
+  assert.equal((await project()).settings.model, null, 'a bad path is not saved');
+  await fillAndLeave('#model-checkpoint', TINY_SD);
+  await fillAndLeave('#model-controlnet', TINY_CONTROLNET);
+  await waitFor('model paths saved', async () => {
+    const s = (await project()).settings;
+    return s.model === TINY_SD && s.controlnetModel === TINY_CONTROLNET;
+  });
+
+  await fillAndLeave('#canny-low', '150');
+  assert.equal(await panel.getByTestId('canny-settings').locator('.field-error').textContent(), 'Low threshold must not exceed the high threshold');
+  await fillAndLeave('#canny-low', '60');
+  await fillAndLeave('#canny-high', '140');
+  await fillAndLeave('#controlnet-scale', '0.9');
+  await waitFor('edge settings saved', async () => {
+    const c = (await project()).settings.controlnet as Record<string, unknown>;
+    return c.lowThreshold === 60 && c.highThreshold === 140 && c.scale === 0.9;
+  });
+
+  // A LoRA row: added, saved once valid, then removed again (the tiny models run without one).
+  await panel.getByRole('button', { name: '+ Add LoRA' }).click();
+  await page.getByLabel('LoRA 1 path').fill(LORA);
+  await page.getByLabel('LoRA 1 weight').fill('0.5');
+  await page.getByLabel('LoRA 1 weight').press('Tab');
+  await waitFor('LoRA saved', async () => JSON.stringify((await project()).settings.loras) === JSON.stringify([{ path: LORA, weight: 0.5 }]));
+  await shot('params-models-lora');
+  await page.getByRole('button', { name: 'Remove LoRA 1' }).click();
+  await waitFor('LoRA removed', async () => JSON.stringify((await project()).settings.loras) === '[]');
+
+  // Few denoising steps keep the CPU run short.
+  await fillAndLeave('#setting-steps', '4');
+  await waitFor('steps saved', async () => (await project()).settings.steps === 4);
+
+  // The engine's answer for these settings is what the panel shows.
+  const caps = await host.api.capabilities();
+  const status = page.getByTestId('translate-status');
+  await waitFor('engine status shown', async () => {
+    const text = await status.textContent();
+    return caps.translate.available ? text === '✓ Translation engine ready' : text === caps.translate.message;
+  });
+  await panel.scrollIntoViewIfNeeded();
+  await shot('params-models');
+});
+
+test('translate all key frames with the tiny models; markers turn translated, then stale on a prompt change', async (t) => {
+  const caps = await host.api.capabilities();
+  const all = page.getByRole('button', { name: 'Translate all key frames' });
+  if (!caps.translate.available) {
+    const message = caps.translate.message ?? 'The translation engine is not available.';
+    await waitFor('translate reason shown', async () => (await page.getByTestId('translate-all-reason').textContent()) === message);
+    assert.equal(await all.isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Translate', exact: true }).isDisabled(), true);
+    assert.equal(await page.getByTestId('translate-reason').textContent(), `Translate unavailable: ${message}`);
+    await shot('translate-unavailable');
+    t.diagnostic(`translation unavailable: ${message}`);
+    return;
+  }
+  await waitFor('Translate all enabled', async () => !(await all.isDisabled()));
+  // Artist-edited key frames are kept (they guide the others); every other one gets translated.
+  const before = (await project()).keyframes;
+  const frames = before.map((k) => k.frame).sort((a, b) => a - b);
+  const edited = new Set(before.filter((k) => k.state === 'edited').map((k) => k.frame));
+  const expected = (f: number) => (edited.has(f) ? 'edited' : 'translated');
+  const expectedMarkers = frames.map((f) => `${f}:${expected(f)}`).join(' ');
+  assert.ok(frames.some((f) => !edited.has(f)), 'at least one key frame to translate');
+  await all.click();
+  const running = page.locator('[data-testid="job"][data-job-kind="translate"][data-job-status="running"]');
+  await running.waitFor({ timeout: 60_000 });
+  // Once the pipeline is loaded the row names the device it really runs on (the CPU here).
+  await waitFor('device shown', async () => /^on cpu/i.test((await running.getByTestId('job-device').textContent().catch(() => '')) ?? ''), 120_000);
+  await shot('translate-running');
+  await waitFor('translation done', async () => (await host.api.listJobs()).some((j) => j.kind === 'translate' && j.status !== 'running' && j.status !== 'queued'), 300_000);
+  const job = (await host.api.listJobs()).find((j) => j.kind === 'translate');
+  assert.ok(job);
+  assert.equal(job.status, 'done', `translate job ended ${job.status}: ${job.error ?? ''}`);
+  assert.equal(job.done, job.total);
+  const doneRow = page.locator('[data-testid="job"][data-job-kind="translate"][data-job-status="done"]');
+  await doneRow.waitFor();
+  assert.equal(await doneRow.getByTestId('job-progress').textContent(), `${job.total}/${job.total}`);
+  t.diagnostic(`translate job: ${job.done}/${job.total} on ${job.device ?? '?'}; ${job.note ?? ''}`);
+
+  // The project and both views of it agree: key-frame list and timeline markers.
+  await waitFor('markers translated', async () => {
+    const markers = await page.getByTestId('timeline').getAttribute('data-markers');
+    const states = (await project()).keyframes.every((k) => k.state === expected(k.frame));
+    return states && markers === expectedMarkers;
+  });
+  const labels = await page.getByTestId('keyframe-list').locator('.kf-item > span:nth-child(3)').allTextContents();
+  assert.deepEqual(labels, frames.map((f) => (edited.has(f) ? 'Edited' : 'Translated')));
+  for (const f of frames.filter((x) => !edited.has(x))) {
+    const res = await httpGet(`${server.url}media/frame/keyframe/${f}.png`);
+    assert.equal(res.status, 200);
+    const png = decode(new Uint8Array(res.body));
+    assert.deepEqual([png.width, png.height], [W, H], 'translated at the working size');
+  }
+  const last = frames.filter((f) => !edited.has(f)).at(-1)!;
+  await page.getByTestId('keyframe-list').getByRole('button', { name: new RegExp(`Frame ${last}\\b`) }).click();
+  assert.equal(await frameShown(), last);
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('keyframe');
+  await page.locator('img[alt^="Key frame frame"]').waitFor();
+  await shot('translate-done');
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('source');
+
+  // A prompt override on that key frame makes its translation stale; translating it alone (the
+  // key-frame panel's button) makes it current again.
+  await fillAndLeave('#keyframe-prompt', 'a watercolour fox');
+  await waitFor('override stale', async () => (await project()).keyframes.find((k) => k.frame === last)?.state === 'stale');
+  await waitFor('stale marker', async () => ((await page.getByTestId('timeline').getAttribute('data-markers')) ?? '').includes(`${last}:stale`));
+  assert.equal(await page.getByTestId('keyframe-state').textContent(), 'Stale');
+  await page.getByRole('button', { name: 'Translate', exact: true }).click();
+  await waitFor('re-translated', async () => (await project()).keyframes.every((k) => k.state === expected(k.frame)), 300_000);
+  await waitFor('marker translated', async () => (await page.getByTestId('timeline').getAttribute('data-markers')) === expectedMarkers);
+  assert.equal(await page.getByTestId('keyframe-state').textContent(), 'Translated');
 });
 
 test('cancel a running job from the jobs panel', async (t) => {

@@ -115,11 +115,15 @@ export async function launchBrowser(userDataDir: string): Promise<BrowserContext
 
 /**
  * Page-side script (a string: these tests type-check without the DOM library): the RGB bytes of
- * the viewer image at its natural size, base64, once the image for `frame` has loaded.
+ * the viewer image at its natural size, base64, once the image for `frame` is shown (not a
+ * pending previous frame) and loaded; `src` is the media route it came from.
  */
 export function viewerPixelsScript(frame: number): string {
   return `(async () => {
-    const img = document.querySelector('img[data-testid="viewer-image"][data-frame="${frame}"]');
+    const sel = 'img[data-testid="viewer-image"][data-frame="${frame}"]:not([data-pending])';
+    const end = Date.now() + 10000;
+    let img = document.querySelector(sel);
+    while (!img && Date.now() < end) { await new Promise((r) => setTimeout(r, 50)); img = document.querySelector(sel); }
     if (!img) throw new Error('no viewer image for frame ${frame}');
     if (!img.complete || img.naturalWidth === 0) await new Promise((ok, bad) => { img.onload = ok; img.onerror = bad; });
     const c = document.createElement('canvas');
@@ -131,6 +135,36 @@ export function viewerPixelsScript(frame: number): string {
     for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) { rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2]; }
     let s = '';
     for (let i = 0; i < rgb.length; i += 0x8000) s += String.fromCharCode(...rgb.subarray(i, i + 0x8000));
-    return { width: c.width, height: c.height, src: img.getAttribute('src'), b64: btoa(s) };
+    return { width: c.width, height: c.height, src: img.getAttribute('data-src'), b64: btoa(s) };
   })()`;
+}
+
+/**
+ * Page-side script: records, on every animation frame, the frame number shown and the frame of
+ * the viewer image (with its pending flag) into window.__playbackSamples until __stopSampling().
+ */
+export const START_SAMPLING_SCRIPT = `(() => {
+  const samples = [];
+  let on = true;
+  const tick = () => {
+    if (!on) return;
+    const n = document.querySelector('[data-testid="frame-number"]');
+    const img = document.querySelector('img[data-testid="viewer-image"]');
+    samples.push({
+      shown: n ? Number(n.textContent) : -1,
+      image: img ? Number(img.getAttribute('data-frame')) : -1,
+      pending: img ? img.hasAttribute('data-pending') : false,
+    });
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  window.__stopSampling = () => { on = false; return samples; };
+})()`;
+
+export const STOP_SAMPLING_SCRIPT = 'window.__stopSampling()';
+
+export interface PlaybackSample {
+  shown: number;
+  image: number;
+  pending: boolean;
 }
