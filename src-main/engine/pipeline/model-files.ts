@@ -2,7 +2,7 @@
 // into compiler ModelSources, a tokenizer and the DDIM config.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadControlNet, loadStableDiffusion, CheckpointError } from '../weights/checkpoint.ts';
 import type { TensorMap } from '../weights/checkpoint.ts';
@@ -130,6 +130,17 @@ export function resolveModelFiles(choice: ModelChoice): ModelFiles {
   const tokenizer = folder !== undefined && existsSync(join(folder, 'tokenizer', 'vocab.json'))
     ? ClipTokenizer.fromFolder(join(folder, 'tokenizer'))
     : ClipTokenizer.fromBpeGz(defaultVocab());
+  // A token id past the embedding table would only fail deep inside onnxruntime; say what is wrong.
+  const embedRows = textMap.get('text_model.embeddings.token_embedding.weight')?.shape[0];
+  if (embedRows !== undefined && embedRows < tokenizer.size) {
+    throw new PipelineError(
+      'UNSUPPORTED_MODEL',
+      `${basename(choice.model)}: its text encoder knows ${embedRows} tokens but the tokenizer has ${tokenizer.size}. ` +
+        (folder === undefined
+          ? 'It is not a standard SD 1.x checkpoint; use it with a diffusers folder that holds its tokenizer (configFrom).'
+          : 'The tokenizer in the config folder does not belong to this text encoder.'),
+    );
+  }
   const schedulerJson = folder !== undefined ? readJson(join(folder, 'scheduler', 'scheduler_config.json')) : null;
 
   return {

@@ -74,6 +74,11 @@ export class ClipTokenizer {
     this.pad = eos; // SD 1.x pads with <|endoftext|>
   }
 
+  /** How many token ids this vocabulary can produce (ids are 0..size-1). */
+  get size(): number {
+    return this.vocab.size;
+  }
+
   /** From CLIP's bpe_simple_vocab_16e6.txt.gz (the vocabulary is derived as CLIP does). */
   static fromBpeGz(path: string): ClipTokenizer {
     const lines = zlib.gunzipSync(fs.readFileSync(path)).toString('utf8').split('\n');

@@ -8,6 +8,8 @@ import { loadControlNet, loadStableDiffusion } from '../../../src-main/engine/we
 import type { TensorMap } from '../../../src-main/engine/weights/checkpoint.ts';
 import { inferControlNetConfig, inferTextConfig, inferUnetConfig, inferVaeConfig, SD15_UNET_CONFIG } from '../../../src-main/engine/pipeline/sd15-configs.ts';
 import { FIXTURES } from '../io/fixtures.ts';
+import { resolveModelFiles } from '../../../src-main/engine/pipeline/model-files.ts';
+import { PipelineError } from '../../../src-main/engine/pipeline/errors.ts';
 
 const json = (p: string): Record<string, unknown> => JSON.parse(readFileSync(join(FIXTURES, p), 'utf8')) as Record<string, unknown>;
 const shapeOf = (m: TensorMap) => (name: string) => m.get(name)?.shape;
@@ -30,4 +32,15 @@ test('UNet, VAE, text encoder and ControlNet structure inferred from a single fi
   // What weights cannot tell stays SD 1.5's.
   assert.equal(inferUnetConfig(shapeOf(w.unet))['norm_num_groups'], SD15_UNET_CONFIG['norm_num_groups']);
   assert.deepEqual(inferUnetConfig(() => undefined), SD15_UNET_CONFIG);
+});
+
+test('a single-file checkpoint whose text encoder is smaller than the CLIP vocabulary is refused clearly', () => {
+  // The tiny test checkpoint has a 1514-token text encoder; without its own tokenizer the shipped
+  // 49408-token CLIP vocabulary would produce ids past its embedding table.
+  assert.throws(
+    () => resolveModelFiles({ model: join(FIXTURES, 'tiny-sd.safetensors') }),
+    (e: unknown) => e instanceof PipelineError && e.code === 'UNSUPPORTED_MODEL' && /knows 1514 tokens but the tokenizer has 49408/.test(e.message),
+  );
+  // With the diffusers folder as the source of configs and tokenizer it loads.
+  assert.equal(resolveModelFiles({ model: join(FIXTURES, 'tiny-sd.safetensors'), configFrom: join(FIXTURES, 'tiny-sd') }).tokenizer.size, 1514);
 });
