@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { ProgressTracker, isAbortError, type Progress } from '../jobs/progress.ts';
 import { engineAvailability } from './availability.ts';
 import type { MediaServer } from './media-server.ts';
+import { CodedError } from '../errors.ts';
 
 export interface JobRunnerDeps {
   project: () => Project;
@@ -27,14 +28,7 @@ interface LiveJob {
 const EMIT_INTERVAL_MS = 100;
 const PERSIST_INTERVAL_MS = 1000;
 
-class JobError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'JobError';
-    this.code = code;
-  }
-}
+class JobError extends CodedError {}
 
 /** What a job's work may change about its record while it runs. */
 interface RunningJob {

@@ -1,5 +1,6 @@
 // What every `rerender` subcommand gets and provides.
 import type { Output } from './output.ts';
+import { CodedError } from '../errors.ts';
 
 export interface CliContext {
   out: Output;
@@ -16,10 +17,8 @@ export interface Command {
 }
 
 /** A command-line mistake: exit code 2 and the command's usage. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends CodedError<'USAGE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('USAGE', message);
   }
 }

@@ -1,10 +1,9 @@
 // Which frames become key frames. Frame indices are 0-based everywhere (as ffmpeg's `n`).
+import { CodedError } from '../errors.ts';
 
-export class KeyframePlanError extends Error {
-  readonly code = 'BAD_KEYFRAMES';
+export class KeyframePlanError extends CodedError<'BAD_KEYFRAMES'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'KeyframePlanError';
+    super('BAD_KEYFRAMES', message);
   }
 }
 

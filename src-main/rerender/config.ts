@@ -1,6 +1,7 @@
 // Every setting of Rerender's key-frame translation, each constraint switchable on its own.
 // Periods are fractions [start, end] of the full DDIM schedule, compared with the step index
 // as the official code does (see periods.ts).
+import { CodedError } from '../errors.ts';
 
 export type Period = readonly [number, number];
 
@@ -57,10 +58,9 @@ export interface RerenderConfig {
   maskFeather: number;
 }
 
-export class RerenderConfigError extends Error {
+export class RerenderConfigError extends CodedError<'INVALID_SETTINGS'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'RerenderConfigError';
+    super('INVALID_SETTINGS', message);
   }
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { LoraSpec } from '../engine/pipeline/index.ts';
 import { classifyModel, type ModelKind } from '../engine/weights/models-folder.ts';
 import type { ProjectSettings } from '../project/index.ts';
+import { CodedError } from '../errors.ts';
 
 export interface TranslationModels {
   model: string;
@@ -14,12 +15,10 @@ export interface TranslationModels {
   loras: LoraSpec[];
 }
 
-export class ModelError extends Error {
-  readonly code = 'MODEL_MISSING';
+export class ModelError extends CodedError<'MODEL_MISSING'> {
   readonly problems: readonly string[];
   constructor(message: string, problems: readonly string[]) {
-    super(message);
-    this.name = 'ModelError';
+    super('MODEL_MISSING', message);
     this.problems = problems;
   }
 }

@@ -14,6 +14,7 @@ import { translateProject, projectConfigOf, type ProjectConfig, type TranslatePr
 import { propagateProject, type PropagateProjectResult } from './propagate.ts';
 import { exportVideo, type ExportResult } from './export.ts';
 import { ModelError, modelMessage, modelProblems } from './models.ts';
+import { CodedError } from '../errors.ts';
 
 export interface RunRequest {
   video: string;
@@ -50,14 +51,7 @@ export interface RunResult {
   export: ExportResult;
 }
 
-class RunError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'RunError';
-    this.code = code;
-  }
-}
+class RunError extends CodedError {}
 
 /** Stages and their share of the overall progress (translation dominates with real models). */
 export const RUN_STAGES = [['init', 2], ['keyframes', 3], ['translate', 55], ['propagate', 35], ['export', 5]] as const;

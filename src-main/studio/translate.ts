@@ -21,15 +21,9 @@ import { SourceFrames } from './source-frames.ts';
 import { cacheDirOf } from './flow-cache.ts';
 import { projectChain, pruneEmpty } from './params.ts';
 import { resolveTranslationModels } from './models.ts';
+import { CodedError } from '../errors.ts';
 
-export class TranslateError extends Error {
-  readonly code: string;
-  constructor(code: 'INVALID_SETTINGS' | 'NO_KEYFRAME', message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TranslateError';
-    this.code = code;
-  }
-}
+export class TranslateError extends CodedError<'INVALID_SETTINGS' | 'NO_KEYFRAME'> {}
 
 export interface TranslateRequest {
   /** Key frames to bring up to date (with the key frames before them they depend on); all when omitted. */

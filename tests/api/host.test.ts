@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
-import type { JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
+import type { ProjectSummary } from '../../src-main/api/contract.ts';
 import { decodePng, encodePng } from '../../src-main/media/index.ts';
 import { makeClip, makeTempDir, removeDir } from '../helpers/clips.ts';
+import { waitForJob } from '../helpers/jobs.ts';
 
 let dir = '';
 let clip = '';
@@ -22,19 +23,6 @@ after(async () => {
   await host.dispose();
   await removeDir(dir);
 });
-
-function waitForJob(h: ApiHost, pred: (j: JobInfo) => boolean, timeoutMs = 60_000): Promise<JobInfo> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for a job event')), timeoutMs);
-    const off = h.api.on('job', (j) => {
-      if (pred(j)) {
-        clearTimeout(timer);
-        off();
-        resolve(j);
-      }
-    });
-  });
-}
 
 test('requests are validated before anything runs', async () => {
   await assert.rejects(host.call('addKeyframe', [-1]), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT');

@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import type { Period, RerenderConfigPatch } from '../../src-main/rerender/config.ts';
 import type { FrameMotion } from '../../src-main/rerender/fusion.ts';
 import type { RerenderNoise } from '../../src-main/rerender/noise.ts';
+import { relError } from '../helpers/numeric.ts';
+
+export { relError };
 
 export const REF = fileURLToPath(new URL('../fixtures/rerender/', import.meta.url));
 export const ENGINE = fileURLToPath(new URL('../fixtures/engine/', import.meta.url));
@@ -93,18 +96,6 @@ export function motion(from: number, k: number): FrameMotion {
 
 export function noise(): RerenderNoise {
   return { xT: ref('in.noise.xT'), x0: ref('in.noise.x0'), step: (i) => ref(`in.noise.mask.${i}`) };
-}
-
-/** max |got − want| / max |want|. */
-export function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length, 'length');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
 
 export function assertClose(got: ArrayLike<number> | undefined, want: Float32Array, tol: number, what: string): void {

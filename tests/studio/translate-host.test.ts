@@ -5,8 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
-import type { JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
+import type { ProjectSummary } from '../../src-main/api/contract.ts';
 import { makeClip, makeTempDir, removeDir } from '../helpers/clips.ts';
+import { waitForJob } from '../helpers/jobs.ts';
 
 const ENGINE = path.resolve(import.meta.dirname, '..', 'fixtures', 'engine');
 let dir = '';
@@ -23,25 +24,12 @@ after(async () => {
   await removeDir(dir);
 });
 
-function waitForJob(pred: (j: JobInfo) => boolean): Promise<JobInfo> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for a job event')), 120_000);
-    const off = host.api.on('job', (j) => {
-      if (pred(j)) {
-        clearTimeout(timer);
-        off();
-        resolve(j);
-      }
-    });
-  });
-}
-
 test('a translate job started by the editor reaches done and the key frames show translated', async () => {
   let caps = await host.api.capabilities();
   assert.equal(caps.translate.available, false);
   assert.match(caps.translate.message!, /Open a project/);
 
-  const strip = waitForJob((j) => j.kind === 'thumbnails' && j.status === 'done');
+  const strip = waitForJob(host, (j) => j.kind === 'thumbnails' && j.status === 'done', 120_000);
   await host.api.createProject({ videoPath: clip, projectPath: path.join(dir, 't.rrproj'), shortSide: 64 });
   await strip;
   await host.api.addKeyframe(0);
@@ -63,7 +51,7 @@ test('a translate job started by the editor reaches done and the key frames show
 
   const summaries: ProjectSummary[] = [];
   const off = host.api.on('project', (s) => summaries.push(s));
-  const done = waitForJob((j) => j.kind === 'translate' && (j.status === 'done' || j.status === 'failed'));
+  const done = waitForJob(host, (j) => j.kind === 'translate' && (j.status === 'done' || j.status === 'failed'), 120_000);
   const started = await host.api.startJob({ kind: 'translate' });
   assert.equal(started.kind, 'translate');
   const job = await done;
@@ -78,7 +66,7 @@ test('a translate job started by the editor reaches done and the key frames show
   assert.ok(summaries.some((x) => x.keyframes.filter((k) => k.state === 'translated').length === 1), 'each key frame shows as soon as it is stored');
 
   // Editing the settings makes them stale; a second job with nothing changed has nothing to do.
-  const again = waitForJob((j) => j.kind === 'translate' && j.status === 'done' && j.id !== job.id);
+  const again = waitForJob(host, (j) => j.kind === 'translate' && j.status === 'done' && j.id !== job.id, 120_000);
   await host.api.startJob({ kind: 'translate', frames: [0] });
   assert.match((await again).note ?? '', /0 key frame\(s\) translated, 1 already up to date/);
   const stale = await host.api.updateSettings({ seed: 3 });

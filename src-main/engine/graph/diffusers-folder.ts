@@ -4,11 +4,11 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelSource } from './compile.ts';
 import { safetensorsSource } from './safetensors-source.ts';
+import { CodedError } from '../../errors.ts';
 
-export class ComponentFolderError extends Error {
+export class ComponentFolderError extends CodedError<'BAD_MODEL'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ComponentFolderError';
+    super('BAD_MODEL', message);
   }
 }
 

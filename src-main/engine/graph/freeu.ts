@@ -11,6 +11,7 @@
 import type { LayerContext } from './layers.ts';
 import { fromF32, toF32 } from './layers.ts';
 import { DataType } from './onnx-proto.ts';
+import { CodedError } from '../../errors.ts';
 
 /** FreeU factors: b1/b2 scale backbone features, s1/s2 the skips' lowest frequencies. */
 export interface FreeUFactors {
@@ -20,10 +21,9 @@ export interface FreeUFactors {
   s2: number;
 }
 
-export class FreeUOptionError extends Error {
+export class FreeUOptionError extends CodedError<'INVALID_ARGUMENT'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'FreeUOptionError';
+    super('INVALID_ARGUMENT', message);
   }
 }
 

@@ -1,10 +1,10 @@
 // Typed views of the diffusers / transformers config.json fields the graph
 // builders read, with the library defaults; unsupported variants fail loudly.
+import { CodedError } from '../../errors.ts';
 
-export class UnsupportedModelError extends Error {
+export class UnsupportedModelError extends CodedError<'UNSUPPORTED_MODEL'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedModelError';
+    super('UNSUPPORTED_MODEL', message);
   }
 }
 

@@ -1,6 +1,7 @@
 // What the compiler reads weights from: any name → float32 tensor map (a
 // safetensors folder, a checkpoint with LoRAs merged, a test fixture).
 import type { WeightTensor } from './builder.ts';
+import { CodedError } from '../../errors.ts';
 
 export interface TensorSource {
   has(name: string): boolean;
@@ -10,11 +11,10 @@ export interface TensorSource {
   count?: number;
 }
 
-export class MissingWeightError extends Error {
+export class MissingWeightError extends CodedError<'BAD_MODEL'> {
   readonly weight: string;
   constructor(weight: string, where: string) {
-    super(`weight "${weight}" not found in ${where}`);
-    this.name = 'MissingWeightError';
+    super('BAD_MODEL', `weight "${weight}" not found in ${where}`);
     this.weight = weight;
   }
 }

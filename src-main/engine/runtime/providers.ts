@@ -1,5 +1,6 @@
 // Execution-provider choice: try each in order (cuda → webgpu → cpu unless
 // forced), keep a note for every provider that could not be used.
+import { CodedError } from '../../errors.ts';
 
 export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
 export type ProviderSetting = 'auto' | ExecutionProvider;
@@ -12,11 +13,10 @@ export interface ProviderNote {
   message: string;
 }
 
-export class ProviderUnavailableError extends Error {
+export class ProviderUnavailableError extends CodedError<'ENGINE_UNAVAILABLE'> {
   readonly notes: ProviderNote[];
   constructor(notes: ProviderNote[]) {
-    super(`no execution provider could run the model: ${notes.map((n) => `${n.provider}: ${n.message}`).join('; ')}`);
-    this.name = 'ProviderUnavailableError';
+    super('ENGINE_UNAVAILABLE', `no execution provider could run the model: ${notes.map((n) => `${n.provider}: ${n.message}`).join('; ')}`);
     this.notes = notes;
   }
 }

@@ -1,5 +1,6 @@
 // DDIM sampler (eta 0) as SD 1.5 uses it in diffusers: "leading" timestep spacing with
 // steps_offset, img2img strength, classifier-free guidance.
+import { CodedError } from '../../errors.ts';
 
 export interface DdimConfig {
   readonly numTrainTimesteps: number;
@@ -20,10 +21,9 @@ export const SD15_DDIM: DdimConfig = {
   setAlphaToOne: false,
 };
 
-export class SchedulerError extends Error {
+export class SchedulerError extends CodedError<'INVALID_ARGUMENT'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'SchedulerError';
+    super('INVALID_ARGUMENT', message);
   }
 }
 

@@ -4,15 +4,15 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import nodePath from 'node:path';
+import { CodedError } from '../../errors.ts';
 
 export const CONTEXT_LENGTH = 77;
 /** Tokens per A1111 chunk between BOS and EOS. */
 export const CHUNK_TOKENS = CONTEXT_LENGTH - 2;
 
-export class TokenizerError extends Error {
+export class TokenizerError extends CodedError<'TOKENIZER_FAILED'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'TokenizerError';
+    super('TOKENIZER_FAILED', message);
   }
 }
 

@@ -5,13 +5,13 @@ import nodePath from 'node:path';
 import { readSafetensorsHeader, readTensorFloat32, numel, type TensorInfo } from './safetensors.ts';
 import { assertNotPickle, type LazyTensor, type TensorMap } from './checkpoint.ts';
 import { ldmUnetKeyToDiffusers } from './ldm-keys.ts';
+import { CodedError } from '../../errors.ts';
 
 export type LoraComponent = 'unet' | 'textEncoder';
 
-export class LoraError extends Error {
+export class LoraError extends CodedError<'BAD_MODEL'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'LoraError';
+    super('BAD_MODEL', message);
   }
 }
 

@@ -1,6 +1,7 @@
 // safetensors reader and writer. Tensors are read on demand with positioned fd reads so a
 // multi-GB checkpoint is never held in one Buffer; the header is validated against the file size.
 import fs from 'node:fs';
+import { CodedError } from '../../errors.ts';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -11,11 +12,10 @@ const DTYPE_BYTES: Record<DType, number> = {
 /** Header larger than this is treated as corrupt (real files have headers of a few MB at most). */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-export class SafetensorsError extends Error {
+export class SafetensorsError extends CodedError<'BAD_MODEL'> {
   readonly path: string;
   constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.name = 'SafetensorsError';
+    super('BAD_MODEL', `${path}: ${message}`);
     this.path = path;
   }
 }

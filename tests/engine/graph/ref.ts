@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
+import { relError } from '../../helpers/numeric.ts';
+
+export { relError };
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/engine/', import.meta.url));
 const REF = `${FIXTURES}ref/`;
@@ -41,18 +44,6 @@ export function refTensor(name: string): ort.Tensor {
 
 export function tensor(data: Float32Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('float32', data, dims);
-}
-
-/** max |got − want| relative to max |want|. */
-export function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length, 'length');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
 
 export function assertClose(got: ort.Tensor | undefined, want: { data: Float32Array; dims: number[] }, tol: number, what: string): void {
