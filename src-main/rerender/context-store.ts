@@ -1,7 +1,7 @@
 // What the anchor and the previous key frame leave for later key frames: per step, the decoder
 // self-attention contexts (both CFG rows, [2, h·w, C] per layer), and the anchor's x̂0 and its
 // per-channel statistics. Contexts are kept in float16 by default to halve their memory.
-import { fromHalf, toHalf } from '../engine/graph/half.ts';
+import { fromHalf, toHalf } from '../engine/half.ts';
 import type { Tensor } from '../engine/pipeline/index.ts';
 import { channelMeanStd } from './image-ops.ts';
 

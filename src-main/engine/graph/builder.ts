@@ -4,7 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { AttributeType, DataType, encodeModel } from './onnx-proto.ts';
 import type { AttributeMsg, NodeMsg, TensorMsg, ValueInfoMsg } from './onnx-proto.ts';
-import { toHalf } from './half.ts';
+import { toHalf } from '../half.ts';
 
 export type Dim = number | string;
 export type Attr =

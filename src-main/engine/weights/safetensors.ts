@@ -2,6 +2,7 @@
 // multi-GB checkpoint is never held in one Buffer; the header is validated against the file size.
 import fs from 'node:fs';
 import { CodedError } from '../../errors.ts';
+import { toHalf } from '../half.ts';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -228,36 +229,9 @@ export interface TensorToWrite {
   readonly data: TensorData;
 }
 
-function floatToHalf(v: number): number {
-  const f32 = new Float32Array([v]);
-  const x = new Uint32Array(f32.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry into the exponent is the correct rounding
-  return sign | h;
-}
-
 /** Float32 values to F16 bits (round to nearest even), for writing F16 tensors. */
 export function float32ToF16Bits(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]!);
-  return out;
+  return toHalf(values);
 }
 
 /** Writes a safetensors file: header padded with spaces to 8 bytes, tensors in the given order. */

@@ -7,7 +7,7 @@ import type { FloatType } from '../../../src-main/engine/graph/builder.ts';
 import { attention, groupNorm, linear, timestepEmbedding, upsampleNearest2x } from '../../../src-main/engine/graph/layers.ts';
 import type { LayerContext, OpChoices } from '../../../src-main/engine/graph/layers.ts';
 import { decodeModel } from '../../../src-main/engine/graph/onnx-proto.ts';
-import { floatToHalfBits, halfBitsToFloat } from '../../../src-main/engine/graph/half.ts';
+import { floatToHalfBits, halfBitsToFloat } from '../../../src-main/engine/half.ts';
 import { mapSource } from '../../../src-main/engine/graph/tensor-source.ts';
 import type { WeightTensor } from '../../../src-main/engine/graph/builder.ts';
 import { relError } from './ref.ts';
