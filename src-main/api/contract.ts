@@ -74,6 +74,48 @@ export interface Capabilities {
   translate: { available: boolean; message: string | null };
 }
 
+/** What a file picker shows: files of one kind (directories are always listed). */
+export const fileFilterSchema = z.enum(['video', 'project', 'image', 'model', 'any']);
+export type FileFilter = z.infer<typeof fileFilterSchema>;
+
+/** File extensions (lower case, no dot) each filter accepts; 'any' accepts every file. Shared by the services' browser, the native dialogs and the drop zone. */
+export const FILE_FILTER_EXTENSIONS: Record<Exclude<FileFilter, 'any'>, readonly string[]> = {
+  video: ['mp4', 'mov', 'mkv', 'avi', 'webm', 'm4v', 'mpg', 'mpeg', 'wmv', 'flv', 'ts', 'mts', 'm2ts', '3gp', 'ogv', 'gif'],
+  project: ['rrproj'],
+  image: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff'],
+  model: ['safetensors'],
+};
+
+/** Whether a file name has one of the filter's extensions. */
+export function nameMatchesFilter(name: string, filter: FileFilter): boolean {
+  if (filter === 'any') return true;
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && FILE_FILTER_EXTENSIONS[filter].includes(name.slice(dot + 1).toLowerCase());
+}
+
+export interface DirectoryEntry {
+  name: string;
+  /** Absolute path on the services' machine. */
+  path: string;
+  kind: 'dir' | 'file';
+  /** Bytes; null for a directory. */
+  size: number | null;
+  /** ISO 8601. */
+  modifiedAt: string;
+  /** Whether choosing this entry answers the filter (a file of the kind, or a folder that is a diffusers model). */
+  matches: boolean;
+}
+
+export interface DirectoryListing {
+  path: string;
+  parent: string | null;
+  entries: DirectoryEntry[];
+  /** Places to start from: home, the data folder, and on Linux `/`, `/media`, `/mnt` where present. */
+  roots: string[];
+  /** True when the folder held more entries than a listing returns. */
+  truncated: boolean;
+}
+
 const frameArg = z.number().int().nonnegative();
 const pngBytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected the bytes of a PNG image');
 
@@ -115,6 +157,13 @@ export const requestSchemas = {
   cancelJob: z.tuple([z.string().min(1)]),
   listJobs: z.tuple([]),
   revealFile: z.tuple([z.string().min(1)]),
+  /** A folder's contents on the services' machine; null = a sensible start (the last folder used, or home). */
+  listDirectory: z.tuple([z.string().min(1).nullable(), fileFilterSchema]),
+  /** A native file dialog (Electron). Resolves to the chosen path, or null when cancelled; elsewhere rejects with NO_NATIVE_PICKER. */
+  pickFile: z.union([
+    z.tuple([fileFilterSchema, z.enum(['open', 'save'])]),
+    z.tuple([fileFilterSchema, z.enum(['open', 'save']), z.string().min(1)]),
+  ]),
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;
@@ -140,6 +189,8 @@ interface Results {
   cancelJob: JobInfo;
   listJobs: JobInfo[];
   revealFile: void;
+  listDirectory: DirectoryListing;
+  pickFile: string | null;
 }
 
 export type RequestResult<N extends RequestName> = Results[N];

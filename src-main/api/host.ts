@@ -2,6 +2,7 @@
 // Electron runs it in a utilityProcess and browser mode in the server process; both forward
 // requests through `call`, which validates arguments before anything runs.
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   requestSchemas,
@@ -25,6 +26,7 @@ import { CodedError } from '../errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { MediaServer, type MediaRequest, type MediaResponse } from './media-server.ts';
 import { engineAvailability } from './availability.ts';
+import { listDirectory, startFolder } from './file-browser.ts';
 
 export type { MediaResponse };
 
@@ -53,6 +55,9 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
   let sourceLinked = false;
   let toolsPromise: Promise<MediaTools> | null = null;
   const recentFile = path.join(opts.dataDir, 'recent-projects.json');
+  /** The folder the file picker showed last: where the next one starts. */
+  let lastFolder: string | null = null;
+  const homeDir = (): string => env.HOME ?? env.USERPROFILE ?? os.homedir();
 
   const emit = <E extends EventName>(event: E, payload: Events[E]): void => {
     for (const l of listeners.get(event) ?? []) (l as (p: Events[E]) => void)(payload);
@@ -212,6 +217,18 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       await stat(file).catch(() => {
         throw new HostError('NOT_FOUND', `'${file}' does not exist.`);
       });
+    },
+    async listDirectory(dir, filter) {
+      const home = homeDir();
+      const from = dir ?? (await startFolder([lastFolder, ...(await readRecent()).map((p) => path.dirname(p))], home));
+      const listing = await listDirectory(from, filter, { home, dataDir: opts.dataDir });
+      lastFolder = listing.path;
+      return listing;
+    },
+    async pickFile() {
+      // Native dialogs belong to the desktop shell (Electron's main answers this itself); the
+      // renderer falls back to its own browser over listDirectory.
+      throw new HostError('NO_NATIVE_PICKER', 'No native file dialog here: use the file browser.');
     },
   };
 

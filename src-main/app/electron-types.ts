@@ -129,7 +129,7 @@ export interface ElectronMainLike {
     fork(modulePath: string, args?: string[], options?: { serviceName?: string; env?: Record<string, string | undefined>; stdio?: 'inherit' | 'pipe' | 'ignore' }): UtilityProcessLike;
   };
   dialog: {
-    showOpenDialog(options: { title?: string; properties: string[]; filters?: Array<{ name: string; extensions: string[] }> }): Promise<OpenDialogResult>;
+    showOpenDialog(options: { title?: string; defaultPath?: string; properties: string[]; filters?: Array<{ name: string; extensions: string[] }> }): Promise<OpenDialogResult>;
     showSaveDialog(options: { title?: string; defaultPath?: string; filters?: Array<{ name: string; extensions: string[] }> }): Promise<SaveDialogResult>;
     showErrorBox(title: string, content: string): void;
   };
@@ -139,7 +139,13 @@ export interface ElectronMainLike {
   };
 }
 
+/** Electron's `webUtils` (preload side): the path behind a File the user dropped or picked. */
+export interface WebUtilsLike {
+  getPathForFile(file: unknown): string;
+}
+
 export interface ElectronPreloadLike {
   contextBridge: ContextBridgeLike;
   ipcRenderer: IpcRendererLike;
+  webUtils?: WebUtilsLike;
 }

@@ -1,7 +1,8 @@
 // The renderer's whole view of the app: RerenderApi over ipcRenderer.invoke, one method per
-// request in the contract, plus `on` for pushed events. Nothing else is exposed.
+// request in the contract, plus `on` for pushed events and `pathForFile` for dropped files.
+// Nothing else is exposed.
 import type { EventName, RequestName, RerenderApi } from '../api/contract.ts';
-import type { IpcRendererLike } from './electron-types.ts';
+import type { IpcRendererLike, WebUtilsLike } from './electron-types.ts';
 import { fromWireError, type Envelope } from './ipc-envelope.ts';
 
 // Only types come from the contract: importing its values would bundle zod into the sandboxed
@@ -14,13 +15,18 @@ const REQUESTS = {
   capabilities: 1, recentProjects: 1, createProject: 1, openProject: 1, closeProject: 1, project: 1,
   updateSettings: 1, addKeyframe: 1, removeKeyframe: 1, moveKeyframe: 1, importKeyframeImage: 1,
   clearKeyframeImage: 1, setKeyframeMask: 1, setKeyframePrompt: 1, startJob: 1, cancelJob: 1,
-  listJobs: 1, revealFile: 1,
+  listJobs: 1, revealFile: 1, listDirectory: 1, pickFile: 1,
 } as const satisfies Record<RequestName, 1>;
 
 export const REQUEST_NAMES = Object.keys(REQUESTS) as RequestName[];
 const EVENTS: readonly EventName[] = ['job', 'project'];
 
-export function createPreloadApi(ipc: IpcRendererLike): RerenderApi {
+/** The bridge's one extra: a dropped File's path on disk (Electron no longer puts it on File). */
+export interface DesktopFiles {
+  pathForFile(file: unknown): string;
+}
+
+export function createPreloadApi(ipc: IpcRendererLike, webUtils?: WebUtilsLike): RerenderApi & Partial<DesktopFiles> {
   const api: Record<string, unknown> = {};
   for (const name of REQUEST_NAMES) {
     api[name] = async (...args: unknown[]) => {
@@ -40,5 +46,13 @@ export function createPreloadApi(ipc: IpcRendererLike): RerenderApi {
       ipc.removeListener(IPC_EVENT_CHANNEL, wrapped);
     };
   };
-  return Object.freeze(api) as unknown as RerenderApi;
+  if (webUtils) {
+    // Only the path string crosses back; an empty string (not a file from disk) is an error here.
+    api.pathForFile = (file: unknown) => {
+      const p = webUtils.getPathForFile(file);
+      if (typeof p !== 'string' || p === '') throw new Error('this file has no path on disk');
+      return p;
+    };
+  }
+  return Object.freeze(api) as unknown as RerenderApi & Partial<DesktopFiles>;
 }

@@ -2,7 +2,7 @@
 // in a utility process, and main in between only forwarding (validated requests, media reads,
 // events). Takes the electron module as a parameter so tests drive it with a fake.
 import path from 'node:path';
-import { IPC_CHANNEL, IPC_EVENT_CHANNEL, type ProjectSummary } from '../api/contract.ts';
+import { IPC_CHANNEL, IPC_EVENT_CHANNEL, type FileFilter, type ProjectSummary } from '../api/contract.ts';
 import { APP_ENTRY_URL, APP_SCHEME, isAppUrl } from './app-origin.ts';
 import type { BrowserWindowLike, ElectronMainLike } from './electron-types.ts';
 import { createRequestHandler } from './ipc-guard.ts';
@@ -10,6 +10,7 @@ import { buildMenuTemplate } from './menu.ts';
 import { createProtocolHandler } from './protocol-handler.ts';
 import { createServicesClient, type ServicesClient } from './services-messages.ts';
 import { createWindowOptions } from './window-options.ts';
+import { pickFileNative } from './pick-file.ts';
 
 export interface ShellPaths {
   /** dist/renderer (index.html and assets). */
@@ -72,6 +73,11 @@ export async function startShell(electron: ElectronMainLike, paths: ShellPaths, 
         if (name === 'revealFile') {
           shell.showItemInFolder(String(args[0]));
           return undefined;
+        }
+        // So is a native file dialog; the guard has already validated the arguments.
+        if (name === 'pickFile') {
+          const [filter, mode, suggested] = args as [FileFilter, 'open' | 'save', string | undefined];
+          return pickFileNative(dialog, platform, filter, mode, suggested);
         }
         const value = await services.call(name, args);
         if (name === 'createProject' || name === 'openProject') void refreshMenu();

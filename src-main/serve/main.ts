@@ -1,5 +1,5 @@
 // `npm run serve`: the editor in a browser, with the services running in this process.
-//   node src-main/serve/main.ts [--port 5178] [--data-dir DIR] [--static-dir DIR]
+//   node src-main/serve/main.ts [--port 5178] [--data-dir DIR] [--static-dir DIR] [--max-upload-mb N]
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +12,12 @@ const { values } = parseArgs({
     port: { type: 'string', default: '5178' },
     'data-dir': { type: 'string', default: path.join(os.homedir(), '.rerender-studio') },
     'static-dir': { type: 'string', default: path.join(root, 'dist', 'renderer') },
+    'max-upload-mb': { type: 'string', default: String(16 * 1024) },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node src-main/serve/main.ts [--port N (0 = random)] [--data-dir DIR] [--static-dir DIR]\n');
+  process.stdout.write('usage: node src-main/serve/main.ts [--port N (0 = random)] [--data-dir DIR] [--static-dir DIR] [--max-upload-mb N]\n');
   process.exit(0);
 }
 const port = Number(values.port);
@@ -24,7 +25,17 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`error: --port must be an integer 0..65535, got ${JSON.stringify(values.port)}\n`);
   process.exit(2);
 }
-const server = await startServer({ port, dataDir: path.resolve(values['data-dir']), staticDir: path.resolve(values['static-dir']) });
+const maxUploadMb = Number(values['max-upload-mb']);
+if (!Number.isFinite(maxUploadMb) || maxUploadMb <= 0) {
+  process.stderr.write(`error: --max-upload-mb must be a positive number, got ${JSON.stringify(values['max-upload-mb'])}\n`);
+  process.exit(2);
+}
+const server = await startServer({
+  port,
+  dataDir: path.resolve(values['data-dir']),
+  staticDir: path.resolve(values['static-dir']),
+  maxUploadBytes: Math.floor(maxUploadMb * 1024 * 1024),
+});
 process.stdout.write(`Rerender Studio (browser mode) at ${server.url}\n`);
 const stop = () => {
   void server.close().then(() => process.exit(0));

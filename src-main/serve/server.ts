@@ -1,8 +1,9 @@
 // Browser mode: the editor in a normal browser, served from 127.0.0.1 only. Static renderer
 // files, `/media/*` through the host's media reader, and a WebSocket `/api` carrying the same
-// RerenderApi. Every request must name our own host:port (DNS-rebinding protection) and
+// RerenderApi, and `PUT /upload/<name>` for files dropped on the page. Every request must name our own host:port (DNS-rebinding protection) and
 // WebSocket upgrades must come from our own origin (cross-site protection).
 import http from 'node:http';
+import path from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -10,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, RerenderApi } from '../api/contract.ts';
 import { decodeWire, encodeWire, isClientMessage, type ServerMessage } from './wire.ts';
 import { cacheControl, mimeType, resolveStatic } from './static-files.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES, UploadError, receiveUpload } from './upload.ts';
 
 /** What the server needs of the services host (see src-main/api/host.ts). */
 export interface ServedApiHost {
@@ -30,6 +32,8 @@ export interface ServerOptions {
   staticDir: string;
   /** A services host to serve; created from `dataDir` when omitted and disposed on close. */
   apiHost?: ServedApiHost;
+  /** Largest `PUT /upload/<name>` accepted, in bytes (default 16 GiB). */
+  maxUploadBytes?: number;
 }
 
 export interface RunningServer {
@@ -74,8 +78,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!allowedHosts().has(req.headers.host ?? '')) return send(403, 'forbidden host');
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return send(403, 'forbidden origin');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    if (url.pathname.startsWith('/upload/')) return handleUpload(req, res, url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
 
     if (url.pathname.startsWith('/media/')) {
       const route = decodeURIComponent(url.pathname.slice('/media/'.length));
@@ -113,6 +118,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       'x-content-type-options': 'nosniff',
     });
     res.end(req.method === 'HEAD' ? undefined : data);
+  }
+
+  /** `PUT /upload/<name>`: the body becomes a file in <dataDir>/uploads; answers { path, name, size }. */
+  async function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const json = (status: number, body: unknown, close = false) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff', ...(close ? { connection: 'close' } : {}) });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'PUT') return json(405, { code: 'METHOD_NOT_ALLOWED', message: 'upload with PUT' }, true);
+    let name: string;
+    try {
+      name = decodeURIComponent(url.pathname.slice('/upload/'.length));
+    } catch {
+      return json(400, { code: 'INVALID_ARGUMENT', message: 'the file name is not valid percent-encoding' }, true);
+    }
+    try {
+      const stored = await receiveUpload(req, name, path.join(opts.dataDir, 'uploads'), opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
+      json(201, stored);
+    } catch (err) {
+      // The rest of a refused body is not read: answer, then close the connection.
+      if (err instanceof UploadError) return json(err.status, { code: err.code, message: err.message }, true);
+      throw err;
+    }
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });

@@ -6,7 +6,7 @@ import { decodeWire, encodeWire, type ServerMessage } from '../../src-main/serve
 export const REQUEST_NAMES: readonly RequestName[] = [
   'capabilities', 'recentProjects', 'createProject', 'openProject', 'closeProject', 'project', 'updateSettings',
   'addKeyframe', 'removeKeyframe', 'moveKeyframe', 'importKeyframeImage', 'clearKeyframeImage', 'setKeyframeMask',
-  'setKeyframePrompt', 'startJob', 'cancelJob', 'listJobs', 'revealFile',
+  'setKeyframePrompt', 'startJob', 'cancelJob', 'listJobs', 'revealFile', 'listDirectory', 'pickFile',
 ];
 
 export interface SocketLike {

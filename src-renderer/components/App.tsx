@@ -5,7 +5,10 @@ import type { Capabilities, JobInfo, ProjectSummary } from '../../src-main/api/c
 import type { Connection } from '../api/connect.ts';
 import { upsertJob } from '../lib/jobs.ts';
 import { Editor } from './Editor.tsx';
+import { FilePickerProvider } from './FilePicker.tsx';
+import { NewProjectDialog } from './NewProjectDialog.tsx';
 import { OpenProject } from './OpenProject.tsx';
+import { VideoDrop } from './VideoDrop.tsx';
 
 export interface Services {
   connection: Connection;
@@ -31,6 +34,8 @@ export function App({ connection }: { connection: Connection }) {
   const [recent, setRecent] = useState<string[]>([]);
   const [errors, setErrors] = useState<Array<{ id: number; text: string }>>([]);
   const [disconnected, setDisconnected] = useState(false);
+  /** A video dropped on the editor, waiting for the artist to confirm a new project. */
+  const [droppedVideo, setDroppedVideo] = useState<string | null>(null);
 
   const showError = useCallback((text: string) => {
     const id = Date.now() + Math.random();
@@ -90,25 +95,31 @@ export function App({ connection }: { connection: Connection }) {
   const services: Services = { connection, run, setProject };
 
   return (
-    <div className="app">
-      {disconnected && <div className="banner banner-error">Lost the connection to the Rerender Studio server. Restart it and reload this page.</div>}
-      {!loaded ? (
-        <div className="loading">Connecting…</div>
-      ) : project ? (
-        <Editor key={project.path} services={services} project={project} capabilities={caps} jobs={jobs} />
-      ) : (
-        <OpenProject services={services} recent={recent} />
-      )}
-      <div className="toasts" role="status" aria-live="polite">
-        {errors.map((e) => (
-          <div key={e.id} className="toast toast-error" data-testid="error-toast">
-            {e.text}
-            <button className="toast-close" aria-label="Dismiss" onClick={() => setErrors((l) => l.filter((x) => x.id !== e.id))}>
-              ×
-            </button>
-          </div>
-        ))}
+    <FilePickerProvider connection={connection}>
+      <div className="app">
+        {disconnected && <div className="banner banner-error">Lost the connection to the Rerender Studio server. Restart it and reload this page.</div>}
+        {!loaded ? (
+          <div className="loading">Connecting…</div>
+        ) : project ? (
+          <>
+            <Editor key={project.path} services={services} project={project} capabilities={caps} jobs={jobs} />
+            <VideoDrop connection={connection} hint="A new project is made from it (you are asked first)." onError={showError} onVideo={(p) => setDroppedVideo(p)} />
+            {droppedVideo && <NewProjectDialog services={services} videoPath={droppedVideo} current={project} onClose={() => setDroppedVideo(null)} />}
+          </>
+        ) : (
+          <OpenProject services={services} recent={recent} onError={showError} />
+        )}
+        <div className="toasts" role="status" aria-live="polite">
+          {errors.map((e) => (
+            <div key={e.id} className="toast toast-error" data-testid="error-toast">
+              {e.text}
+              <button className="toast-close" aria-label="Dismiss" onClick={() => setErrors((l) => l.filter((x) => x.id !== e.id))}>
+                ×
+              </button>
+            </div>
+          ))}
+        </div>
       </div>
-    </div>
+    </FilePickerProvider>
   );
 }

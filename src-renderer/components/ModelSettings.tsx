@@ -20,6 +20,7 @@ import {
   type LoraDraft,
 } from '../lib/model-settings.ts';
 import { engineReason } from '../lib/translate.ts';
+import { usePickFile } from './FilePicker.tsx';
 
 export interface ModelSettingsProps {
   project: ProjectSummary;
@@ -48,8 +49,9 @@ function useSyncedDraft<D>(savedKey: string, fromSaved: (key: string) => D) {
 function PathField({ id, label, hint, value, save }: { id: string; label: string; hint: string; value: string | null; save(v: string | null): Promise<boolean> }) {
   const { draft, setDraft, committing } = useSyncedDraft(value ?? '', (k) => k);
   const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const parsed = parseModelPath(draft, label);
+  const pick = usePickFile();
+  const submit = async (text = draft) => {
+    const parsed = parseModelPath(text, label);
     if (!parsed.ok) return setError(parsed.error);
     setError(null);
     if (parsed.value === value) return;
@@ -61,23 +63,42 @@ function PathField({ id, label, hint, value, save }: { id: string; label: string
       <label htmlFor={id}>
         {label} <span className="muted">· {hint}</span>
       </label>
-      <input
-        id={id}
-        value={draft}
-        title={draft}
-        spellCheck={false}
-        placeholder="/path/to/model (empty = none)"
-        aria-invalid={error !== null}
-        onChange={(e) => {
-          setDraft(e.target.value);
-          const p = parseModelPath(e.target.value, label);
-          setError(p.ok ? null : p.error);
-        }}
-        onBlur={() => void submit()}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') void submit();
-        }}
-      />
+      <div className="path-row">
+        <input
+          id={id}
+          value={draft}
+          title={draft}
+          spellCheck={false}
+          placeholder="/path/to/model (empty = none)"
+          aria-invalid={error !== null}
+          onChange={(e) => {
+            setDraft(e.target.value);
+            const p = parseModelPath(e.target.value, label);
+            setError(p.ok ? null : p.error);
+          }}
+          onBlur={() => void submit()}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') void submit();
+          }}
+        />
+        <button
+          type="button"
+          className="small"
+          aria-label={`Browse for the ${label}`}
+          onClick={() =>
+            void pick('model', 'open', draft || undefined, `Choose the ${label}`).then(
+              (p) => {
+                if (!p) return;
+                setDraft(p);
+                void submit(p);
+              },
+              (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
+            )
+          }
+        >
+          Browse…
+        </button>
+      </div>
       {error && <p className="field-error">{error}</p>}
     </div>
   );
@@ -88,6 +109,7 @@ function Loras({ saved, save }: { saved: ReturnType<typeof readModelSettings>['l
   const { draft: drafts, setDraft: setDrafts, committing } = useSyncedDraft<LoraDraft[]>(savedKey, (k) => lorasToDrafts(JSON.parse(k) as typeof saved));
   const [touched, setTouched] = useState<boolean[]>([]);
   const [failed, setFailed] = useState(false);
+  const pick = usePickFile();
   const check = checkLoras(drafts);
 
   const commit = async (next: LoraDraft[]) => {
@@ -126,6 +148,29 @@ function Loras({ saved, save }: { saved: ReturnType<typeof readModelSettings>['l
               onChange={(e) => setDrafts(updateLoraDraft(drafts, i, { path: e.target.value }))}
               onBlur={blur}
             />
+            <button
+              className="small"
+              aria-label={`Browse for LoRA ${n}`}
+              title="Browse for a .safetensors LoRA"
+              onClick={() =>
+                void pick('model', 'open', d.path || undefined, `Choose LoRA ${n}`).then(
+                  (p) => {
+                    if (!p) return;
+                    const next = updateLoraDraft(drafts, i, { path: p });
+                    setDrafts(next);
+                    setTouched((t) => {
+                      const marked = [...t];
+                      marked[i] = true;
+                      return marked;
+                    });
+                    void commit(next);
+                  },
+                  () => setFailed(true),
+                )
+              }
+            >
+              …
+            </button>
             <input
               className="lora-weight"
               aria-label={`LoRA ${n} weight`}

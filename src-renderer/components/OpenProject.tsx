@@ -1,18 +1,14 @@
-// The start screen: create a project from a video, or open an existing one (recent list).
+// The start screen: create a project from a video (typed, browsed or dropped on the window), or
+// open an existing one (browsed, typed, or from the recent list).
 import { useState, type FormEvent } from 'react';
 import type { Services } from './App.tsx';
+import { baseName, suggestProjectPath } from '../lib/file-browser.ts';
+import { usePickFile } from './FilePicker.tsx';
+import { VideoDrop } from './VideoDrop.tsx';
 
-function suggestProjectPath(videoPath: string): string {
-  const m = /^(.*?)(\.[^./\\]+)?$/.exec(videoPath.trim());
-  return m && m[1] ? `${m[1]}.rrproj` : '';
-}
-
-function baseName(p: string): string {
-  return p.split(/[\\/]/).pop() ?? p;
-}
-
-export function OpenProject({ services, recent }: { services: Services; recent: string[] }) {
+export function OpenProject({ services, recent, onError }: { services: Services; recent: string[]; onError(message: string): void }) {
   const { api } = services.connection;
+  const pick = usePickFile();
   const [videoPath, setVideoPath] = useState('');
   const [projectPath, setProjectPath] = useState('');
   const [projectTouched, setProjectTouched] = useState(false);
@@ -20,6 +16,7 @@ export function OpenProject({ services, recent }: { services: Services; recent: 
   const [openPath, setOpenPath] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -41,6 +38,15 @@ export function OpenProject({ services, recent }: { services: Services; recent: 
     if (p) services.setProject(p);
   };
 
+  const chooseVideo = (path: string) => {
+    setVideoPath(path);
+    if (!projectTouched) setProjectPath(suggestProjectPath(path));
+  };
+  const browse = async (request: Promise<string | null>, apply: (path: string) => void) => {
+    const path = await services.run(request);
+    if (path) apply(path);
+  };
+
   const open = async (path: string) => {
     if (!path.trim()) return;
     setBusy(`Opening ${baseName(path)}…`);
@@ -56,20 +62,23 @@ export function OpenProject({ services, recent }: { services: Services; recent: 
         <p className="subtitle">Re-render a video from a few edited key frames.</p>
         <form className="open-form" onSubmit={create} aria-label="New project">
           <h2>New project</h2>
-          <label>
-            Video file
+          <label htmlFor="video-path">Video file</label>
+          <div className="path-row">
             <input
               id="video-path"
-              placeholder="/path/to/clip.mp4"
+              placeholder="/path/to/clip.mp4 — or drop a video on this window"
               value={videoPath}
               onChange={(e) => {
                 setVideoPath(e.target.value);
                 if (!projectTouched) setProjectPath(suggestProjectPath(e.target.value));
               }}
             />
-          </label>
-          <label>
-            Save project as
+            <button type="button" aria-label="Browse for the video" onClick={() => void browse(pick('video', 'open', videoPath || undefined), chooseVideo)}>
+              Browse…
+            </button>
+          </div>
+          <label htmlFor="project-path">Save project as</label>
+          <div className="path-row">
             <input
               id="project-path"
               placeholder="/path/to/clip.rrproj"
@@ -79,11 +88,28 @@ export function OpenProject({ services, recent }: { services: Services; recent: 
                 setProjectPath(e.target.value);
               }}
             />
-          </label>
+            <button
+              type="button"
+              aria-label="Browse for where to save the project"
+              onClick={() =>
+                void browse(pick('project', 'save', projectPath || suggestProjectPath(videoPath) || undefined), (p) => {
+                  setProjectTouched(true);
+                  setProjectPath(p);
+                })
+              }
+            >
+              Browse…
+            </button>
+          </div>
           <label>
             Working short side (px, optional)
             <input id="short-side" inputMode="numeric" placeholder="default" value={shortSide} onChange={(e) => setShortSide(e.target.value)} />
           </label>
+          {notice && (
+            <p className="notice" data-testid="drop-notice">
+              {notice}
+            </p>
+          )}
           {formError && <p className="field-error">{formError}</p>}
           <button type="submit" className="primary" disabled={busy !== null}>
             Create project
@@ -98,10 +124,22 @@ export function OpenProject({ services, recent }: { services: Services; recent: 
           }}
         >
           <h2>Open a project</h2>
-          <label>
-            Project file
+          <label htmlFor="open-path">Project file</label>
+          <div className="path-row">
             <input id="open-path" placeholder="/path/to/clip.rrproj" value={openPath} onChange={(e) => setOpenPath(e.target.value)} />
-          </label>
+            <button
+              type="button"
+              aria-label="Browse for a project to open"
+              onClick={() =>
+                void browse(pick('project', 'open', openPath || undefined), (p) => {
+                  setOpenPath(p);
+                  void open(p);
+                })
+              }
+            >
+              Browse…
+            </button>
+          </div>
           <button type="submit" disabled={busy !== null || !openPath.trim()}>
             Open
           </button>
@@ -125,6 +163,15 @@ export function OpenProject({ services, recent }: { services: Services; recent: 
         </section>
         {busy && <p className="busy">{busy}</p>}
       </div>
+      <VideoDrop
+        connection={services.connection}
+        hint="It becomes the video of a new project."
+        onError={onError}
+        onVideo={(path, name) => {
+          chooseVideo(path);
+          setNotice(`${name} is ready: check where to save the project, then press Create project.`);
+        }}
+      />
     </div>
   );
 }

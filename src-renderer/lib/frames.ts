@@ -27,10 +27,21 @@ export function frameStartMs(frame: number, fps: Rational): number {
   return (frame * fps.den * 1000) / fps.num;
 }
 
+/**
+ * The frame's start in whole milliseconds, rounded to the nearest (halves up): frame * den / num
+ * seconds computed in exact integers (BigInt), so no float error can tip the rounding
+ * (frame 7 at 24 fps is 291.67 ms → 292).
+ */
+export function frameStartMsRounded(frame: number, fps: Rational): number {
+  const num = BigInt(fps.num);
+  const twice = 2n * BigInt(Math.trunc(frame)) * BigInt(fps.den) * 1000n;
+  return Number((twice + num) / (2n * num));
+}
+
 /** "m:ss.mmm" of the frame's start, for display next to the frame index. */
 export function formatFrameTime(frame: number, fps: Rational): string {
-  if (fps.num <= 0) return '–';
-  const ms = Math.floor((frame * fps.den * 1000) / fps.num);
+  if (fps.num <= 0 || fps.den <= 0) return '–';
+  const ms = frameStartMsRounded(frame, fps);
   const m = Math.floor(ms / 60000);
   const s = Math.floor((ms % 60000) / 1000);
   return `${m}:${String(s).padStart(2, '0')}.${String(ms % 1000).padStart(3, '0')}`;

@@ -68,3 +68,19 @@ test('on() delivers only its event and unsubscribes', () => {
   assert.equal(jobs.length, 1);
   assert.throws(() => api.on('nope' as 'job', () => {}));
 });
+
+test('with webUtils, the bridge adds only pathForFile, which returns the dropped file\'s path', () => {
+  const { ipc } = fakeIpc(() => ({ ok: true, value: null }));
+  const exposed: Array<[string, unknown]> = [];
+  const file = { name: 'clip.mp4' };
+  exposeApi({
+    contextBridge: { exposeInMainWorld: (k, v) => void exposed.push([k, v]) },
+    ipcRenderer: ipc,
+    webUtils: { getPathForFile: (f) => (f === file ? '/home/me/clip.mp4' : '') },
+  });
+  assert.equal(exposed.length, 1);
+  const api = exposed[0]![1] as Record<string, unknown> & { pathForFile(f: unknown): string };
+  assert.deepEqual(Object.keys(api).sort(), [...Object.keys(requestSchemas), 'on', 'pathForFile'].sort());
+  assert.equal(api.pathForFile(file), '/home/me/clip.mp4');
+  assert.throws(() => api.pathForFile({ name: 'made-in-page.mp4' }), /no path on disk/);
+});

@@ -80,7 +80,7 @@ async function clickTimelineAt(frame: number): Promise<void> {
 
 before(async () => {
   ensureRendererBuilt();
-  rmSync(ARTIFACTS, { recursive: true, force: true });
+  // Not emptied first: other e2e files write their screenshots here too (each run overwrites them).
   mkdirSync(ARTIFACTS, { recursive: true });
   tmp = mkdtempSync(path.join(os.tmpdir(), 'rr-e2e-'));
   clip = path.join(tmp, 'clip.mp4');

@@ -44,7 +44,7 @@ const project = {
 
 function services(calls: unknown[][]): Services {
   const api = new Proxy({}, { get: (_t, name) => async (...args: unknown[]) => void calls.push([name, ...args]) }) as RerenderApi;
-  return { connection: { api, mediaUrl: (r) => `/media/${r}`, mode: 'browser', onDisconnect: () => {} }, run: (p) => p, setProject: () => {} };
+  return { connection: { api, mediaUrl: (r) => `/media/${r}`, mode: 'browser', onDisconnect: () => {}, fileToPath: async () => '' }, run: (p) => p, setProject: () => {} };
 }
 
 describe('parameter fields', () => {

@@ -56,7 +56,7 @@ function makeProject(settings: Record<string, unknown>, keyframes: ProjectSummar
 
 function services(calls: unknown[][]): Services {
   const api = new Proxy({}, { get: (_t, name) => async (...args: unknown[]) => void calls.push([name, ...args]) }) as RerenderApi;
-  return { connection: { api, mediaUrl: (r) => `/media/${r}`, mode: 'browser', onDisconnect: () => {} }, run: (p) => p, setProject: () => {} };
+  return { connection: { api, mediaUrl: (r) => `/media/${r}`, mode: 'browser', onDisconnect: () => {}, fileToPath: async () => '' }, run: (p) => p, setProject: () => {} };
 }
 
 describe('model settings section', () => {
