@@ -10,13 +10,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'fast-png';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ProjectSummary } from '../../src-main/api/contract.ts';
-import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
-import { startServer, type RunningServer } from '../../src-main/serve/server.ts';
+import type { ApiHost } from '../../src-main/api/host.ts';
+import type { RunningServer } from '../../src-main/serve/server.ts';
 import {
-  ARTIFACTS, ROOT, START_SAMPLING_SCRIPT, STATIC_DIR, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, launchBrowser, makeClip, makeEditedPng,
-  meanAbsDiff, probe, viewerPixelsScript, type PlaybackSample,
+  ARTIFACTS, ROOT, START_SAMPLING_SCRIPT, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, makeClip, makeEditedPng,
+  meanAbsDiff, openEditorSession, probe, viewerPixelsScript, type EditorSession, type PlaybackSample,
 } from './support.ts';
 
 // Small enough that propagating every frame stays well under a minute on two cores; both sides
@@ -33,7 +33,7 @@ let tmp = '';
 let clip = '';
 let host: ApiHost;
 let server: RunningServer;
-let context: BrowserContext;
+let session: EditorSession | undefined;
 let page: Page;
 
 async function project(): Promise<ProjectSummary> {
@@ -85,17 +85,12 @@ before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'rr-e2e-'));
   clip = path.join(tmp, 'clip.mp4');
   makeClip(clip, { width: W, height: H, rate: 24, frames: FRAMES });
-  host = createApiHost({ dataDir: path.join(tmp, 'data'), env: process.env });
-  server = await startServer({ port: 0, dataDir: path.join(tmp, 'data'), staticDir: STATIC_DIR, apiHost: host });
-  context = await launchBrowser(path.join(tmp, 'chromium-profile'));
-  page = await context.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err));
+  session = await openEditorSession({ dataDir: path.join(tmp, 'data'), profileDir: path.join(tmp, 'chromium-profile') });
+  ({ host, server, page } = session);
 });
 
 after(async () => {
-  await context?.close();
-  await server?.close();
-  await host?.dispose();
+  await session?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

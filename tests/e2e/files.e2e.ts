@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ProjectSummary } from '../../src-main/api/contract.ts';
-import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
-import { startServer, type RunningServer } from '../../src-main/serve/server.ts';
-import { ARTIFACTS, STATIC_DIR, ensureRendererBuilt, launchBrowser, makeClip } from './support.ts';
+import type { ApiHost } from '../../src-main/api/host.ts';
+import type { RunningServer } from '../../src-main/serve/server.ts';
+import { ARTIFACTS, ensureRendererBuilt, makeClip, openEditorSession, type EditorSession } from './support.ts';
 
 const W = 128;
 const H = 64;
@@ -24,7 +24,7 @@ let dataDir = '';
 let clip = '';
 let host: ApiHost;
 let server: RunningServer;
-let context: BrowserContext;
+let session: EditorSession | undefined;
 let page: Page;
 
 async function shot(name: string): Promise<void> {
@@ -70,17 +70,12 @@ before(async () => {
   clip = path.join(home, 'videos', 'clip.mp4');
   makeClip(clip, { width: W, height: H, rate: 24, frames: FRAMES });
   // The file browser starts in the services' home folder: a small one made for this test.
-  host = createApiHost({ dataDir, env: { ...process.env, HOME: home } });
-  server = await startServer({ port: 0, dataDir, staticDir: STATIC_DIR, apiHost: host });
-  context = await launchBrowser(path.join(tmp, 'chromium-profile'));
-  page = await context.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err));
+  session = await openEditorSession({ dataDir, profileDir: path.join(tmp, 'chromium-profile'), env: { ...process.env, HOME: home } });
+  ({ host, server, page } = session);
 });
 
 after(async () => {
-  await context?.close();
-  await server?.close();
-  await host?.dispose();
+  await session?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -5,7 +5,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
+import { startServer, type RunningServer } from '../../src-main/serve/server.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const STATIC_DIR = path.join(ROOT, 'dist', 'renderer');
@@ -167,4 +169,32 @@ export interface PlaybackSample {
   shown: number;
   image: number;
   pending: boolean;
+}
+
+export interface EditorSession {
+  host: ApiHost;
+  server: RunningServer;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** The real services host behind browser mode, and headless Chromium on one page: an e2e file's setup. */
+export async function openEditorSession(opts: { dataDir: string; profileDir: string; env?: Record<string, string | undefined> }): Promise<EditorSession> {
+  const host = createApiHost({ dataDir: opts.dataDir, env: opts.env ?? process.env });
+  const server = await startServer({ port: 0, dataDir: opts.dataDir, staticDir: STATIC_DIR, apiHost: host });
+  const context = await launchBrowser(opts.profileDir);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err));
+  return {
+    host,
+    server,
+    context,
+    page,
+    async close() {
+      await context.close();
+      await server.close();
+      await host.dispose();
+    },
+  };
 }
