@@ -93,8 +93,9 @@ export class JobRunner {
     }
     if (req.kind === 'translate') {
       const frames = req.frames;
-      const total = project.listKeyframes(() => '').length;
-      return this.#run('translate', total, req, 'loading the model', async (signal, onProgress, job) => {
+      // Progress is counted in diffusion steps, known only once the model is loaded: until then the
+      // total is 0 ("preparing"), so the bar never switches units halfway.
+      return this.#run('translate', 0, req, 'loading the model', async (signal, onProgress, job) => {
         let fallback: string | null = null;
         const r = await translateProject(project, frames ? { frames } : {}, {
           tools: await this.#deps.tools(),

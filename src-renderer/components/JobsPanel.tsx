@@ -33,7 +33,7 @@ export function JobRow({ job, onCancel }: { job: JobInfo; onCancel?: () => void 
       </div>
       <div className="job-meta muted small">
         <span data-testid="job-progress">
-          {job.done}/{job.total}
+          {job.total > 0 || job.status !== 'running' ? `${job.done}/${job.total}` : 'preparing…'}
         </span>
         <span>ETA {isActive(job) ? formatEta(job.etaSeconds) : '—'}</span>
         {job.device && <span data-testid="job-device">on {job.device}</span>}
