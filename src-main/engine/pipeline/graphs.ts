@@ -1,13 +1,13 @@
 // Compiles (into the cache) and loads each graph the first time a run needs it;
 // UNet variants differ by ControlNet residual inputs and attention hooks.
-import { compileModel } from '../graph/compile.ts';
-import type { CompiledModel, ModelKind, ModelSource, Target } from '../graph/compile.ts';
+import type { CompiledModel, CompileOptions, ModelKind, ModelSource, Target } from '../graph/compile.ts';
 import type { FloatType } from '../graph/builder.ts';
 import type { CrossFrameLayers } from '../graph/unet.ts';
 import type { FreeUFactors } from '../graph/freeu.ts';
 import type { InferenceHost, LoadedModel } from '../runtime/inference-host.ts';
 import type { ExecutionProvider } from '../runtime/providers.ts';
-import type { ModelFiles } from './model-files.ts';
+import type { ModelChoice, ModelFiles } from './model-files.ts';
+import { cachedModel, compileInWorker } from './compile-worker.ts';
 
 /** plain: ordinary attention; record: outputs attn1 contexts; replace: also takes attn1_kv inputs. */
 export type UNetVariant = 'plain' | 'record' | 'replace';
@@ -19,6 +19,8 @@ export interface Graph {
 
 export interface GraphSetOptions {
   files: ModelFiles;
+  /** The choice `files` was resolved from: the compile worker resolves it again on its own thread. */
+  choice: ModelChoice;
   host: InferenceHost;
   provider: ExecutionProvider;
   floatType: FloatType;
@@ -89,10 +91,12 @@ export class GraphSet {
   }
 
   private async build(kind: ModelKind, source: ModelSource, unet?: CompiledUNetOptions): Promise<Graph> {
-    const { host, provider, floatType, cacheDir, onCompileProgress, signal } = this.opts;
-    const compiled = compileModel(source, { kind, target: provider, floatType, ...(unet ? { unet } : {}) }, cacheDir, {
-      ...(signal ? { signal } : {}),
-      ...(onCompileProgress ? { onProgress: (done: number, total: number) => onCompileProgress(kind, done, total) } : {}),
+    const { host, provider, floatType, cacheDir, onCompileProgress, signal, choice } = this.opts;
+    const options: CompileOptions = { kind, target: provider, floatType, ...(unet ? { unet } : {}) };
+    // A cache hit is answered here; only a real build pays for a worker thread (see cachedModel).
+    const compiled = cachedModel(source, options, cacheDir) ?? await compileInWorker({ choice, options, cacheDir }, {
+      signal,
+      onProgress: onCompileProgress ? (done: number, total: number) => onCompileProgress(kind, done, total) : undefined,
     });
     // The host's own provider setting, so a model that fails on the probed provider still falls back.
     const model = await host.load(compiled.modelPath);

@@ -13,6 +13,7 @@ import { gaussianNoise } from '../scheduler/noise.ts';
 import { ProgressTracker, throwIfAborted } from '../../jobs/progress.ts';
 import { invalid } from './errors.ts';
 import { GraphSet } from './graphs.ts';
+import { plainChoice } from './compile-worker.ts';
 import type { Graph, UNetVariant } from './graphs.ts';
 import { resolveModelFiles } from './model-files.ts';
 import type { ModelFiles } from './model-files.ts';
@@ -105,7 +106,7 @@ export class StableDiffusionPipeline {
       for (const n of probe.notes) options.onWarning?.(n.message);
       const floatType = options.floatType ?? (probe.provider === 'cpu' ? 'float32' : 'float16');
       const graphs = new GraphSet({
-        files, host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu,
+        files, choice: plainChoice(options), host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu,
         onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
       });
       return new StableDiffusionPipeline(files, host, graphs, probe.provider, probe.notes, floatType, options.onWarning);
