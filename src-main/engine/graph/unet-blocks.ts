@@ -3,7 +3,7 @@
 // the down path that produces the skip connections.
 import { attention, conv2d, gelu, groupNorm, layerNorm, linear, silu, toTokens, fromTokens, timestepEmbedding } from './layers.ts';
 import type { LayerContext } from './layers.ts';
-import type { UNetConfig } from './model-config.ts';
+import { UnsupportedModelError, type UNetConfig } from './model-config.ts';
 import type { Dim } from './builder.ts';
 
 /** Cross-frame attention hook of one self-attention (attn1) layer. */
@@ -107,7 +107,7 @@ export function downPath(s: UNetBuildState, sample: string): { hidden: string; s
   cfg.downBlockTypes.forEach((type, i) => {
     const channels = cfg.blockOutChannels[i]!;
     const hasAttn = type === 'CrossAttnDownBlock2D';
-    if (!hasAttn && type !== 'DownBlock2D') throw new Error(`unsupported down block ${type}`);
+    if (!hasAttn && type !== 'DownBlock2D') throw new UnsupportedModelError(`unsupported down block type ${type} (SD 1.x UNets use CrossAttnDownBlock2D and DownBlock2D)`);
     for (let l = 0; l < cfg.layersPerBlock; l++) {
       h = resnet(s, h, `down_blocks.${i}.resnets.${l}`, cfg.normGroups, cfg.normEps);
       if (hasAttn) h = transformer2d(s, h, `down_blocks.${i}.attentions.${l}`, channels, cfg.heads[i]!, { part: 'down', index: i, channels });

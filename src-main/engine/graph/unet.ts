@@ -3,7 +3,7 @@
 import { DataType } from './onnx-proto.ts';
 import { conv2d, fromF32, groupNorm, silu, toF32, upsampleNearest2x } from './layers.ts';
 import type { LayerContext } from './layers.ts';
-import type { UNetConfig } from './model-config.ts';
+import { UnsupportedModelError, type UNetConfig } from './model-config.ts';
 import { downPath, midBlock, resnet, skipDims, timeEmbedding, transformer2d } from './unet-blocks.ts';
 import type { BlockPosition, SelfAttentionHook, UNetBuildState } from './unet-blocks.ts';
 import { fourierFilter, freeuStage, lowPassMatrices, scaleBackbone } from './freeu.ts';
@@ -92,12 +92,12 @@ export function buildUNet(ctx: LayerContext, cfg: UNetConfig, opts: UNetGraphOpt
   cfg.upBlockTypes.forEach((type, i) => {
     const channels = reversed[i]!;
     const hasAttn = type === 'CrossAttnUpBlock2D';
-    if (!hasAttn && type !== 'UpBlock2D') throw new Error(`unsupported up block ${type}`);
+    if (!hasAttn && type !== 'UpBlock2D') throw new UnsupportedModelError(`unsupported up block type ${type} (SD 1.x UNets use UpBlock2D and CrossAttnUpBlock2D)`);
     const freeu = freeuStage(opts.freeu, i);
     let lowPass: ReturnType<typeof lowPassMatrices> | null = null;
     for (let l = 0; l <= cfg.layersPerBlock; l++) {
       let skip = skipValues.pop();
-      if (!skip) throw new Error('UNet skip connections exhausted: config does not match weights');
+      if (!skip) throw new UnsupportedModelError('UNet skip connections exhausted: the config does not match the weights');
       if (freeu) {
         h = scaleBackbone(ctx, h, hChannels, freeu.b);
         // The skips of one up block share one spatial size.
