@@ -102,7 +102,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
   };
 
   const jobs = new JobRunner({ project: current, tools, emit: (j) => emit('job', j) });
-  const mediaServer = new MediaServer({ project: current, tools, onStripReady: () => undefined });
+  const mediaServer = new MediaServer({ project: current, tools });
 
   async function rememberRecent(file: string): Promise<void> {
     const list = (await readRecent()).filter((p) => p !== file);

@@ -20,7 +20,6 @@ export interface MediaResponse {
 export interface MediaServerDeps {
   project: () => Project;
   tools: () => Promise<MediaTools>;
-  onStripReady: () => void;
 }
 
 const FRAME_CACHE = 48;
@@ -88,7 +87,6 @@ export class MediaServer {
       onProgress: (p) => onProgress(p.done, p.total),
     });
     project.putCache(STRIP_KIND, STRIP_KEY, strip.png, { frames: strip.frames, tileWidth: strip.tileWidth, width: strip.width, height: strip.height });
-    this.#deps.onStripReady();
   }
 
   async handle(route: string, req: MediaRequest): Promise<MediaResponse> {

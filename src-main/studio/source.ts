@@ -1,6 +1,6 @@
 // The bridge between what the project stores about its source and what the media layer needs
 // to decode it at the working size.
-import { cropScaleFilter, type MediaTools, type VideoProbe, type WorkingGeometry as MediaGeometry } from '../media/index.ts';
+import { cropScaleFilter, type VideoProbe, type WorkingGeometry as MediaGeometry } from '../media/index.ts';
 import type { Project, SourceProbe, WorkingGeometry } from '../project/index.ts';
 import { fileContentHash } from '../media/hash.ts';
 import { CodedError } from '../errors.ts';
@@ -40,7 +40,7 @@ export interface SourceAccess {
  * Finds the source video (re-linking it by content hash if it moved) and returns what decoding
  * needs. SOURCE_MISSING when it is nowhere to be found.
  */
-export async function openSource(project: Project, searchDirs: readonly string[] = [], _tools?: MediaTools): Promise<SourceAccess> {
+export async function openSource(project: Project, searchDirs: readonly string[] = []): Promise<SourceAccess> {
   const res = await project.resolveSource(searchDirs, (p) => fileContentHash(p));
   if (res.status === 'missing') {
     throw new CodedError(
