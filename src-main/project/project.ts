@@ -234,6 +234,11 @@ export class Project {
     return this.#renders.frames(paramsHash);
   }
 
+  /** Each rendered frame's params hash (no image is read): what a resumed stage compares against. */
+  renderHashes(): Map<number, string> {
+    return this.#renders.hashes();
+  }
+
   renderCount(): number {
     return this.#renders.count();
   }

@@ -36,6 +36,7 @@ export class RenderStore {
   readonly #get: Database.Statement<[number], Row>;
   readonly #frames: Database.Statement<[], { frame: number }>;
   readonly #framesFor: Database.Statement<[string], { frame: number }>;
+  readonly #hashes: Database.Statement<[], { frame: number; params_hash: string }>;
   readonly #count: Database.Statement<[], { n: number }>;
   readonly #delete: Database.Statement<[number]>;
   readonly #deleteAll: Database.Statement<[]>;
@@ -49,6 +50,7 @@ export class RenderStore {
     this.#get = db.prepare('SELECT frame, image, run_id, params_hash, created_at FROM renders WHERE frame = ?');
     this.#frames = db.prepare('SELECT frame FROM renders ORDER BY frame');
     this.#framesFor = db.prepare('SELECT frame FROM renders WHERE params_hash = ? ORDER BY frame');
+    this.#hashes = db.prepare('SELECT frame, params_hash FROM renders ORDER BY frame');
     this.#count = db.prepare('SELECT count(*) AS n FROM renders');
     this.#delete = db.prepare('DELETE FROM renders WHERE frame = ?');
     this.#deleteAll = db.prepare('DELETE FROM renders');
@@ -79,6 +81,11 @@ export class RenderStore {
   frames(paramsHash?: string): number[] {
     const rows = paramsHash === undefined ? this.#frames.all() : this.#framesFor.all(paramsHash);
     return rows.map((r) => r.frame);
+  }
+
+  /** Each rendered frame's params hash, without reading the images. */
+  hashes(): Map<number, string> {
+    return new Map(this.#hashes.all().map((r) => [r.frame, r.params_hash]));
   }
 
   count(): number {

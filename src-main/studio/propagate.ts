@@ -95,9 +95,7 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
   const { threads: _threads, ...hashed } = settings;
   const hashes = frameHashes(n, keyInfo, { stage: 'propagate-v1', settings: hashed, width, height, source: project.source().sha256 });
   const valid = new Set<number>();
-  for (const f of project.renderedFrames()) {
-    if (project.getRender(f)?.paramsHash === hashes[f]) valid.add(f);
-  }
+  for (const [f, h] of project.renderHashes()) if (h === hashes[f]) valid.add(f);
   // Frames outside the requested range count as done: they are neither computed nor written.
   const isDone = (i: number): boolean => i < from || i > to || valid.has(i);
   let alreadyDone = 0;

@@ -155,6 +155,7 @@ test('an old (v1) file is migrated forward and keeps its data', (t) => {
   assert.equal(p.settings().steps, 20); // fields the old file lacked take their defaults
   assert.deepEqual(p.getRender(7)?.image, pngBytes(7));
   assert.deepEqual(p.renderedFrames('hash-a'), [7]);
+  assert.deepEqual([...p.renderHashes()], [[7, 'hash-a']]);
   // v3 added jobs.output; the old job reads as null and the new column is writable.
   assert.equal(p.getJob('j1')?.output, null);
   assert.equal(p.updateJob('j1', { output: '/tmp/out.mp4' }).output, '/tmp/out.mp4');
