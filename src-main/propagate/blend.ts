@@ -59,15 +59,7 @@ export interface BlendFrameResult {
   composite: Uint8Array;
 }
 
-export interface SelectMaskInput {
-  errA: Float32Array;
-  errB: Float32Array;
-  w: number;
-  prevMask?: Uint8Array | null;
-  flow?: Float32Array | null;
-  width: number;
-  height: number;
-}
+export type SelectMaskInput = Pick<BlendFrameInput, 'errA' | 'errB' | 'w' | 'prevMask' | 'flow' | 'width' | 'height'>;
 
 export interface HistogramBlendInput {
   a: Uint8Array;
