@@ -1,28 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import type { Capabilities, JobInfo, ProjectSummary, RerenderApi } from '../../src-main/api/contract.ts';
 import { Field } from '../../src-renderer/components/ParamsPanel.tsx';
 import { JobsPanel } from '../../src-renderer/components/JobsPanel.tsx';
 import { HelpSheet } from '../../src-renderer/components/HelpSheet.tsx';
 import type { Services } from '../../src-renderer/components/App.tsx';
 import { SHORTCUTS } from '../../src-renderer/lib/shortcuts.ts';
+import { render } from './render-harness.ts';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let root: Root | null = null;
-let host: HTMLElement | null = null;
-function render(node: React.ReactNode): HTMLElement {
-  host = document.createElement('div');
-  document.body.appendChild(host);
-  root = createRoot(host);
-  act(() => root!.render(node));
-  return host;
-}
-afterEach(() => {
-  act(() => root?.unmount());
-  host?.remove();
-});
 
 function type(input: HTMLInputElement, value: string) {
   const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;

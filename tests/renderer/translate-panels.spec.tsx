@@ -1,27 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import type { Capabilities, JobInfo, ProjectSummary, RerenderApi } from '../../src-main/api/contract.ts';
 import type { Services } from '../../src-renderer/components/App.tsx';
 import { JobsPanel } from '../../src-renderer/components/JobsPanel.tsx';
 import { KeyframePanel } from '../../src-renderer/components/KeyframePanel.tsx';
 import { ModelSettings } from '../../src-renderer/components/ModelSettings.tsx';
+import { render, rerender } from './render-harness.ts';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let root: Root | null = null;
-let host: HTMLElement | null = null;
-function render(node: React.ReactNode): HTMLElement {
-  host = document.createElement('div');
-  document.body.appendChild(host);
-  root = createRoot(host);
-  act(() => root!.render(node));
-  return host;
-}
-afterEach(() => {
-  act(() => root?.unmount());
-  host?.remove();
-});
 
 function type(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
   const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
@@ -111,12 +96,12 @@ describe('model settings section', () => {
     expect(saves).toEqual([{ loras: [{ path: '/l/a.safetensors', weight: 1 }] }]);
     type(byLabel(el, 'LoRA 1 weight'), '0.5');
     // The services answer the first save while the weight is being typed.
-    act(() => root!.render(<ModelSettings project={makeProject({ loras: [{ path: '/l/a.safetensors', weight: 1 }] })} capabilities={null} save={save} />));
+    rerender(<ModelSettings project={makeProject({ loras: [{ path: '/l/a.safetensors', weight: 1 }] })} capabilities={null} save={save} />);
     expect(byLabel(el, 'LoRA 1 weight').value).toBe('0.5');
     await blur(byLabel(el, 'LoRA 1 weight'));
     expect(saves.at(-1)).toEqual({ loras: [{ path: '/l/a.safetensors', weight: 0.5 }] });
     // A change from elsewhere (not an echo) replaces the draft.
-    act(() => root!.render(<ModelSettings project={makeProject({ loras: [{ path: '/l/z.safetensors', weight: 2 }] })} capabilities={null} save={save} />));
+    rerender(<ModelSettings project={makeProject({ loras: [{ path: '/l/z.safetensors', weight: 2 }] })} capabilities={null} save={save} />);
     expect(byLabel(el, 'LoRA 1 path').value).toBe('/l/z.safetensors');
     expect(byLabel(el, 'LoRA 1 weight').value).toBe('2');
   });
@@ -150,7 +135,7 @@ describe('translate actions', () => {
     expect(button(el, 'Translate all key frames').disabled).toBe(true);
     expect(el.querySelector('[data-testid="translate-all-reason"]')?.textContent).toBe('No ONNX runtime for this platform');
     expect(el.querySelector('[data-testid="keyframe-states"]')?.textContent).toBe('Key frames: 1 translated · 1 stale');
-    act(() => root!.render(<JobsPanel services={services(calls)} project={project} jobs={[]} capabilities={caps(true)} />));
+    rerender(<JobsPanel services={services(calls)} project={project} jobs={[]} capabilities={caps(true)} />);
     expect(el.querySelector('[data-testid="translate-all-reason"]')).toBeNull();
     await act(async () => button(el, 'Translate all key frames').click());
     expect(calls).toEqual([['startJob', { kind: 'translate' }]]);
@@ -193,7 +178,7 @@ describe('translate actions', () => {
     await act(async () => button(el, 'Use the project prompt').click());
     expect(calls.slice(1)).toEqual([['setKeyframePrompt', 8, 'a red fox'], ['setKeyframePrompt', 8, null]]);
 
-    act(() => root!.render(<KeyframePanel {...props} capabilities={caps(false, 'Set a ControlNet model')} />));
+    rerender(<KeyframePanel {...props} capabilities={caps(false, 'Set a ControlNet model')} />);
     expect(button(el, 'Translate').disabled).toBe(true);
     expect(el.querySelector('[data-testid="translate-reason"]')?.textContent).toBe('Translate unavailable: Set a ControlNet model');
   });
