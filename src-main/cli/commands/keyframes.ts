@@ -4,6 +4,20 @@ import { planKeyframes, type KeyframePlan } from '../../studio/keyframes.ts';
 import { intOption, parse } from './args.ts';
 import { tools, withProject } from './project-io.ts';
 
+/**
+ * The key-frame plan that --every / --set / --auto (with --min, --max) ask for; undefined when none
+ * is given. At most one of them, and --min/--max only with --auto.
+ */
+export function keyframePlanOption(v: { every?: string | undefined; set?: string | undefined; auto?: boolean | undefined; min?: string | undefined; max?: string | undefined }): KeyframePlan | undefined {
+  const given = [v.every !== undefined && '--every', v.set !== undefined && '--set', v.auto === true && '--auto'].filter((g) => g !== false);
+  if (given.length > 1) throw new UsageError(`give only one of ${given.join(', ')}`);
+  if (!v.auto && (v.min !== undefined || v.max !== undefined)) throw new UsageError('--min and --max go with --auto');
+  if (v.every !== undefined) return { every: intOption(v.every, 'every', 1)! };
+  if (v.set !== undefined) return { set: v.set };
+  if (v.auto) return { auto: { min: intOption(v.min, 'min', 1) ?? 5, max: intOption(v.max, 'max', 1) ?? 20 } };
+  return undefined;
+}
+
 export const keyframesCommand: Command = {
   name: 'keyframes',
   summary: 'choose the key frames (every n-th, a list, or adaptively)',
@@ -22,13 +36,8 @@ Key frames that stay keep their images and masks.`,
       min: { type: 'string' },
       max: { type: 'string' },
     }, 1);
-    const chosen = [values.every !== undefined, values.set !== undefined, values.auto === true].filter(Boolean).length;
-    if (chosen !== 1) throw new UsageError('give exactly one of --every, --set or --auto');
-    if (!values.auto && (values.min !== undefined || values.max !== undefined)) throw new UsageError('--min and --max go with --auto');
-    let plan: KeyframePlan;
-    if (values.every !== undefined) plan = { every: intOption(values.every, 'every', 1)! };
-    else if (values.set !== undefined) plan = { set: values.set };
-    else plan = { auto: { min: intOption(values.min, 'min', 1) ?? 5, max: intOption(values.max, 'max', 1) ?? 20 } };
+    const plan = keyframePlanOption(values);
+    if (plan === undefined) throw new UsageError('give one of --every, --set or --auto');
     const t = 'auto' in plan ? await tools(ctx) : undefined;
     await withProject(positionals[0]!, async (p) => {
       const frames = await planKeyframes(p, plan, { tools: t, signal: ctx.signal, onProgress: (x) => ctx.out.progress(x) });

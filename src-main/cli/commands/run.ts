@@ -3,11 +3,11 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import type { KeyframePlan } from '../../studio/keyframes.ts';
+import { keyframePlanOption } from './keyframes.ts';
 import { runVideo } from '../../studio/run.ts';
 import { intOption, parse } from './args.ts';
 import { tools } from './project-io.ts';
-import { MODEL_OPTIONS, MODEL_USAGE, providerOption, readConfig, settingsFromOptions, translateSummary } from './translate.ts';
+import { MODEL_OPTIONS, MODEL_USAGE, engineDeps, readConfig, settingsFromOptions, translateSummary } from './translate.ts';
 
 export const runCommand: Command = {
   name: 'run',
@@ -36,16 +36,12 @@ ${MODEL_USAGE}`,
       size: { type: 'string' },
     }, 1);
     if (values.output === undefined) throw new UsageError('-o out.mp4 is required');
-    if (values.every !== undefined && values.auto) throw new UsageError('give --every or --auto, not both');
-    if (!values.auto && (values.min !== undefined || values.max !== undefined)) throw new UsageError('--min and --max go with --auto');
-    const provider = providerOption(values.provider);
+    const engine = engineDeps(ctx, values);
     const settings = settingsFromOptions(ctx, values);
     const config = readConfig(ctx, values.config);
     const configPrompt = typeof config === 'object' && config !== null && typeof (config as { prompt?: unknown }).prompt === 'string';
     if (values.prompt === undefined && !configPrompt) throw new UsageError('--prompt TEXT is required (or a config with a prompt)');
-    let keyframes: KeyframePlan | undefined;
-    if (values.every !== undefined) keyframes = { every: intOption(values.every, 'every', 1)! };
-    else if (values.auto) keyframes = { auto: { min: intOption(values.min, 'min', 1) ?? 5, max: intOption(values.max, 'max', 1) ?? 20 } };
+    const keyframes = keyframePlanOption(values);
     const shortSide = intOption(values.size, 'size', 64);
     const t = await tools(ctx);
     const r = await runVideo({
@@ -56,14 +52,7 @@ ${MODEL_USAGE}`,
       ...(config !== undefined ? { config } : {}),
       ...(keyframes ? { keyframes } : {}),
       ...(shortSide !== undefined ? { shortSide } : {}),
-    }, {
-      tools: t,
-      signal: ctx.signal,
-      provider,
-      onProgress: (x) => ctx.out.progress(x),
-      onWarning: (m) => ctx.out.warn(m),
-      ...(values.cache !== undefined ? { cacheDir: path.resolve(ctx.cwd, values.cache) } : {}),
-    });
+    }, { tools: t, ...engine });
     const tr = r.translate;
     ctx.out.result(
       {

@@ -9,6 +9,8 @@ import type { LoraSpec } from '../../engine/pipeline/index.ts';
 import type { ProviderSetting } from '../../engine/runtime/providers.ts';
 import type { SettingsPatch } from '../../project/index.ts';
 import { translateProject, type TranslateProjectResult } from '../../studio/translate.ts';
+import { CodedError } from '../../errors.ts';
+import type { Progress } from '../../jobs/progress.ts';
 import { intOption, parse } from './args.ts';
 import { tools, withProject } from './project-io.ts';
 
@@ -83,6 +85,17 @@ export function providerOption(value: string | undefined): ProviderSetting {
   return p;
 }
 
+/** What the commands that run the engine hand to the studio: cancel, progress and warnings to the terminal, provider, graph cache. */
+export function engineDeps(ctx: CliContext, v: ModelValues) {
+  return {
+    signal: ctx.signal,
+    provider: providerOption(v.provider),
+    onProgress: (x: Progress) => ctx.out.progress(x),
+    onWarning: (m: string) => ctx.out.warn(m),
+    ...(v.cache !== undefined ? { cacheDir: path.resolve(ctx.cwd, v.cache) } : {}),
+  };
+}
+
 /** The parsed JSON of --config; a file that is missing or not JSON is bad input. */
 export function readConfig(ctx: CliContext, file: string | undefined): unknown {
   if (file === undefined) return undefined;
@@ -91,12 +104,12 @@ export function readConfig(ctx: CliContext, file: string | undefined): unknown {
   try {
     text = readFileSync(p, 'utf8');
   } catch {
-    throw Object.assign(new Error(`the config ${file} cannot be read`), { code: 'FILE_NOT_FOUND' });
+    throw new CodedError('FILE_NOT_FOUND', `the config ${file} cannot be read`);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw Object.assign(new Error(`the config ${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`), { code: 'INVALID_SETTINGS' });
+    throw new CodedError('INVALID_SETTINGS', `the config ${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -134,20 +147,13 @@ ${MODEL_USAGE}`,
   async run(ctx, argv) {
     const { values, positionals } = parse(argv, { ...MODEL_OPTIONS, frames: { type: 'string' } }, 1);
     const frames = framesOption(values.frames);
-    const provider = providerOption(values.provider);
+    const engine = engineDeps(ctx, values);
     const patch = settingsFromOptions(ctx, values);
     const config = readConfig(ctx, values.config);
     const t = await tools(ctx);
     await withProject(path.resolve(ctx.cwd, positionals[0]!), async (p) => {
       if (Object.keys(patch).length > 0) p.updateSettings(patch);
-      const r = await translateProject(p, { ...(frames ? { frames } : {}), ...(config !== undefined ? { config } : {}) }, {
-        tools: t,
-        signal: ctx.signal,
-        provider,
-        onProgress: (x) => ctx.out.progress(x),
-        onWarning: (m) => ctx.out.warn(m),
-        ...(values.cache !== undefined ? { cacheDir: path.resolve(ctx.cwd, values.cache) } : {}),
-      });
+      const r = await translateProject(p, { ...(frames ? { frames } : {}), ...(config !== undefined ? { config } : {}) }, { tools: t, ...engine });
       ctx.out.result(
         {
           keyframes: r.keyframes, translated: r.translated, upToDate: r.upToDate, kept: r.kept,
