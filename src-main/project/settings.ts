@@ -39,6 +39,8 @@ const freeuSchema = z
     b2: z.number().min(0).max(3).default(1.4),
     s1: z.number().min(0).max(3).default(0.9),
     s2: z.number().min(0).max(3).default(0.2),
+    /** Absent: diffusers' enable_freeu; 'official': Rerender's own (see src-main/rerender/CONFIG.md). */
+    variant: z.enum(['diffusers', 'official']).optional(),
   })
   .prefault({});
 

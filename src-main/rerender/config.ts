@@ -48,8 +48,11 @@ export interface RerenderConfig {
    * the anchor's result (Lab histogram match + luminosity blend), as the official code does.
    */
   colorPreserve: boolean;
-  /** FreeU backbone/skip factors (b1, b2, s1, s2); compiled into the UNet, so the pipeline is loaded with them (rerenderPipelineOptions). */
-  freeu: { enabled: boolean; b1: number; b2: number; s1: number; s2: number };
+  /**
+   * FreeU backbone/skip factors (b1, b2, s1, s2); compiled into the UNet, so the pipeline is loaded with them
+   * (rerenderPipelineOptions). variant: diffusers' enable_freeu or the official Rerender code's (CONFIG.md).
+   */
+  freeu: { enabled: boolean; b1: number; b2: number; s1: number; s2: number; variant: 'diffusers' | 'official' };
   /** Precision of the stored self-attention contexts; float16 halves their memory. */
   contextPrecision: 'float16' | 'float32';
   /** Source latents: the VAE posterior mean, or a seeded sample (the official samples). */
@@ -78,7 +81,7 @@ export function defaultRerenderConfig(): RerenderConfig {
     pixelFusion: { enabled: true, period: [0.5, 0.8], strength: 0.5, innerStrength: 0.9, smoothBoundary: true, fidelityThreshold: 0.25 },
     adain: { enabled: true, period: [0.8, 1] },
     colorPreserve: true,
-    freeu: { enabled: false, b1: 1, b2: 1, s1: 1, s2: 1 },
+    freeu: { enabled: false, b1: 1, b2: 1, s1: 1, s2: 1, variant: 'diffusers' },
     contextPrecision: 'float16',
     vaeEncode: 'mean',
     maskFeather: 4,
@@ -134,6 +137,7 @@ function validate(c: RerenderConfig): void {
   unit('pixelFusion.innerStrength', c.pixelFusion.innerStrength);
   if (!(c.pixelFusion.fidelityThreshold >= 0)) fail('pixelFusion.fidelityThreshold must be >= 0');
   for (const k of ['b1', 'b2', 's1', 's2'] as const) if (!Number.isFinite(c.freeu[k])) fail(`freeu.${k} must be a finite number`);
+  if (c.freeu.variant !== 'diffusers' && c.freeu.variant !== 'official') fail(`freeu.variant must be diffusers or official, got ${String(c.freeu.variant)}`);
   if (c.contextPrecision !== 'float16' && c.contextPrecision !== 'float32') fail(`contextPrecision must be float16 or float32, got ${String(c.contextPrecision)}`);
   if (c.vaeEncode !== 'mean' && c.vaeEncode !== 'sample') fail(`vaeEncode must be mean or sample, got ${String(c.vaeEncode)}`);
   if (!(c.maskFeather >= 0)) fail('maskFeather must be >= 0');

@@ -1,38 +1,48 @@
-// What the anchor and the previous key frame leave for later key frames: per step, the decoder
-// self-attention contexts (both CFG rows, [2, h·w, C] per layer), and the anchor's x̂0 and its
-// per-channel statistics. Contexts are kept in float16 by default to halve their memory.
-import { fromHalf, toHalf } from '../engine/half.ts';
-import type { Tensor } from '../engine/pipeline/index.ts';
+// What the anchor and the previous key frame leave for later key frames: per step, which kept
+// self-attention contexts (held by the inference worker, on WebGPU in GPU memory) play the
+// anchor and the previous frame, and the anchor's x̂0 and its per-channel statistics.
 import { channelMeanStd } from './image-ops.ts';
 
-type Stored = { half: Uint16Array; dims: number[] } | { full: Float32Array; dims: number[] };
-type StepContexts = Map<string, Stored>;
-
 export class ContextStore {
-  private readonly precision: 'float16' | 'float32';
-  private readonly first = new Map<number, StepContexts>();
-  private readonly previous = new Map<number, StepContexts>();
+  private readonly dropKept: (keys: string[]) => Promise<unknown>;
+  private readonly first = new Map<number, string>();
+  private readonly previous = new Map<number, string>();
   private readonly anchorX0 = new Map<number, Float32Array>();
   private readonly anchorStats = new Map<number, { mean: Float64Array; std: Float64Array }>();
+  private readonly issued = new Set<string>();
+  private passes = 0;
 
-  constructor(precision: 'float16' | 'float32') {
-    this.precision = precision;
+  /** `dropKept` releases kept contexts (the pipeline's dropContexts). */
+  constructor(dropKept: (keys: string[]) => Promise<unknown>) {
+    this.dropKept = dropKept;
   }
 
-  private pack(t: Tensor): Stored {
-    return this.precision === 'float16' ? { half: toHalf(t.data), dims: [...t.dims] } : { full: Float32Array.from(t.data), dims: [...t.dims] };
+  /** A fresh key prefix for one recording pass. */
+  newPass(): string {
+    return `p${++this.passes}`;
   }
 
-  /** The anchor's contexts of one step: they seed both the anchor and the previous store. */
-  setAnchorContexts(step: number, contexts: ReadonlyMap<string, Tensor>): void {
-    const packed = new Map([...contexts].map(([layer, t]) => [layer, this.pack(t)] as const));
-    this.first.set(step, packed);
-    this.previous.set(step, packed);
+  /** The key a pass keeps step `step` under (remembered, so clear() releases it even if unused). */
+  key(pass: string, step: number): string {
+    const k = `${pass}/${step}`;
+    this.issued.add(k);
+    return k;
   }
 
-  /** A later key frame's own contexts of one step replace the previous store's. */
-  setPreviousContexts(step: number, contexts: ReadonlyMap<string, Tensor>): void {
-    this.previous.set(step, new Map([...contexts].map(([layer, t]) => [layer, this.pack(t)] as const)));
+  /** The anchor kept step `step` under `key`: it plays both the anchor and the previous frame. */
+  setAnchorContexts(step: number, key: string): void {
+    this.first.set(step, key);
+    this.previous.set(step, key);
+  }
+
+  /** A later key frame kept step `step` under `key`: it becomes the previous frame; the one it replaces is released. */
+  async setPreviousContexts(step: number, key: string): Promise<void> {
+    const old = this.previous.get(step);
+    this.previous.set(step, key);
+    if (old !== undefined && old !== key && old !== this.first.get(step)) {
+      this.issued.delete(old);
+      await this.dropKept([old]);
+    }
   }
 
   setAnchorX0(step: number, x0: Float32Array, channels: number, width: number, height: number): void {
@@ -40,32 +50,12 @@ export class ContextStore {
     this.anchorStats.set(step, channelMeanStd({ data: x0, channels, width, height }));
   }
 
-  hasContexts(step: number): boolean {
-    return this.first.has(step) && this.previous.has(step);
-  }
-
-  /** Per layer [2, 2·h·w, C]: anchor ‖ previous along the tokens, per CFG row. */
-  keyValueSources(step: number, layers: readonly string[]): Map<string, Tensor> {
+  /** The kept contexts a later frame attends to at `step`: anchor, then previous. */
+  sources(step: number): [string, string] {
     const a = this.first.get(step);
     const p = this.previous.get(step);
-    if (!a || !p) throw new Error(`no stored contexts for step ${step}`);
-    const out = new Map<string, Tensor>();
-    for (const layer of layers) {
-      const sa = a.get(layer);
-      const sp = p.get(layer);
-      if (!sa || !sp) throw new Error(`no stored context for layer ${layer} at step ${step}`);
-      const [b, sA, c] = sa.dims as [number, number, number];
-      const sP = sp.dims[1]!;
-      const da = unpack(sa);
-      const dp = unpack(sp);
-      const data = new Float32Array(b * (sA + sP) * c);
-      for (let r = 0; r < b; r++) {
-        data.set(da.subarray(r * sA * c, (r + 1) * sA * c), r * (sA + sP) * c);
-        data.set(dp.subarray(r * sP * c, (r + 1) * sP * c), r * (sA + sP) * c + sA * c);
-      }
-      out.set(layer, { data, dims: [b, sA + sP, c] });
-    }
-    return out;
+    if (a === undefined || p === undefined) throw new Error(`no stored contexts for step ${step}`);
+    return [a, p];
   }
 
   x0(step: number): Float32Array {
@@ -80,25 +70,14 @@ export class ContextStore {
     return v;
   }
 
-  /** Bytes held by stored contexts (anchor and previous, counted once when shared). */
-  contextBytes(): number {
-    const seen = new Set<Stored>();
-    let bytes = 0;
-    for (const store of [this.first, this.previous]) {
-      for (const step of store.values()) {
-        for (const s of step.values()) {
-          if (seen.has(s)) continue;
-          seen.add(s);
-          bytes += 'half' in s ? s.half.byteLength : s.full.byteLength;
-        }
-      }
-    }
-    return bytes;
+  /** Releases every kept context, also those of a pass that was cut short. */
+  async clear(): Promise<void> {
+    const keys = [...this.issued];
+    this.issued.clear();
+    this.first.clear();
+    this.previous.clear();
+    if (keys.length > 0) await this.dropKept(keys);
   }
-}
-
-function unpack(s: Stored): Float32Array {
-  return 'half' in s ? fromHalf(s.half) : s.full;
 }
 
 /**

@@ -3,7 +3,7 @@ export { translateKeyframes, rgbToPlanes, planesToRgb } from './translate.ts';
 export type { TranslateDeps, TranslateResult, KeyframeResult, InspectEvent } from './translate.ts';
 export { defaultRerenderConfig, resolveRerenderConfig, RerenderConfigError, startStep, inPeriod, inMaskPeriod } from './config.ts';
 export type { RerenderConfig, RerenderConfigPatch, Period } from './config.ts';
-export { checkPipelineFreeU, rerenderFreeU, rerenderPipelineOptions } from './pipeline-options.ts';
+export { checkPipeline, checkPipelineFreeU, rerenderFreeU, rerenderPipelineOptions } from './pipeline-options.ts';
 export { mapOfficialConfig } from './official-config.ts';
 export type { OfficialMapping } from './official-config.ts';
 export { contextBytesPerFrame, ContextStore } from './context-store.ts';

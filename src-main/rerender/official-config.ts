@@ -100,7 +100,8 @@ export function mapOfficialConfig(json: unknown, opts: { randomSeed?: () => numb
   if (freeu !== undefined && freeu !== null) {
     if (!Array.isArray(freeu) || freeu.length !== 4 || !freeu.every((x) => typeof x === 'number')) throw new RerenderConfigError(`freeu_args must be [b1, b2, s1, s2], got ${JSON.stringify(freeu)}`);
     const [b1, b2, s1, s2] = freeu as number[];
-    config.freeu = { enabled: !(b1 === 1 && b2 === 1 && s1 === 1 && s2 === 1), b1: b1!, b2: b2!, s1: s1!, s2: s2! };
+    // The official code's own FreeU (src/freeu.py), not diffusers'.
+    config.freeu = { enabled: !(b1 === 1 && b2 === 1 && s1 === 1 && s2 === 1), b1: b1!, b2: b2!, s1: s1!, s2: s2!, variant: 'official' };
   }
 
   set(str('input'), (v) => (job.input = v));

@@ -1,7 +1,7 @@
 // One sampler pass of a key frame with Rerender's per-step hooks on the diffusion pipeline:
-// cross-frame attention (record / replace), shape-aware warp and AdaIN on x̂0, the pixel-aware
+// cross-frame attention (keep / attend to kept contexts), shape-aware warp and AdaIN on x̂0, the pixel-aware
 // pull of pass B, and a painted mask's source blending.
-import type { DenoiseRequest, FreeUFactors, StepInfo, StepOverride, Tensor, TextEmbeddings } from '../engine/pipeline/index.ts';
+import type { DenoiseRequest, FreeUFactors, HeldStats, StepInfo, StepOverride, Tensor, TextEmbeddings } from '../engine/pipeline/index.ts';
 import type { DdimScheduler } from '../engine/scheduler/ddim.ts';
 import type { RerenderConfig } from './config.ts';
 import { inMaskPeriod, inPeriod, startStep } from './config.ts';
@@ -21,8 +21,14 @@ export interface RerenderPipeline {
   scheduler(steps: number): DdimScheduler;
   noise(seed: number, width: number, height: number): Float32Array;
   crossFrameLayers(): Promise<string[]>;
+  /** Releases contexts kept under these keys (AttentionControl.keep). */
+  dropContexts(keys: readonly string[]): Promise<unknown>;
+  /** Memory of kept contexts (peak since `resetPeak`). */
+  contextMemory(opts?: { resetPeak?: boolean }): Promise<HeldStats>;
   /** FreeU factors compiled into the UNet; absent or null: off. */
   readonly freeu?: FreeUFactors | null;
+  /** Element type of the attention contexts compiled into the UNet. */
+  readonly contextType: 'float16' | 'float32';
 }
 
 export interface PassSetup {
@@ -33,7 +39,6 @@ export interface PassSetup {
   height: number;
   noise: RerenderNoise;
   store: ContextStore;
-  layers: readonly string[];
   signal?: AbortSignal;
   onStepDone?: () => void;
 }
@@ -101,11 +106,15 @@ export async function runPass(s: PassSetup, p: PassInput): Promise<Float32Array>
   }
 
   const cross = cfg.crossFrame;
-  const onStep = (info: StepInfo): StepOverride => {
+  // The anchor's contexts, and a style-updating frame's, are kept in the inference worker.
+  const records = cross.enabled && (p.role === 'anchor' || p.updateStyle === true);
+  const pass = records ? s.store.newPass() : '';
+  const onStep = async (info: StepInfo): Promise<StepOverride> => {
     const i = info.step;
-    if (cross.enabled && info.contexts) {
-      if (p.role === 'anchor') s.store.setAnchorContexts(i, info.contexts);
-      else if (p.updateStyle) s.store.setPreviousContexts(i, info.contexts);
+    if (records) {
+      const key = s.store.key(pass, i);
+      if (p.role === 'anchor') s.store.setAnchorContexts(i, key);
+      else await s.store.setPreviousContexts(i, key);
     }
     let x0 = info.x0;
     if (p.role === 'anchor') {
@@ -138,9 +147,8 @@ export async function runPass(s: PassSetup, p: PassInput): Promise<Float32Array>
     control: p.control ? { image: p.control, scale: cfg.controlScale } : null,
     attention: (pos) => {
       if (!cross.enabled) return null;
-      const record = p.role === 'anchor' || p.updateStyle === true;
-      const replace = p.role === 'later' && inPeriod(pos.step, steps, cross.period) ? s.store.keyValueSources(pos.step, s.layers) : null;
-      return { record, replace };
+      const sources = p.role === 'later' && inPeriod(pos.step, steps, cross.period) ? s.store.sources(pos.step) : null;
+      return { sources, ...(records ? { keep: s.store.key(pass, pos.step) } : {}) };
     },
     onStep,
     ...(s.signal ? { signal: s.signal } : {}),

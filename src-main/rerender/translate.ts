@@ -7,7 +7,7 @@ import type { Tensor } from '../engine/pipeline/index.ts';
 import type { RerenderConfig } from './config.ts';
 import { RerenderConfigError, startStep } from './config.ts';
 import { ContextStore } from './context-store.ts';
-import { checkPipelineFreeU } from './pipeline-options.ts';
+import { checkPipeline } from './pipeline-options.ts';
 import type { FrameMotion, FusionTarget, LatentCodec } from './fusion.ts';
 import { pixelFusion, shapeWarp } from './fusion.ts';
 import type { Planes } from './image-ops.ts';
@@ -60,23 +60,25 @@ export type InspectEvent =
 
 export interface TranslateResult {
   keyframes: KeyframeResult[];
-  /** Peak bytes of stored self-attention contexts (anchor + previous). */
+  /** Peak bytes of kept self-attention contexts (anchor + previous, and the step being replaced). */
   contextBytes: number;
+  /** The part of contextBytes that was in GPU memory (WebGPU); the rest was host memory. */
+  contextDeviceBytes: number;
 }
 
 export async function translateKeyframes(deps: TranslateDeps, config: RerenderConfig): Promise<TranslateResult> {
   const { pipeline, width, height, keyframes } = deps;
-  if (keyframes.length === 0) return { keyframes: [], contextBytes: 0 };
+  if (keyframes.length === 0) return { keyframes: [], contextBytes: 0, contextDeviceBytes: 0 };
   for (let i = 1; i < keyframes.length; i++) {
     if (!(keyframes[i]! > keyframes[i - 1]!)) throw new RerenderConfigError('key frames must be distinct and ascending');
   }
-  checkPipelineFreeU(pipeline.freeu, config);
+  checkPipeline(pipeline, config);
   const signal = deps.signal;
 
   const stored: (Uint8Array | null)[] = [];
   for (const f of keyframes) stored.push(deps.done ? await deps.done(f) : null);
   const firstPending = stored.findIndex((s) => s === null);
-  if (firstPending < 0) return { keyframes: keyframes.map((frame, k) => ({ frame, rgb: stored[k]!, resumed: true })), contextBytes: 0 };
+  if (firstPending < 0) return { keyframes: keyframes.map((frame, k) => ({ frame, rgb: stored[k]!, resumed: true })), contextBytes: 0, contextDeviceBytes: 0 };
 
   // Frames that must run: the anchor (its stores), the last style-updating frame before the
   // first pending one (the "previous" store), and everything from the first pending one on.
@@ -94,10 +96,9 @@ export async function translateKeyframes(deps: TranslateDeps, config: RerenderCo
   const tracker = new ProgressTracker({ stage: 'translate', total: totalPasses * runSteps, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
 
   const text = await pipeline.encodePrompt({ prompt: config.prompt, negative: config.negativePrompt }, signal);
-  const store = new ContextStore(config.contextPrecision);
-  const layers = config.crossFrame.enabled ? await pipeline.crossFrameLayers() : [];
+  const store = new ContextStore((keys) => pipeline.dropContexts(keys));
   const setup: PassSetup = {
-    pipeline, config, text, width, height, store, layers,
+    pipeline, config, text, width, height, store,
     noise: deps.noise ?? rerenderNoise(pipeline, config.seed, width, height),
     onStepDone: () => tracker.advance(),
     ...(signal ? { signal } : {}),
@@ -106,7 +107,28 @@ export async function translateKeyframes(deps: TranslateDeps, config: RerenderCo
     encode: async (img) => pipeline.encodeImage({ data: img.data, dims: [1, 3, height, width] }, { mode: config.vaeEncode, seed: config.seed, ...(signal ? { signal } : {}) }),
     decode: async (lat) => toPlanes((await pipeline.decodeLatents(lat, width, height, signal)).data, width, height),
   };
-  let peak = 0;
+  await pipeline.contextMemory({ resetPeak: true });
+  try {
+    const keyframes = await translateAll(deps, config, { setup, codec, stored, refresh });
+    const memory = await pipeline.contextMemory();
+    return { keyframes, contextBytes: memory.peakBytes, contextDeviceBytes: memory.peakDeviceBytes };
+  } finally {
+    // Release the worker's contexts; failing that must not hide the run's own error.
+    await store.clear().catch(() => undefined);
+  }
+}
+
+interface RunState {
+  setup: PassSetup;
+  codec: LatentCodec;
+  stored: (Uint8Array | null)[];
+  /** The resumed frame replayed to refresh the "previous" store, or -1. */
+  refresh: number;
+}
+
+async function translateAll(deps: TranslateDeps, config: RerenderConfig, { setup, codec, stored, refresh }: RunState): Promise<KeyframeResult[]> {
+  const { width, height, keyframes, signal } = deps;
+  const every = config.crossFrame.styleUpdateEvery;
   const results: KeyframeResult[] = [];
 
   // Anchor
@@ -117,7 +139,6 @@ export async function translateKeyframes(deps: TranslateDeps, config: RerenderCo
   const anchorLat = await runPass(setup, { role: 'anchor', source: anchorSource, control: await deps.control(anchorFrame, anchorRgb), paint: anchorPaint?.latent ?? null });
   let anchorImg = composite(await codec.decode(anchorLat), anchorRgb, anchorPaint?.pixels ?? null, config.maskFeather, width, height);
   deps.inspect?.({ frame: anchorFrame, stage: 'anchor', latents: anchorLat, image: anchorImg });
-  peak = Math.max(peak, store.contextBytes());
   if (stored[0]) {
     results.push({ frame: anchorFrame, rgb: stored[0], resumed: true });
   } else {
@@ -166,7 +187,6 @@ export async function translateKeyframes(deps: TranslateDeps, config: RerenderCo
       deps.inspect?.({ frame, stage: 'passB', latents: latB, image: result });
     }
     result = composite(result, srcRgb, paint?.pixels ?? null, config.maskFeather, width, height);
-    peak = Math.max(peak, store.contextBytes());
     if (resumed) {
       results.push({ frame, rgb: resumed, resumed: true });
       previous = { frame, image: rgbToPlanes(resumed, width, height) };
@@ -177,7 +197,7 @@ export async function translateKeyframes(deps: TranslateDeps, config: RerenderCo
       previous = { frame, image: result };
     }
   }
-  return { keyframes: results, contextBytes: peak };
+  return results;
 }
 
 async function latentMask(deps: TranslateDeps, frame: number, width: number, height: number): Promise<{ pixels: Float32Array; latent: Float32Array } | null> {

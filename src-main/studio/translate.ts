@@ -209,7 +209,10 @@ function withPerKeyframePrompts(sd: StableDiffusionPipeline, base: string, negat
     scheduler: (steps) => sd.scheduler(steps),
     noise: (seed, w, h) => sd.noise(seed, w, h),
     crossFrameLayers: () => sd.crossFrameLayers(),
+    dropContexts: (keys) => sd.dropContexts(keys),
+    contextMemory: (o) => sd.contextMemory(o),
     freeu: sd.freeu,
+    contextType: sd.contextType,
   };
   return {
     pipeline,
@@ -287,7 +290,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
     loras: models.loras,
     cacheDir: deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine'),
     provider: deps.provider ?? 'auto',
-    // Cross-frame attention layers and FreeU are compiled into the UNet graphs.
+    // Cross-frame attention layers, FreeU and the contexts' type are compiled into the UNet graphs.
     ...rerenderPipelineOptions(config),
     onWarning: warn,
     ...(deps.intraOpThreads !== undefined ? { intraOpThreads: deps.intraOpThreads } : {}),

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RerenderConfigError, resolveRerenderConfig, startStep, inPeriod, inMaskPeriod } from '../../src-main/rerender/config.ts';
 import { mapOfficialConfig } from '../../src-main/rerender/official-config.ts';
+import { rerenderFreeU } from '../../src-main/rerender/pipeline-options.ts';
 import { contextBytesPerFrame } from '../../src-main/rerender/context-store.ts';
 import { colorCorrect, rgbToLab8, lab8ToRgb } from '../../src-main/rerender/color.ts';
 import { flowWarp, gaussianKernel, maxPoolBlocks, findFlatRegion, bilinearDownsample } from '../../src-main/rerender/image-ops.ts';
@@ -55,7 +56,7 @@ test('official JSON config maps every key', () => {
   assert.equal(c.crossFrame.styleUpdateEvery, 1, 'freq 1 with interval 10: every key frame');
   assert.deepEqual(c.adain.period, [1, 1]);
   assert.equal(c.colorPreserve, false, "the official loader's spelling 'color_perserve' is read");
-  assert.deepEqual(c.freeu, { enabled: true, b1: 1.1, b2: 1.2, s1: 1, s2: 0.2 });
+  assert.deepEqual(c.freeu, { enabled: true, b1: 1.1, b2: 1.2, s1: 1, s2: 0.2, variant: 'official' });
   assert.deepEqual(m.job, {
     input: 'videos/pexels.mp4', output: 'result/out.mp4', workDir: 'result', frameCount: 102, interval: 10, imageResolution: 512,
     crop: [0, 180, 0, 0], model: 'models/realistic.safetensors', control: { kind: 'canny', lowThreshold: 50, highThreshold: 100 },
@@ -66,6 +67,18 @@ test('official JSON config maps every key', () => {
   assert.equal(resolveRerenderConfig(mapOfficialConfig({ seed: -1 }, { randomSeed: () => 7 }).config).seed, 7);
   assert.throws(() => mapOfficialConfig({ x0_strength: 0 }), /x0_strength/);
   assert.throws(() => mapOfficialConfig({ warp_period: 0.1 }), /warp_period/);
+});
+
+test("FreeU: an official config's freeu_args get the official variant, ours default to diffusers'", () => {
+  assert.equal(resolveRerenderConfig().freeu.variant, 'diffusers');
+  assert.equal(resolveRerenderConfig({ freeu: { enabled: true, b1: 1.1 } }).freeu.variant, 'diffusers');
+  const official = resolveRerenderConfig(mapOfficialConfig({ freeu_args: [1.1, 1.2, 1.0, 0.2] }).config);
+  assert.deepEqual(official.freeu, { enabled: true, b1: 1.1, b2: 1.2, s1: 1, s2: 0.2, variant: 'official' });
+  assert.deepEqual(rerenderFreeU(official), { b1: 1.1, b2: 1.2, s1: 1, s2: 0.2, variant: 'official' });
+  // All ones: off whatever the variant; no freeu_args: FreeU stays off and diffusers'.
+  assert.equal(rerenderFreeU(resolveRerenderConfig(mapOfficialConfig({ freeu_args: [1, 1, 1, 1] }).config)), null);
+  assert.deepEqual(resolveRerenderConfig(mapOfficialConfig({ prompt: 'x' }).config).freeu, resolveRerenderConfig().freeu);
+  assert.throws(() => resolveRerenderConfig({ freeu: { variant: 'ldm' as 'official' } }), (e: unknown) => e instanceof RerenderConfigError && /freeu.variant/.test(e.message));
 });
 
 test('stored contexts: about half a gigabyte per frame for SD 1.5 at 512×512, 20 steps, fp16', () => {

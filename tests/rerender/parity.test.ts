@@ -18,13 +18,14 @@ const LATENT_TOL = 1e-4;
 let cache: string;
 const pipelines = new Map<string, StableDiffusionPipeline>();
 
-async function pipeline(loose: boolean): Promise<StableDiffusionPipeline> {
-  const key = loose ? 'loose' : 'decoder';
+/** The reference keeps contexts in float32, so the parity pipelines do too. */
+async function pipeline(loose: boolean, contextType: 'float32' | 'float16' = 'float32'): Promise<StableDiffusionPipeline> {
+  const key = `${loose ? 'loose' : 'decoder'}:${contextType}`;
   let p = pipelines.get(key);
   if (!p) {
     p = await StableDiffusionPipeline.load({
       model: join(ENGINE, 'tiny-sd'), controlnet: join(ENGINE, 'tiny-controlnet'), cacheDir: cache,
-      provider: 'cpu', intraOpThreads: 1, crossFrame: loose ? 'decoder-loose' : 'decoder',
+      provider: 'cpu', intraOpThreads: 1, crossFrame: loose ? 'decoder-loose' : 'decoder', contextType,
     });
     pipelines.set(key, p);
   }
@@ -103,7 +104,7 @@ describe('storage, resumption and painted masks', () => {
   test('float16 contexts take half the memory and stay close to the float32 reference', async () => {
     const cfg = configOf(scenarios['full']!);
     const events: InspectEvent[] = [];
-    const half = await translateKeyframes(await deps('full', { inspect: (e) => events.push(e) }), resolveRerenderConfig({ ...cfg, contextPrecision: 'float16' }));
+    const half = await translateKeyframes(await deps('full', { pipeline: await pipeline(false, 'float16'), inspect: (e) => events.push(e) }), resolveRerenderConfig({ ...cfg, contextPrecision: 'float16' }));
     const full = await translateKeyframes(await deps('full'), resolveRerenderConfig(cfg));
     assert.equal(half.contextBytes * 2, full.contextBytes);
     assert.ok(full.contextBytes > 0);

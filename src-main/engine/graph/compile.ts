@@ -49,7 +49,7 @@ export interface CompiledModel {
   cacheHit: boolean;
   ops: OpChoices;
   floatType: FloatType;
-  /** UNet: hooked attn1 module paths (inputs attn1_kv.<path>, outputs attn1_ctx.<path>). */
+  /** UNet: hooked attn1 module paths (inputs attn1_kv.<k>.<path>, outputs attn1_ctx.<path>). */
   crossFrameLayers: string[];
   /** UNet/ControlNet: number of down residuals (12 for SD 1.5). */
   residualCount: number;
@@ -79,11 +79,15 @@ export function opsForTarget(target: Target): OpChoices {
   }
 }
 
-const UNET_DEFAULTS: UNetGraphOptions = { controlnetResiduals: true, crossFrame: 'none', crossFrameReplace: false, freeu: null };
+const UNET_DEFAULTS: UNetGraphOptions = { controlnetResiduals: true, crossFrame: 'none', crossFrameSources: 0, contextType: 'float32', freeu: null };
 
 function normalized(options: CompileOptions): { ops: OpChoices; unet: UNetGraphOptions | null } {
   const ops = { ...opsForTarget(options.target), ...options.ops };
-  const unet = options.kind === 'unet' ? { ...UNET_DEFAULTS, ...options.unet, freeu: normalizeFreeU(options.unet?.freeu) } : null;
+  let unet = options.kind === 'unet' ? { ...UNET_DEFAULTS, ...options.unet, freeu: normalizeFreeU(options.unet?.freeu) } : null;
+  if (unet?.crossFrame === 'none') unet = { ...unet, crossFrameSources: 0, contextType: 'float32' };
+  if (unet && !(Number.isInteger(unet.crossFrameSources) && unet.crossFrameSources >= 0 && unet.crossFrameSources <= 8)) {
+    throw new RangeError(`crossFrameSources must be an integer in 0..8, got ${unet.crossFrameSources}`);
+  }
   return { ops, unet };
 }
 

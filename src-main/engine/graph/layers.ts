@@ -2,7 +2,7 @@
 // path of its weights. Activations are in the builder's float type; norms and
 // softmax run in float32 even in fp16 graphs (their reductions overflow or lose
 // too much precision in half).
-import type { GraphBuilder, WeightTensor } from './builder.ts';
+import type { FloatType, GraphBuilder, WeightTensor } from './builder.ts';
 import { DataType } from './onnx-proto.ts';
 import type { TensorSource } from './tensor-source.ts';
 
@@ -30,6 +30,15 @@ export function toF32(ctx: LayerContext, x: string): string {
 /** Casts a float32 value to the graph's float type (no-op for fp32 graphs). */
 export function fromF32(ctx: LayerContext, x: string): string {
   return ctx.b.floatType === 'float16' ? ctx.b.op1('Cast', [x], { to: { i: DataType.FLOAT16 } }) : x;
+}
+
+/** Casts between float types (no-op when they are the same). */
+export function castFloat(ctx: LayerContext, x: string, from: FloatType, to: FloatType): string {
+  return from === to ? x : ctx.b.op1('Cast', [x], { to: { i: floatDataType(to) } });
+}
+
+export function floatDataType(t: FloatType): number {
+  return t === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
 }
 
 export function weight(ctx: LayerContext, name: string, opts: { keepFloat32?: boolean } = {}): string {

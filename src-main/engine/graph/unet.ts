@@ -1,12 +1,13 @@
 // UNet2DConditionModel graph: noise prediction with optional ControlNet
 // residual inputs and cross-frame attention hooks on self-attention layers.
 import { DataType } from './onnx-proto.ts';
-import { conv2d, fromF32, groupNorm, silu, toF32, upsampleNearest2x } from './layers.ts';
+import { castFloat, conv2d, floatDataType, fromF32, groupNorm, silu, toF32, upsampleNearest2x } from './layers.ts';
+import type { FloatType } from './builder.ts';
 import type { LayerContext } from './layers.ts';
 import { UnsupportedModelError, type UNetConfig } from './model-config.ts';
 import { downPath, midBlock, resnet, skipDims, timeEmbedding, transformer2d } from './unet-blocks.ts';
 import type { BlockPosition, SelfAttentionHook, UNetBuildState } from './unet-blocks.ts';
-import { fourierFilter, freeuStage, lowPassMatrices, scaleBackbone } from './freeu.ts';
+import { fourierFilter, freeuStage, lowPassMatrices, scaleBackbone, scaleBackboneStructured } from './freeu.ts';
 import type { FreeUFactors } from './freeu.ts';
 
 /**
@@ -21,12 +22,15 @@ export interface UNetGraphOptions {
   controlnetResiduals: boolean;
   crossFrame: CrossFrameLayers;
   /**
-   * false: selected layers attend to themselves and output their context
-   * (attn1_ctx.<path>); true: they also take input attn1_kv.<path> ([B, S, C],
-   * S may differ from the query's token count) as the key/value source.
+   * Hooked layers output their context (attn1_ctx.<path>). With 0 sources they attend to
+   * themselves; with n > 0 they take inputs attn1_kv.<k>.<path> (k < n, each [B, S_k, C]) and
+   * attend to their concatenation along the tokens (Rerender: anchor ‖ previous, n = 2).
+   * Concatenating in the graph lets stored contexts be fed as they are, with no copy.
    */
-  crossFrameReplace: boolean;
-  /** FreeU in up blocks 0 and 1 (diffusers' enable_freeu); null: off. */
+  crossFrameSources: number;
+  /** Element type of the context outputs and inputs (float16 halves what frames store). */
+  contextType: FloatType;
+  /** FreeU in the up blocks (diffusers' enable_freeu, or Rerender's official variant); null: off. */
   freeu: FreeUFactors | null;
 }
 
@@ -38,7 +42,11 @@ export interface UNetGraphInfo {
 }
 
 export const CONTEXT_OUTPUT_PREFIX = 'attn1_ctx.';
-export const CONTEXT_INPUT_PREFIX = 'attn1_kv.';
+
+/** Input name of key/value source `source` of a hooked layer. */
+export function contextInputName(source: number, layer: string): string {
+  return `attn1_kv.${source}.${layer}`;
+}
 
 function selects(mode: CrossFrameLayers, pos: BlockPosition, firstAttnUpBlock: number): boolean {
   switch (mode) {
@@ -63,9 +71,12 @@ export function buildUNet(ctx: LayerContext, cfg: UNetConfig, opts: UNetGraphOpt
     return {
       path,
       keyValueSource(context: string, channels: number): string {
-        b.output(toF32(ctx, context), `${CONTEXT_OUTPUT_PREFIX}${path}`, ['batch', `tokens_${path}`, channels]);
-        if (!opts.crossFrameReplace) return context;
-        return fin(b.input(`${CONTEXT_INPUT_PREFIX}${path}`, ['batch', `kv_tokens_${path}`, channels]));
+        const ct = opts.contextType;
+        b.output(castFloat(ctx, context, b.floatType, ct), `${CONTEXT_OUTPUT_PREFIX}${path}`, ['batch', `tokens_${path}`, channels], floatDataType(ct));
+        if (opts.crossFrameSources === 0) return context;
+        const sources = Array.from({ length: opts.crossFrameSources }, (_, k) =>
+          castFloat(ctx, b.input(contextInputName(k, path), ['batch', `kv_tokens_${k}_${path}`, channels], floatDataType(ct)), ct, b.floatType));
+        return sources.length === 1 ? sources[0]! : b.op1('Concat', sources, { axis: { i: 1 } });
       },
     };
   };
@@ -75,11 +86,13 @@ export function buildUNet(ctx: LayerContext, cfg: UNetConfig, opts: UNetGraphOpt
   const { hidden, skips } = downPath(s, conv2d(ctx, fin(sample), 'conv_in'));
   const residualChannels = skips.map((k) => k.channels);
   const skipValues = skips.map((skip, i) => {
-    if (!opts.controlnetResiduals) return skip.value;
+    if (!opts.controlnetResiduals) return { value: skip.value, residual: null };
     // Each block contributes layersPerBlock resnet skips plus its downsampler's (one level deeper).
     const name = b.input(`down_res_${i}`, skipDims(skip.channels, Math.floor(i / (cfg.layersPerBlock + 1))));
-    return b.op1('Add', [skip.value, fin(name)]);
+    return { value: skip.value, residual: fin(name) };
   });
+  // diffusers adds a ControlNet residual to its skip before FreeU filters it, the official code after.
+  const official = opts.freeu?.variant === 'official';
   let h = midBlock(s, hidden);
   if (opts.controlnetResiduals) {
     const last = cfg.blockOutChannels[cfg.blockOutChannels.length - 1]!;
@@ -93,16 +106,19 @@ export function buildUNet(ctx: LayerContext, cfg: UNetConfig, opts: UNetGraphOpt
     const channels = reversed[i]!;
     const hasAttn = type === 'CrossAttnUpBlock2D';
     if (!hasAttn && type !== 'UpBlock2D') throw new UnsupportedModelError(`unsupported up block type ${type} (SD 1.x UNets use UpBlock2D and CrossAttnUpBlock2D)`);
-    const freeu = freeuStage(opts.freeu, i);
     let lowPass: ReturnType<typeof lowPassMatrices> | null = null;
     for (let l = 0; l <= cfg.layersPerBlock; l++) {
-      let skip = skipValues.pop();
-      if (!skip) throw new UnsupportedModelError('UNet skip connections exhausted: the config does not match the weights');
+      const next = skipValues.pop();
+      if (!next) throw new UnsupportedModelError('UNet skip connections exhausted: the config does not match the weights');
+      const addResidual = (x: string): string => (next.residual ? b.op1('Add', [x, next.residual]) : x);
+      let skip = official ? next.value : addResidual(next.value);
+      const freeu = freeuStage(opts.freeu, i, hChannels, cfg.blockOutChannels);
       if (freeu) {
-        h = scaleBackbone(ctx, h, hChannels, freeu.b);
+        h = official ? scaleBackboneStructured(ctx, h, hChannels, freeu.b) : scaleBackbone(ctx, h, hChannels, freeu.b);
         // The skips of one up block share one spatial size.
         if (freeu.s !== 1) skip = fourierFilter(ctx, skip, freeu.s, lowPass ??= lowPassMatrices(ctx, skip));
       }
+      if (official) skip = addResidual(skip);
       h = b.op1('Concat', [h, skip], { axis: { i: 1 } });
       hChannels = channels;
       h = resnet(s, h, `up_blocks.${i}.resnets.${l}`, cfg.normGroups, cfg.normEps);

@@ -2,15 +2,13 @@
 // UNet variants differ by ControlNet residual inputs and attention hooks.
 import type { CompiledModel, CompileOptions, ModelKind, ModelSource, Target } from '../graph/compile.ts';
 import type { FloatType } from '../graph/builder.ts';
+import { CONTEXT_OUTPUT_PREFIX } from '../graph/unet.ts';
 import type { CrossFrameLayers } from '../graph/unet.ts';
 import type { FreeUFactors } from '../graph/freeu.ts';
 import type { InferenceHost, LoadedModel } from '../runtime/inference-host.ts';
 import type { ExecutionProvider } from '../runtime/providers.ts';
 import type { ModelChoice, ModelFiles } from './model-files.ts';
 import { cachedModel, compileInWorker } from './compile-worker.ts';
-
-/** plain: ordinary attention; record: outputs attn1 contexts; replace: also takes attn1_kv inputs. */
-export type UNetVariant = 'plain' | 'record' | 'replace';
 
 export interface Graph {
   compiled: CompiledModel;
@@ -28,6 +26,8 @@ export interface GraphSetOptions {
   crossFrame: Exclude<CrossFrameLayers, 'none'>;
   /** Normalized FreeU factors (null: off), the same for every UNet variant. */
   freeu: FreeUFactors | null;
+  /** Element type of the record/replace variants' contexts. */
+  contextType: FloatType;
   onWarning?: ((message: string) => void) | undefined;
   onCompileProgress?: ((component: string, done: number, total: number) => void) | undefined;
   signal?: AbortSignal | undefined;
@@ -50,6 +50,10 @@ export class GraphSet {
     return this.opts.freeu;
   }
 
+  get contextType(): FloatType {
+    return this.opts.contextType;
+  }
+
   textEncoder(): Promise<Graph> {
     return this.get('text-encoder', this.opts.files.textEncoder);
   }
@@ -67,9 +71,15 @@ export class GraphSet {
     return src ? this.get('controlnet', src) : null;
   }
 
-  unet(residuals: boolean, variant: UNetVariant): Promise<Graph> {
-    const crossFrame = variant === 'plain' ? 'none' : this.opts.crossFrame;
-    return this.get('unet', this.opts.files.unet, { controlnetResiduals: residuals, crossFrame, crossFrameReplace: variant === 'replace', freeu: this.opts.freeu }, `${residuals}:${variant}`);
+  /**
+   * The UNet with ControlNet residual inputs or not. `sources`: null, ordinary attention; 0, the
+   * hooked layers also output their contexts; n > 0, they attend to n context inputs instead.
+   */
+  unet(residuals: boolean, sources: number | null): Promise<Graph> {
+    const unet: CompiledUNetOptions = sources === null
+      ? { controlnetResiduals: residuals, crossFrame: 'none', crossFrameSources: 0, contextType: 'float32', freeu: this.opts.freeu }
+      : { controlnetResiduals: residuals, crossFrame: this.opts.crossFrame, crossFrameSources: sources, contextType: this.opts.contextType, freeu: this.opts.freeu };
+    return this.get('unet', this.opts.files.unet, unet, `${residuals}:${sources ?? 'plain'}`);
   }
 
   /** Every loaded session, for release. */
@@ -99,7 +109,9 @@ export class GraphSet {
       onProgress: onCompileProgress ? (done: number, total: number) => onCompileProgress(kind, done, total) : undefined,
     });
     // The host's own provider setting, so a model that fails on the probed provider still falls back.
-    const model = await host.load(compiled.modelPath);
+    // Attention contexts stay in GPU memory where the provider allows (they are only ever kept).
+    const deviceOutputs = compiled.crossFrameLayers.map((l) => `${CONTEXT_OUTPUT_PREFIX}${l}`);
+    const model = await host.load(compiled.modelPath, deviceOutputs.length > 0 ? { deviceOutputs } : {});
     for (const n of model.notes) this.warn(n.message);
     return { compiled, model };
   }
@@ -114,6 +126,7 @@ export class GraphSet {
 interface CompiledUNetOptions {
   controlnetResiduals: boolean;
   crossFrame: CrossFrameLayers;
-  crossFrameReplace: boolean;
+  crossFrameSources: number;
+  contextType: FloatType;
   freeu: FreeUFactors | null;
 }

@@ -3,24 +3,25 @@
 // hooks let the Rerender key-frame algorithm steer x̂0, x_{t-1} and self-attention.
 import { InferenceHost } from '../runtime/inference-host.ts';
 import type { ExecutionProvider, ProviderNote } from '../runtime/providers.ts';
-import type { Feeds, TensorData } from '../runtime/tensor-data.ts';
+import type { Feeds, HeldStats, RunFeeds, TensorData } from '../runtime/tensor-data.ts';
 import type { FloatType } from '../graph/builder.ts';
 import { FreeUOptionError, normalizeFreeU } from '../graph/freeu.ts';
 import type { FreeUFactors } from '../graph/freeu.ts';
-import { CONTEXT_INPUT_PREFIX, CONTEXT_OUTPUT_PREFIX } from '../graph/unet.ts';
+import { CONTEXT_OUTPUT_PREFIX, contextInputName } from '../graph/unet.ts';
+import { fromHalf } from '../half.ts';
 import { classifierFreeGuidance, DdimScheduler, ddimTimesteps, img2imgTimesteps } from '../scheduler/ddim.ts';
 import { gaussianNoise } from '../scheduler/noise.ts';
 import { ProgressTracker, throwIfAborted } from '../../jobs/progress.ts';
 import { invalid } from './errors.ts';
 import { GraphSet } from './graphs.ts';
 import { plainChoice } from './compile-worker.ts';
-import type { Graph, UNetVariant } from './graphs.ts';
+import type { Graph } from './graphs.ts';
 import { resolveModelFiles } from './model-files.ts';
 import type { ModelFiles } from './model-files.ts';
 import { promptIds } from './prompt.ts';
 import type {
-  ControlInput, DenoiseRequest, GenerateRequest, GenerateResult, PipelineOptions, PromptOptions, StepInfo, StepPosition,
-  Tensor, TextEmbeddings,
+  AttentionControl, ControlInput, DenoiseRequest, GenerateRequest, GenerateResult, PipelineOptions, PromptOptions, StepInfo,
+  StepPosition, Tensor, TextEmbeddings,
 } from './types.ts';
 
 const LATENT_CHANNELS = 4;
@@ -72,7 +73,11 @@ export class StableDiffusionPipeline {
   readonly hasControlNet: boolean;
   /** FreeU factors compiled into the UNet (null: off). */
   readonly freeu: FreeUFactors | null;
+  /** Element type of the attention contexts (compiled into the record/replace UNets). */
+  readonly contextType: FloatType;
   private readonly files: ModelFiles;
+  /** Keys of contexts kept in the worker (AttentionControl.keep), so a bad source fails up front. */
+  private readonly kept = new Set<string>();
   private readonly host: InferenceHost;
   private readonly graphs: GraphSet;
   private readonly onWarning: ((message: string) => void) | undefined;
@@ -86,6 +91,7 @@ export class StableDiffusionPipeline {
     this.floatType = floatType;
     this.hasControlNet = files.controlnet !== null;
     this.freeu = graphs.freeu;
+    this.contextType = graphs.contextType;
     this.onWarning = onWarning;
   }
 
@@ -96,6 +102,8 @@ export class StableDiffusionPipeline {
       if (!Number.isFinite(l.weight)) throw invalid(`LoRA ${l.path}: weight must be a finite number`);
     }
     const freeu = checkedFreeU(options.freeu);
+    const contextType = options.contextType ?? 'float16';
+    if (contextType !== 'float16' && contextType !== 'float32') throw invalid(`contextType must be float16 or float32, got ${String(contextType)}`);
     const files = resolveModelFiles(options);
     if (files.unmatchedLoraModules.length > 0) {
       options.onWarning?.(`${files.unmatchedLoraModules.length} LoRA module(s) match no weight of the model and are ignored (e.g. ${files.unmatchedLoraModules[0]!})`);
@@ -106,7 +114,7 @@ export class StableDiffusionPipeline {
       for (const n of probe.notes) options.onWarning?.(n.message);
       const floatType = options.floatType ?? (probe.provider === 'cpu' ? 'float32' : 'float16');
       const graphs = new GraphSet({
-        files, choice: plainChoice(options), host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu,
+        files, choice: plainChoice(options), host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu, contextType,
         onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
       });
       return new StableDiffusionPipeline(files, host, graphs, probe.provider, probe.notes, floatType, options.onWarning);
@@ -134,7 +142,19 @@ export class StableDiffusionPipeline {
 
   /** attn1 layers hooked by the record/replace UNet variants (compiles the record variant). */
   async crossFrameLayers(): Promise<string[]> {
-    return [...(await this.graphs.unet(this.hasControlNet, 'record')).compiled.crossFrameLayers];
+    return [...(await this.graphs.unet(this.hasControlNet, 0)).compiled.crossFrameLayers];
+  }
+
+  /** Releases contexts kept under these keys (AttentionControl.keep); unknown keys are ignored. */
+  async dropContexts(keys: readonly string[]): Promise<HeldStats> {
+    const layers = keys.length > 0 ? await this.crossFrameLayers() : [];
+    for (const k of keys) this.kept.delete(k);
+    return this.host.drop(keys.flatMap((k) => layers.map((l) => heldKey(k, l))));
+  }
+
+  /** Memory of kept contexts: now, the peak (since `resetPeak`), and how much is in GPU memory. */
+  contextMemory(opts: { resetPeak?: boolean } = {}): Promise<HeldStats> {
+    return this.host.held(opts);
   }
 
   /** Text conditioning for CFG: row 0 the negative prompt, row 1 the prompt. */
@@ -217,19 +237,30 @@ export class StableDiffusionPipeline {
       const at = full.indexOf(t);
       const pos: StepPosition = { index, step: at >= 0 ? at : index, total: req.timesteps.length, t, tPrev: t - stride };
       const attention = req.attention?.(pos) ?? null;
-      const variant: UNetVariant = attention?.replace ? 'replace' : attention?.record ? 'record' : 'plain';
-      const unet = await this.graphs.unet(control !== null, variant);
+      const sources = this.checkedSources(attention);
+      const hooked = sources.length > 0 || attention?.record === true || attention?.keep !== undefined;
+      const unet = await this.graphs.unet(control !== null, hooked ? sources.length : null);
       const common: Feeds = { sample: f32(duplicate(x), latentDims), timestep: f32(Float32Array.of(t), [1]), encoder_hidden_states: ehs };
-      let feeds: Feeds = { ...common };
+      let feeds: RunFeeds = { ...common };
       if (control) {
         const res = await this.host.run(control.graph.model, { ...common, ...control.feeds }, runOpts);
         feeds = { ...feeds, ...res };
       }
-      if (variant === 'replace') feeds = { ...feeds, ...replaceFeeds(unet, attention!.replace!) };
-      const out = await this.host.run(unet.model, feeds, runOpts);
+      const layers = unet.compiled.crossFrameLayers;
+      for (const layer of sources.length > 0 ? layers : []) {
+        sources.forEach((key, k) => { feeds[contextInputName(k, layer)] = { held: heldKey(key, layer) }; });
+      }
+      const contextOutputs = layers.map((l) => `${CONTEXT_OUTPUT_PREFIX}${l}`);
+      const keep = attention?.keep;
+      const out = await this.host.run(unet.model, feeds, {
+        ...runOpts,
+        outputs: ['noise_pred', ...(attention?.record ? contextOutputs : [])],
+        ...(keep !== undefined ? { keep: Object.fromEntries(layers.map((l) => [`${CONTEXT_OUTPUT_PREFIX}${l}`, heldKey(keep, l)])) } : {}),
+      });
+      if (keep !== undefined) this.kept.add(keep);
       const pred = asF32(out['noise_pred'], 'noise_pred');
       const eps = classifierFreeGuidance(pred.subarray(0, n), pred.subarray(n, 2 * n), guidance);
-      const contexts = variant === 'plain' ? null : contextsOf(out);
+      const contexts = attention?.record ? contextsOf(out) : null;
 
       const sa = Math.sqrt(sched.alphaAt(t));
       const sb = Math.sqrt(1 - sched.alphaAt(t));
@@ -295,6 +326,15 @@ export class StableDiffusionPipeline {
     return { latents: final, image, timesteps };
   }
 
+  private checkedSources(attention: AttentionControl | null | void): readonly string[] {
+    const sources = attention?.sources ?? [];
+    if (attention?.sources && sources.length === 0) throw invalid('attention sources must name at least one kept context');
+    for (const key of sources) {
+      if (!this.kept.has(key)) throw invalid(`attention source "${key}" names no kept contexts (keep them first; dropped ones are gone)`);
+    }
+    return sources;
+  }
+
   /** Releases every session and stops the worker. */
   async close(): Promise<void> {
     try {
@@ -323,22 +363,17 @@ export class StableDiffusionPipeline {
   }
 }
 
-function replaceFeeds(unet: Graph, replace: ReadonlyMap<string, Tensor>): Feeds {
-  const feeds: Feeds = {};
-  for (const layer of unet.compiled.crossFrameLayers) {
-    const t = replace.get(layer);
-    if (!t) throw invalid(`attention replace lacks layer ${layer} (every layer of crossFrameLayers() is needed)`);
-    const [b, s, c] = t.dims;
-    if (t.dims.length !== 3 || b !== 2 || !s || !c || t.data.length !== b * s * c) throw invalid(`attention context for ${layer} must be [2, S, C], got [${t.dims.join(', ')}]`);
-    feeds[`${CONTEXT_INPUT_PREFIX}${layer}`] = f32(t.data, t.dims);
-  }
-  return feeds;
+/** Worker key of one layer's kept context. */
+function heldKey(key: string, layer: string): string {
+  return `ctx:${key}:${layer}`;
 }
 
 function contextsOf(out: Record<string, TensorData>): Map<string, Tensor> {
   const m = new Map<string, Tensor>();
   for (const [name, t] of Object.entries(out)) {
-    if (name.startsWith(CONTEXT_OUTPUT_PREFIX) && t.type === 'float32') m.set(name.slice(CONTEXT_OUTPUT_PREFIX.length), { data: t.data, dims: [...t.dims] });
+    if (!name.startsWith(CONTEXT_OUTPUT_PREFIX)) continue;
+    const data = t.type === 'float32' ? t.data : t.type === 'float16' ? fromHalf(t.data) : null;
+    if (data) m.set(name.slice(CONTEXT_OUTPUT_PREFIX.length), { data, dims: [...t.dims] });
   }
   return m;
 }

@@ -6,6 +6,7 @@ import type { CrossFrameLayers } from '../graph/unet.ts';
 import type { FloatType } from '../graph/builder.ts';
 import type { FreeUFactors } from '../graph/freeu.ts';
 import type { DdimScheduler } from '../scheduler/ddim.ts';
+import type { HeldStats } from '../runtime/tensor-data.ts';
 
 /** A float tensor in C order (NCHW for images and latents, [B, tokens, C] for contexts). */
 export interface Tensor {
@@ -53,6 +54,11 @@ export interface PipelineOptions {
    * b2/s2 in up block 1). null, absent or all 1: off.
    */
   freeu?: FreeUFactors | null;
+  /**
+   * Element type of the attention contexts the record/replace UNet variants output and take
+   * (compiled in). Default float16: half the memory of float32 for every stored frame.
+   */
+  contextType?: FloatType;
   /** CPU intra-op threads (0: ORT default). */
   intraOpThreads?: number;
   /** Provider fallbacks and dropped prompt tokens, for the user. */
@@ -63,7 +69,7 @@ export interface PipelineOptions {
 }
 
 /** Text conditioning for classifier-free guidance: batch row 0 = negative, row 1 = prompt. */
-export type { FreeUFactors };
+export type { FreeUFactors, HeldStats };
 
 export interface TextEmbeddings {
   /** [2, 77·chunks, C]. */
@@ -79,15 +85,24 @@ export interface PromptOptions {
   longPrompt?: 'chunk' | 'truncate';
 }
 
-/** Self-attention context use for one UNet evaluation (both CFG rows). */
+/**
+ * Self-attention context use for one UNet evaluation (both CFG rows). Contexts are kept in the
+ * inference worker (on WebGPU in GPU memory) under caller-chosen keys and fed back by key, so
+ * the hundreds of megabytes a frame stores never cross threads.
+ */
 export interface AttentionControl {
-  /** Return this step's attn1 contexts in StepInfo.contexts. */
-  record?: boolean;
   /**
-   * Key/value sources for every layer in `pipeline.crossFrameLayers`, each [2, S, C]
-   * (S may differ from the layer's own h·w, e.g. anchor ‖ previous = 2·h·w).
+   * Return this step's attn1 contexts in StepInfo.contexts (for inspection and tests). Not on
+   * WebGPU, where contexts stay in GPU memory: use `keep` there.
    */
-  replace?: ReadonlyMap<string, Tensor> | null;
+  record?: boolean;
+  /** Keep this step's contexts under this key until dropContexts([key]) (a key in use is replaced). */
+  keep?: string;
+  /**
+   * Keys of kept contexts: every hooked layer attends to their concatenation along the tokens
+   * instead of to itself (Rerender: [anchor, previous]). Needs `crossFrameLayers()`' layers kept.
+   */
+  sources?: readonly string[] | null;
 }
 
 export interface StepPosition {
@@ -110,7 +125,7 @@ export interface StepInfo extends StepPosition {
   eps: Float32Array;
   /** Predicted clean latent x̂0 = (x_t − √(1−ᾱ_t)·ε)/√ᾱ_t. */
   x0: Float32Array;
-  /** Recorded attn1 contexts per layer ([2, h·w, C]) when AttentionControl.record or replace was set. */
+  /** attn1 contexts per layer ([2, h·w, C], as float32) when AttentionControl.record was set. */
   contexts: ReadonlyMap<string, Tensor> | null;
   /** The DDIM update x_{t-1} = √ᾱ_prev·x0 + √(1−ᾱ_prev)·ε for any x0 (ε of this step). */
   update(x0: Float32Array): Float32Array;

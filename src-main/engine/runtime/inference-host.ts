@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { providerOrder, ProviderUnavailableError } from './providers.ts';
 import type { ExecutionProvider, ProviderNote, ProviderSetting } from './providers.ts';
 import type { LoadResult, ProbeResult, Request, RequestBody, Response } from './protocol.ts';
-import type { Feeds, TensorData } from './tensor-data.ts';
+import type { HeldStats, RunFeeds, TensorData } from './tensor-data.ts';
 
 export interface InferenceHostOptions {
   /** 'auto' tries cuda → webgpu → cpu; a provider name forces it. */
@@ -62,20 +62,26 @@ export class InferenceHost {
     return (await this.call({ op: 'probe', providers: providerOrder(this.provider) })) as ProbeResult;
   }
 
-  /** Opens a session on the first usable provider. */
-  async load(modelPath: string, opts: { provider?: ProviderSetting } = {}): Promise<LoadedModel> {
+  /**
+   * Opens a session on the first usable provider. `deviceOutputs` stay in GPU memory where the
+   * provider allows it (WebGPU): such outputs can only be kept (run's `keep`), never returned.
+   */
+  async load(modelPath: string, opts: { provider?: ProviderSetting; deviceOutputs?: string[] } = {}): Promise<LoadedModel> {
     const providers = providerOrder(opts.provider ?? this.provider);
-    const r = (await this.call({ op: 'load', modelPath, settings: { providers, intraOpThreads: this.intraOpThreads } })) as LoadResult;
+    const settings = { providers, intraOpThreads: this.intraOpThreads, ...(opts.deviceOutputs ? { deviceOutputs: opts.deviceOutputs } : {}) };
+    const r = (await this.call({ op: 'load', modelPath, settings })) as LoadResult;
     return { id: r.session, modelPath, provider: r.provider, notes: r.notes, inputNames: r.inputNames, outputNames: r.outputNames };
   }
 
   /**
-   * Runs a loaded model. An abort rejects at once; the worker finishes the
-   * current run in the background (ORT cannot interrupt it) and drops the result.
+   * Runs a loaded model. Feeds may name tensors the worker holds ({ held: key }); `keep` maps
+   * outputs to keys under which the worker holds them instead of returning them (replacing
+   * what a key held). An abort rejects at once; the worker finishes the current run in the
+   * background (ORT cannot interrupt it) and drops the result.
    */
-  async run(model: LoadedModel, feeds: Feeds, opts: { outputs?: string[]; signal?: AbortSignal } = {}): Promise<Record<string, TensorData>> {
+  async run(model: LoadedModel, feeds: RunFeeds, opts: { outputs?: string[]; keep?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Record<string, TensorData>> {
     opts.signal?.throwIfAborted();
-    const request = this.call({ op: 'run', session: model.id, feeds, ...(opts.outputs ? { outputs: opts.outputs } : {}) }) as Promise<Record<string, TensorData>>;
+    const request = this.call({ op: 'run', session: model.id, feeds, ...(opts.outputs ? { outputs: opts.outputs } : {}), ...(opts.keep ? { keep: opts.keep } : {}) }) as Promise<Record<string, TensorData>>;
     if (!opts.signal) return request;
     const signal = opts.signal;
     return new Promise((resolve, reject) => {
@@ -83,6 +89,16 @@ export class InferenceHost {
       signal.addEventListener('abort', onAbort, { once: true });
       request.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
+  }
+
+  /** Releases held tensors (unknown keys are ignored). */
+  async drop(keys: readonly string[]): Promise<HeldStats> {
+    return (await this.call({ op: 'drop', keys: [...keys] })) as HeldStats;
+  }
+
+  /** What the worker holds; `resetPeak` starts a new peak from now. */
+  async held(opts: { resetPeak?: boolean } = {}): Promise<HeldStats> {
+    return (await this.call({ op: 'held', ...(opts.resetPeak ? { resetPeak: true } : {}) })) as HeldStats;
   }
 
   async release(model: LoadedModel): Promise<void> {

@@ -1,5 +1,5 @@
 // Messages between InferenceHost (any thread) and the session worker.
-import type { Feeds, TensorData } from './tensor-data.ts';
+import type { HeldStats, RunFeeds, TensorData } from './tensor-data.ts';
 import type { ExecutionProvider, ProviderNote } from './providers.ts';
 
 export interface SessionSettings {
@@ -7,13 +7,17 @@ export interface SessionSettings {
   providers: ExecutionProvider[];
   /** Threads for the CPU provider's intra-op pool (0: ORT's default). */
   intraOpThreads: number;
+  /** Outputs to leave in GPU memory where the provider can (WebGPU); they can only be kept, not returned. */
+  deviceOutputs?: string[];
 }
 
 export type Request =
   | { id: number; op: 'probe'; providers: ExecutionProvider[] }
   | { id: number; op: 'load'; modelPath: string; settings: SessionSettings }
-  | { id: number; op: 'run'; session: number; feeds: Feeds; outputs?: string[] }
-  | { id: number; op: 'release'; session: number };
+  | { id: number; op: 'run'; session: number; feeds: RunFeeds; outputs?: string[]; keep?: Record<string, string> }
+  | { id: number; op: 'release'; session: number }
+  | { id: number; op: 'drop'; keys: string[] }
+  | { id: number; op: 'held'; resetPeak?: boolean };
 
 /** A request before the host numbers it. */
 export type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -32,5 +36,5 @@ export interface ProbeResult {
 }
 
 export type Response =
-  | { id: number; ok: true; result: LoadResult | ProbeResult | Record<string, TensorData> | null }
+  | { id: number; ok: true; result: LoadResult | ProbeResult | Record<string, TensorData> | HeldStats | null }
   | { id: number; ok: false; error: { name: string; message: string; notes?: ProviderNote[] } };

@@ -8,6 +8,23 @@ export type TensorData =
 
 export type Feeds = Record<string, TensorData>;
 
+/** A tensor the worker holds (see InferenceHost.run's `keep`), fed by name without crossing threads. */
+export interface HeldRef {
+  held: string;
+}
+
+export type RunFeeds = Record<string, TensorData | HeldRef>;
+
+/** What the worker holds: bytes now, the most since the last reset, and where they live. */
+export interface HeldStats {
+  count: number;
+  bytes: number;
+  peakBytes: number;
+  /** Bytes of held tensors in GPU memory (WebGPU buffers); the rest is host memory. */
+  deviceBytes: number;
+  peakDeviceBytes: number;
+}
+
 export function float32(data: Float32Array, dims: number[]): TensorData {
   return { type: 'float32', dims, data };
 }

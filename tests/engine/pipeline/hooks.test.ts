@@ -21,7 +21,7 @@ async function open(options: Omit<PipelineOptions, 'cacheDir' | 'provider'>): Pr
 
 before(async () => {
   cache = mkdtempSync(join(tmpdir(), 'pipeline-hooks-'));
-  sd = await open({ model: SD, crossFrame: 'decoder' });
+  sd = await open({ model: SD, crossFrame: 'decoder', contextType: 'float32' });
 });
 after(async () => {
   await sd.close();
@@ -61,7 +61,7 @@ test('step positions: index within the run, step within the full schedule', asyn
   assert.deepEqual(pos, [[0, 2, 251, 1], [1, 3, 1, -249]]);
 });
 
-test('attention: recorded contexts, and replacing them with their own reproduces ordinary attention', async () => {
+test('attention: recorded contexts, kept contexts fed back by key, and their memory', async () => {
   const layers = await sd.crossFrameLayers();
   assert.ok(layers.length > 0 && layers.every((l) => l.startsWith('up_blocks.')));
   const recorded: Map<string, Tensor>[] = [];
@@ -69,30 +69,58 @@ test('attention: recorded contexts, and replacing them with their own reproduces
   const rec = await sd.generate({ ...base, attention: () => ({ record: true }), onStep: (i) => { recorded.push(new Map(i.contexts!)); } });
   assert.deepEqual(rec.latents, plain.latents);
   assert.equal(recorded.length, 3);
+  let perStep = 0;
   for (const l of layers) {
     const t = recorded[0]!.get(l)!;
     assert.equal(t.dims[0], 2);
     assert.equal(t.data.length, t.dims[0]! * t.dims[1]! * t.dims[2]!);
+    perStep += 4 * t.data.length;
   }
-  const own = await sd.generate({ ...base, attention: (p) => ({ replace: recorded[p.index]! }) });
+  await sd.contextMemory({ resetPeak: true });
+  // Kept in the worker, fed back by key: a frame attending to its own contexts is ordinary attention.
+  const kept = await sd.generate({ ...base, attention: (p) => ({ keep: `own${p.index}` }) });
+  assert.deepEqual(kept.latents, plain.latents);
+  assert.equal((await sd.contextMemory()).bytes, 3 * perStep, 'three steps of float32 contexts held');
+  const own = await sd.generate({ ...base, attention: (p) => ({ sources: [`own${p.index}`] }) });
   assert.ok(relError(own.latents, plain.latents) < 1e-4, 'own contexts');
-  // Anchor ‖ previous: twice the tokens; a different frame's contexts change the result.
-  const other: Map<string, Tensor>[] = [];
-  await sd.generate({ ...base, seed: 99, attention: () => ({ record: true }), onStep: (i) => { other.push(new Map(i.contexts!)); } });
-  const cat = (p: number): Map<string, Tensor> => new Map(layers.map((l) => {
-    const a = recorded[p]!.get(l)!;
-    const b = other[p]!.get(l)!;
-    const [B, S, C] = a.dims as [number, number, number];
-    const data = new Float32Array(B * 2 * S * C);
-    for (let r = 0; r < B; r++) {
-      data.set(a.data.subarray(r * S * C, (r + 1) * S * C), r * 2 * S * C);
-      data.set(b.data.subarray(r * S * C, (r + 1) * S * C), r * 2 * S * C + S * C);
-    }
-    return [l, { data, dims: [B, 2 * S, C] }];
-  }));
-  const fused = await sd.generate({ ...base, attention: (p) => ({ replace: cat(p.index) }) });
+  // Anchor ‖ previous: two sources; a different frame's contexts change the result.
+  await sd.generate({ ...base, seed: 99, attention: (p) => ({ keep: `other${p.index}` }) });
+  const fused = await sd.generate({ ...base, attention: (p) => ({ sources: [`own${p.index}`, `other${p.index}`] }) });
   assert.ok(relError(fused.latents, plain.latents) > 1e-3);
-  await assert.rejects(sd.generate({ ...base, attention: () => ({ replace: new Map() }) }), { code: 'INVALID_ARGUMENT' });
+  // Keeping and attending at once (a style-updating frame) replaces what the key held.
+  await sd.generate({ ...base, attention: (p) => ({ sources: [`own${p.index}`, `other${p.index}`], keep: `other${p.index}` }) });
+  const m = await sd.contextMemory();
+  assert.equal(m.bytes, 6 * perStep);
+  assert.equal(m.peakBytes, 6 * perStep);
+  assert.equal(m.deviceBytes, 0, 'on the CPU everything is host memory');
+  await sd.dropContexts(['own0', 'own1', 'own2']);
+  assert.equal((await sd.contextMemory()).bytes, 3 * perStep);
+  await assert.rejects(sd.generate({ ...base, attention: (p) => ({ sources: [`own${p.index}`] }) }), { code: 'INVALID_ARGUMENT', message: /own0/ });
+  await assert.rejects(sd.generate({ ...base, attention: () => ({ sources: [] }) }), { code: 'INVALID_ARGUMENT' });
+  const after = await sd.dropContexts(['other0', 'other1', 'other2', 'never-kept']);
+  assert.equal(after.bytes, 0);
+  assert.equal(after.count, 0);
+});
+
+test('float16 contexts: half the memory, close to float32 attention', async () => {
+  const half = await open({ model: SD, crossFrame: 'decoder', contextType: 'float16' });
+  try {
+    assert.equal(half.contextType, 'float16');
+    await sd.generate({ ...base, attention: (p) => ({ keep: `a${p.index}` }) });
+    await half.generate({ ...base, attention: (p) => ({ keep: `a${p.index}` }) });
+    const full = await sd.contextMemory();
+    const h = await half.contextMemory();
+    assert.ok(h.bytes > 0);
+    assert.equal(2 * h.bytes, full.bytes);
+    const other = { ...base, seed: 5 };
+    const a = await sd.generate({ ...other, attention: (p) => ({ sources: [`a${p.index}`] }) });
+    const b = await half.generate({ ...other, attention: (p) => ({ sources: [`a${p.index}`] }) });
+    const err = relError(b.latents, a.latents);
+    assert.ok(err > 0 && err < 1e-3, `float16 contexts moved the latents by ${err.toExponential(2)}`);
+    await sd.dropContexts(['a0', 'a1', 'a2']);
+  } finally {
+    await half.close();
+  }
 });
 
 test('abort between steps', async () => {
