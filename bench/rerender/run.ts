@@ -1,10 +1,12 @@
 // Rerender key-frame benchmark: one anchor and one later key frame at 512×512 with every
 // cross-frame constraint on, through the real pipeline, on the FULL-SIZE SD 1.5 + ControlNet
 // architectures with random weights (the speed and memory do not depend on the weights; nothing
-// is downloaded). Prints the seconds for each key frame, the stored-context memory and the peak
-// resident memory of the process (the inference worker included).
+// is downloaded). Prints the seconds for each key frame, the stored-context memory, the peak
+// resident memory of the process (the inference worker included) and, with nvidia-smi, the peak
+// GPU memory in use.
 //   node bench/rerender/run.ts [--size 512] [--steps 20] [--provider auto|cuda|webgpu|cpu] [--dtype fp16|fp32]
-//        [--clip ../shared/media/Megamind.avi] [--work DIR] [--keep]
+//        [--clip ../shared/media/Megamind.avi] [--work DIR] [--keep] [--warmup]
+// --warmup translates the anchor once, untimed, first (graph compilation, provider start-up).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import { loadPropagateAddon } from '../../src-main/propagate/native.ts';
 import { contextBytesPerFrame, nativeMotion, resolveRerenderConfig, rerenderPipelineOptions, translateKeyframes } from '../../src-main/rerender/index.ts';
 import { clipTextShapes, controlNetShapes, parameterCount, randomSource, unetShapes, vaeShapes } from '../engine/random-sd15.ts';
 import type { ProviderSetting } from '../../src-main/engine/runtime/providers.ts';
+import { sampleGpuMemory } from '../gpu-memory.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,6 +32,7 @@ const { values: flags } = parseArgs({
     clip: { type: 'string' },
     work: { type: 'string' },
     keep: { type: 'boolean' },
+    warmup: { type: 'boolean' },
   },
 });
 const size = Number(flags.size ?? 512);
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
   const paths = buildModels();
   const tBuilt = performance.now();
   const config = resolveRerenderConfig({ steps });
+  const gpu = sampleGpuMemory();
   const sd = await StableDiffusionPipeline.load({
     model: paths.model,
     controlnet: paths.controlnet,
@@ -96,6 +101,9 @@ async function main(): Promise<void> {
     provider,
     floatType,
     ...rerenderPipelineOptions(config),
+  }).catch(async (err: unknown) => {
+    await gpu.stop();
+    throw err;
   });
   const tLoaded = performance.now();
   try {
@@ -105,9 +113,7 @@ async function main(): Promise<void> {
     const canny = loadCanny();
     const addon = loadPropagateAddon();
     const frame = async (i: number): Promise<Uint8Array> => rgb[i]!;
-    const done: number[] = [];
-    let last = performance.now();
-    const r = await translateKeyframes({
+    const translate = (onKeyframe?: () => void): ReturnType<typeof translateKeyframes> => translateKeyframes({
       pipeline: sd,
       width: size,
       height: size,
@@ -115,16 +121,27 @@ async function main(): Promise<void> {
       frame,
       control: async (_i, img) => controlFromRgb8((await canny({ data: img, width: size, height: size, channels: 3 }, { low: 50, high: 100 })).data, size, size),
       motion: nativeMotion(addon, frame, size, size),
-      onKeyframe: () => {
-        const now = performance.now();
-        done.push((now - last) / 1000);
-        last = now;
-      },
+      ...(onKeyframe ? { onKeyframe } : {}),
     }, config);
+    if (flags.warmup) {
+      const w0 = performance.now();
+      await translate();
+      console.log(`warm-up (both key frames, untimed below): ${((performance.now() - w0) / 1000).toFixed(1)} s`);
+    }
+    const done: number[] = [];
+    let last = performance.now();
+    const r = await translate(() => {
+      const now = performance.now();
+      done.push((now - last) / 1000);
+      last = now;
+    });
     console.log(`anchor key frame: ${done[0]!.toFixed(1)} s; later key frame (pass A + pass B): ${done[1]!.toFixed(1)} s`);
-    console.log(`stored contexts: peak ${gib(r.contextBytes)} here; ${gib(contextBytesPerFrame({ width: size, height: size, steps: config.steps, loose: config.crossFrame.loose, bytesPerValue: config.contextPrecision === 'float32' ? 4 : 2 }))} per stored frame by formula`);
+    console.log(`stored contexts: peak ${gib(r.contextBytes)} here, ${gib(r.contextDeviceBytes)} of it in GPU memory; ${gib(contextBytesPerFrame({ width: size, height: size, steps: config.steps, loose: config.crossFrame.loose, bytesPerValue: config.contextPrecision === 'float32' ? 4 : 2 }))} per stored frame by formula`);
     console.log(`peak resident memory of the process: ${gib(process.resourceUsage().maxRSS * 1024)}`);
+    const g = await gpu.stop();
+    console.log(g ? `peak GPU memory in use (nvidia-smi): ${gib(g.peakMiB * 2 ** 20)}, ${gib((g.peakMiB - g.baselineMiB) * 2 ** 20)} above the ${gib(g.baselineMiB * 2 ** 20)} in use before loading` : 'GPU memory: not measured (no nvidia-smi)');
   } finally {
+    await gpu.stop();
     await sd.close();
     if (!flags.keep && flags.work === undefined) rmSync(work, { recursive: true, force: true });
   }

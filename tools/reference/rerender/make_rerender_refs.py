@@ -54,9 +54,9 @@ def save(name: str, t) -> None:
 def gaussian_blur(x: torch.Tensor, ksize: int = 9, sigma: float = 18.0) -> torch.Tensor:
     """torchvision.transforms.GaussianBlur(9, 18) on [..., H, W]: normalised 1-D Gaussian, reflect padding."""
     half = (ksize - 1) * 0.5
-    pdf = torch.exp(-0.5 * (torch.linspace(-half, half, ksize) / sigma) ** 2)
+    pdf = torch.exp(-0.5 * (torch.linspace(-half, half, ksize, device=x.device) / sigma) ** 2)
     k1 = pdf / pdf.sum()
-    k2 = torch.outer(k1, k1)[None, None]
+    k2 = torch.outer(k1, k1)[None, None].to(x.dtype)
     shape = x.shape
     y = x.reshape(-1, 1, shape[-2], shape[-1])
     y = F.pad(y, (ksize // 2,) * 4, mode="reflect")
@@ -66,10 +66,13 @@ def gaussian_blur(x: torch.Tensor, ksize: int = 9, sigma: float = 18.0) -> torch
 def flow_warp(img: torch.Tensor, flow: torch.Tensor, mode: str) -> torch.Tensor:
     """out(p) = img(p + flow(p)), grid_sample with align_corners=True, zero padding."""
     _, _, h, w = img.shape
-    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    ys, xs = torch.meshgrid(torch.arange(h, device=img.device), torch.arange(w, device=img.device), indexing="ij")
+    # the grid is built in float32 (pixel coordinates lose their fraction in float16) and cast to
+    # img's dtype, which grid_sample requires
     gx = 2 * (xs.float()[None] + flow[:, 0]) / (w - 1) - 1
     gy = 2 * (ys.float()[None] + flow[:, 1]) / (h - 1) - 1
-    return F.grid_sample(img, torch.stack([gx, gy], dim=-1), mode=mode, padding_mode="zeros", align_corners=True)
+    grid = torch.stack([gx, gy], dim=-1).to(img.dtype)
+    return F.grid_sample(img, grid, mode=mode, padding_mode="zeros", align_corners=True)
 
 
 def dilate_blur(occ: torch.Tensor) -> torch.Tensor:
@@ -79,10 +82,10 @@ def dilate_blur(occ: torch.Tensor) -> torch.Tensor:
 
 def find_flat_region(mask: torch.Tensor) -> torch.Tensor:
     """1 where the 3×3 Prewitt gradients of the mask (replicate padding) are both zero."""
-    kx = torch.tensor([[-1.0, 0, 1], [-1, 0, 1], [-1, 0, 1]])[None, None]
-    ky = torch.tensor([[-1.0, -1, -1], [0, 0, 0], [1, 1, 1]])[None, None]
+    kx = torch.tensor([[-1.0, 0, 1], [-1, 0, 1], [-1, 0, 1]], device=mask.device, dtype=mask.dtype)[None, None]
+    ky = torch.tensor([[-1.0, -1, -1], [0, 0, 0], [1, 1, 1]], device=mask.device, dtype=mask.dtype)[None, None]
     m = F.pad(mask.unsqueeze(0), (1, 1, 1, 1), mode="replicate")
-    return ((F.conv2d(m, kx).abs() + F.conv2d(m, ky).abs()) == 0).float()[0]
+    return ((F.conv2d(m, kx).abs() + F.conv2d(m, ky).abs()) == 0).to(mask.dtype)[0]
 
 
 def calc_mean_std(x: torch.Tensor, eps: float = 1e-5):
@@ -122,13 +125,17 @@ class Hooked(AttnProcessor2_0):
 
 
 class Models:
-    def __init__(self):
-        sd = os.path.join(ENGINE, "tiny-sd")
-        self.unet = UNet2DConditionModel.from_pretrained(os.path.join(sd, "unet")).eval()
-        self.controlnet = ControlNetModel.from_pretrained(os.path.join(ENGINE, "tiny-controlnet")).eval()
-        self.vae = AutoencoderKL.from_pretrained(os.path.join(sd, "vae")).eval()
-        self.te = CLIPTextModel.from_pretrained(os.path.join(sd, "text_encoder")).eval()
-        self.tok = load_tokenizer(os.path.join(sd, "tokenizer"))
+    """The components with the decoder self-attention hooked. Takes built modules (already on their
+    device and dtype) so other models than the tiny fixtures can run the same functions (see
+    bench/rerender/diffusers_keyframe.py); alphas: the DDIM ᾱ table (CPU float32)."""
+
+    def __init__(self, unet, controlnet, vae, te, tok, alphas: torch.Tensor):
+        self.unet = unet.eval()
+        self.controlnet = controlnet.eval()
+        self.vae = vae.eval()
+        self.te = te.eval()
+        self.tok = tok
+        self.alphas = alphas
         self.state = {"branch": 0, "record": None, "kv": {}}
         attn1 = [n[: -len(".processor")] for n in self.unet.attn_processors if n.endswith("attn1.processor")]
         self.decoder = [n for n in attn1 if n.startswith("up_blocks.")]
@@ -140,13 +147,25 @@ class Models:
             layer = n[: -len(".processor")]
             procs[n] = Hooked(layer, self.state) if layer in self.decoder else AttnProcessor2_0()
         self.unet.set_attn_processor(procs)
+
+    @classmethod
+    def tiny(cls) -> "Models":
+        """The tiny test models of tests/fixtures/engine."""
         from diffusers import DDIMScheduler
 
-        self.alphas = DDIMScheduler.from_pretrained(os.path.join(sd, "scheduler")).alphas_cumprod
+        sd = os.path.join(ENGINE, "tiny-sd")
+        return cls(
+            UNet2DConditionModel.from_pretrained(os.path.join(sd, "unet")),
+            ControlNetModel.from_pretrained(os.path.join(ENGINE, "tiny-controlnet")),
+            AutoencoderKL.from_pretrained(os.path.join(sd, "vae")),
+            CLIPTextModel.from_pretrained(os.path.join(sd, "text_encoder")),
+            load_tokenizer(os.path.join(sd, "tokenizer")),
+            DDIMScheduler.from_pretrained(os.path.join(sd, "scheduler")).alphas_cumprod,
+        )
 
     def text(self, prompt: str) -> torch.Tensor:
         ids = self.tok(prompt, padding="max_length", max_length=77, truncation=True, return_tensors="pt")["input_ids"]
-        return self.te(ids).last_hidden_state
+        return self.te(ids.to(self.te.device)).last_hidden_state
 
     def encode(self, img: torch.Tensor) -> torch.Tensor:
         """E(x): the posterior mean × scaling (the official samples; we use the mean, see README)."""
@@ -255,8 +274,9 @@ def pixel_fusion(m: Models, cfg: dict, direct, pre_result, first_result, flow_pr
     xtrg = m.encode(fused)
     xtrg_rec = m.encode(m.decode(xtrg))
     rec_new = m.decode(xtrg + (xtrg - xtrg_rec))
-    worse = ((rec_new - fused).abs().mean(dim=1, keepdim=True) > cfg["fidelity_threshold"]).float()
-    mask_x = F.max_pool2d((F.interpolate(worse, scale_factor=1 / 8, mode="bilinear") > 0).float(), kernel_size=3, stride=1, padding=1)
+    # masks keep the images' dtype so that float16 latents stay float16
+    worse = ((rec_new - fused).abs().mean(dim=1, keepdim=True) > cfg["fidelity_threshold"]).to(fused.dtype)
+    mask_x = F.max_pool2d((F.interpolate(worse, scale_factor=1 / 8, mode="bilinear") > 0).to(fused.dtype), kernel_size=3, stride=1, padding=1)
     mask = 1 - F.max_pool2d(1 - blend_mask, kernel_size=8)
     nr = find_flat_region(mask) if cfg["smooth_boundary"] else torch.ones_like(mask)
     xtrg = (xtrg + (1 - mask_x) * (xtrg - xtrg_rec)) * mask
@@ -420,7 +440,7 @@ def main() -> None:
     save("in.noise.x0", inputs["noise"]["x0"])
     for i, n in enumerate(inputs["noise"]["mask"]):
         save(f"in.noise.mask.{i}", n)
-    m = Models()
+    m = Models.tiny()
     configs = {}
     for name, over in SCENARIOS.items():
         cfg = {**BASE, **over}
