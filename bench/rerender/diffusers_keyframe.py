@@ -79,30 +79,11 @@ GIB = 2**30
 
 
 def rerender_config(steps: int) -> dict:
-    """resolveRerenderConfig({ steps })'s defaults (src-main/rerender/config.ts) in the reference's keys."""
-    return {
-        "prompt": "",
-        "a_prompt": "",
-        "n_prompt": "",
-        "steps": steps,
-        "scale": 7.5,
-        "control_strength": 1.0,
-        "x0_strength": -1,
-        "cross_frame": True,
-        "cross_period": [0, 1],
-        "loose_cfattn": False,  # every decoder self-attention layer
-        "style_update_every": 1,
-        "warp": True,
-        "warp_period": [0, 0.1],
-        "pixel": True,
-        "mask_period": [0.5, 0.8],
-        "mask_strength": 0.5,
-        "inner_strength": 0.9,
-        "smooth_boundary": True,
-        "fidelity_threshold": 0.25,
-        "ada": True,
-        "ada_period": [0.8, 1],
-    }
+    """resolveRerenderConfig({ steps })'s defaults (src-main/rerender/config.ts) in the reference's keys:
+    the reference scenarios' base with every constraint on, at full control strength, empty prompts."""
+    cfg = {k: v for k, v in ref.BASE.items() if k != "frames"}
+    cfg.update(prompt="", a_prompt="", n_prompt="", steps=steps, control_strength=1.0)
+    return cfg
 
 
 def build(device: str, dtype: torch.dtype, seed: int = 0) -> ref.Models:

@@ -34,6 +34,20 @@ export function shortReason(err: unknown): string {
   return (failed ? failed[1]! : line).slice(0, 240);
 }
 
+/** What the user can do about a provider that failed with `reason`, or '' when we cannot tell. */
+export function providerRemedy(provider: ExecutionProvider, reason: string): string {
+  if (provider === 'cuda') {
+    if (/shared librar|providers_(cuda|shared)/i.test(reason)) {
+      return 'the CUDA execution provider is not installed: with network access run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (it needs an NVIDIA driver, CUDA 12 and cuDNN 9)';
+    }
+    if (/no CUDA-capable device|CUDA driver|cudaErrorNoDevice|cudaErrorInsufficientDriver/i.test(reason)) return 'no NVIDIA GPU with a working driver was found';
+  }
+  if (provider === 'webgpu' && /adapter/i.test(reason)) {
+    return 'no WebGPU adapter: it needs a GPU with a Vulkan driver (Linux), D3D12 (Windows) or Metal (macOS); software Vulkan does not work';
+  }
+  return '';
+}
+
 /**
  * Opens with the first provider that works. `open` throws when a provider
  * cannot be used; each failure becomes a note saying what comes next.
@@ -46,7 +60,9 @@ export async function openWithFallback<T>(order: ExecutionProvider[], open: (pro
       return { value: await open(provider), provider, notes };
     } catch (err) {
       const next = order[i + 1];
-      notes.push({ provider, message: `${provider} unavailable (${shortReason(err)})${next ? `; falling back to ${next}` : ''}` });
+      const reason = shortReason(err);
+      const remedy = providerRemedy(provider, reason);
+      notes.push({ provider, message: `${provider} unavailable (${reason}${remedy ? `. ${remedy}` : ''})${next ? `; falling back to ${next}` : ''}` });
     }
   }
   throw new ProviderUnavailableError(notes);

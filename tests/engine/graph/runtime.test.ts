@@ -9,7 +9,7 @@ import { compileModel } from '../../../src-main/engine/graph/compile.ts';
 import type { CompiledModel } from '../../../src-main/engine/graph/compile.ts';
 import { diffusersComponent } from '../../../src-main/engine/graph/diffusers-folder.ts';
 import { InferenceHost } from '../../../src-main/engine/runtime/inference-host.ts';
-import { openWithFallback, providerOrder } from '../../../src-main/engine/runtime/providers.ts';
+import { openWithFallback, providerOrder, providerRemedy } from '../../../src-main/engine/runtime/providers.ts';
 import { FIXTURES, refF32, relError } from './ref.ts';
 
 let cache: string;
@@ -46,6 +46,9 @@ test('a model loads in the worker on the first usable provider, with a note per 
   assert.equal(model.provider, 'cpu');
   assert.deepEqual(model.notes.map((n) => n.provider), ['cuda', 'webgpu']);
   assert.ok(model.notes.every((n) => /unavailable \(.+\); falling back to/.test(n.message)), JSON.stringify(model.notes));
+  // Each says what to do about it, not only what failed.
+  assert.match(model.notes[0]!.message, /npm rebuild onnxruntime-node|no NVIDIA GPU/);
+  assert.match(model.notes[1]!.message, /Vulkan/);
   assert.deepEqual(model.inputNames, ['image']);
   const image = refF32('vae.in.image');
   const out = await host.run(model, { image: { type: 'float32', dims: image.dims, data: image.data } });
@@ -55,6 +58,14 @@ test('a model loads in the worker on the first usable provider, with a note per 
   assert.ok(relError(moments.data, refF32('vae.out.moments').data) < 1e-4);
   await host.release(model);
   await assert.rejects(host.run(model, { image: { type: 'float32', dims: image.dims, data: image.data } }), /not loaded/);
+});
+
+test('remedies for the usual provider failures', () => {
+  assert.match(providerRemedy('cuda', 'Failed to load shared library'), /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
+  assert.match(providerRemedy('cuda', 'CUDA failure 100: no CUDA-capable device is detected'), /no NVIDIA GPU/);
+  assert.match(providerRemedy('webgpu', 'Failed to get a WebGPU adapter: No supported adapters'), /Vulkan driver/);
+  assert.equal(providerRemedy('cpu', 'anything'), '');
+  assert.equal(providerRemedy('cuda', 'out of memory'), '');
 });
 
 test('probe reports the provider the host would use', async () => {
