@@ -1,6 +1,6 @@
 // What the diffusion pipeline must be loaded with for a Rerender config: the cross-frame
-// attention layers, the FreeU factors and the contexts' type are compiled into the UNet graphs, so they are
-// load-time options, and translation checks the pipeline it is given against them.
+// attention layers, the FreeU factors and the contexts' type are compiled into the UNet graphs,
+// so they are load-time options, and translation checks the pipeline it is given against them.
 import type { FreeUFactors, PipelineOptions } from '../engine/pipeline/index.ts';
 import type { RerenderConfig } from './config.ts';
 import { RerenderConfigError } from './config.ts';
