@@ -62,6 +62,8 @@ export interface TranslateProjectResult {
   kept: number[];
   /** Peak bytes of stored self-attention contexts. */
   contextBytes: number;
+  /** The part of contextBytes kept in GPU memory (WebGPU). */
+  contextDeviceBytes: number;
   /** null when nothing needed the pipeline. */
   provider: string | null;
   floatType: string | null;
@@ -272,7 +274,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
   const states = new Map(project.listKeyframes((f) => chain.get(f) ?? '').map((k) => [k.frame, k.state]));
   const kept = run.filter((f) => states.get(f) === 'edited');
   const upToDate = run.filter((f) => states.get(f) === 'translated');
-  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, provider: null, floatType: null, notes: [], warnings };
+  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, notes: [], warnings };
   if (kept.length + upToDate.length === run.length) return result;
 
   const src = await openSource(project);
@@ -340,6 +342,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
       invalidConfig(e);
     }
     result.contextBytes = out.contextBytes;
+    result.contextDeviceBytes = out.contextDeviceBytes;
   } finally {
     await sd.close();
   }

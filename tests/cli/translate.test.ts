@@ -77,6 +77,7 @@ test('translate stores every key frame, resumes, and redoes only what a change t
   assert.deepEqual(r.result.translated, [0, 4, 8]);
   assert.equal(r.result.provider, 'cpu');
   assert.ok((r.result.contextBytes as number) > 0, 'the peak context memory is reported');
+  assert.equal(r.result.contextDeviceBytes, 0, 'on the CPU no context is in GPU memory');
   const progress = r.lines.filter((l) => l.type === 'progress');
   assert.ok(progress.length > 0 && progress.every((l) => l.stage === 'translate'));
   assert.equal(progress.at(-1)!.done, progress.at(-1)!.total);

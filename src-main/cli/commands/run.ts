@@ -57,7 +57,7 @@ ${MODEL_USAGE}`,
     ctx.out.result(
       {
         output: r.export.out, project: r.project, created: r.created, keyframes: r.keyframes,
-        translate: { translated: tr.translated, upToDate: tr.upToDate, kept: tr.kept, provider: tr.provider, floatType: tr.floatType, contextBytes: tr.contextBytes, notes: tr.notes },
+        translate: { translated: tr.translated, upToDate: tr.upToDate, kept: tr.kept, provider: tr.provider, floatType: tr.floatType, contextBytes: tr.contextBytes, contextDeviceBytes: tr.contextDeviceBytes, notes: tr.notes },
         propagate: { framesWritten: r.propagate.framesWritten, alreadyDone: r.propagate.alreadyDone },
         export: { frames: r.export.frames, fromRenders: r.export.fromRenders, fromSource: r.export.fromSource },
       },

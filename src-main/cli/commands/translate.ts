@@ -128,7 +128,7 @@ export function translateSummary(r: TranslateProjectResult): string {
   const parts = [`translated ${r.translated.length} key frame(s)${r.translated.length ? ` (${r.translated.join(', ')})` : ''}`];
   if (r.upToDate.length) parts.push(`${r.upToDate.length} already up to date`);
   if (r.kept.length) parts.push(`${r.kept.length} artist-edited kept (${r.kept.join(', ')})`);
-  if (r.provider) parts.push(`on ${r.provider} (${r.floatType}), peak context memory ${mib(r.contextBytes)}`);
+  if (r.provider) parts.push(`on ${r.provider} (${r.floatType}), peak context memory ${mib(r.contextBytes)}${r.contextDeviceBytes > 0 ? ` (${mib(r.contextDeviceBytes)} in GPU memory)` : ''}`);
   return parts.join(', ');
 }
 
@@ -157,7 +157,7 @@ ${MODEL_USAGE}`,
       ctx.out.result(
         {
           keyframes: r.keyframes, translated: r.translated, upToDate: r.upToDate, kept: r.kept,
-          provider: r.provider, floatType: r.floatType, notes: r.notes, contextBytes: r.contextBytes, warnings: r.warnings,
+          provider: r.provider, floatType: r.floatType, notes: r.notes, contextBytes: r.contextBytes, contextDeviceBytes: r.contextDeviceBytes, warnings: r.warnings,
         },
         translateSummary(r),
       );
