@@ -112,11 +112,12 @@ export class GraphSet {
     // Attention contexts stay in GPU memory where the provider allows (they are only ever kept).
     const deviceOutputs = compiled.crossFrameLayers.map((l) => `${CONTEXT_OUTPUT_PREFIX}${l}`);
     const model = await host.load(compiled.modelPath, deviceOutputs.length > 0 ? { deviceOutputs } : {});
-    for (const n of model.notes) this.warn(n.message);
+    for (const n of model.notes) this.warnOnce(n.message);
     return { compiled, model };
   }
 
-  private warn(message: string): void {
+  /** Passes a warning on, once per distinct message. */
+  warnOnce(message: string): void {
     if (this.warned.has(message)) return;
     this.warned.add(message);
     this.opts.onWarning?.(message);

@@ -111,12 +111,13 @@ export class StableDiffusionPipeline {
     const host = new InferenceHost({ provider: options.provider ?? 'auto', intraOpThreads: options.intraOpThreads ?? 0 });
     try {
       const probe = await host.probe();
-      for (const n of probe.notes) options.onWarning?.(n.message);
       const floatType = options.floatType ?? (probe.provider === 'cpu' ? 'float32' : 'float16');
       const graphs = new GraphSet({
         files, choice: plainChoice(options), host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu, contextType,
         onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
       });
+      // Through the graph set, so each graph's load, which tries the providers again, does not repeat them.
+      for (const n of probe.notes) graphs.warnOnce(n.message);
       return new StableDiffusionPipeline(files, host, graphs, probe.provider, probe.notes, floatType, options.onWarning);
     } catch (err) {
       await host.close();

@@ -38,12 +38,12 @@ export function shortReason(err: unknown): string {
 export function providerRemedy(provider: ExecutionProvider, reason: string): string {
   if (provider === 'cuda') {
     if (/shared librar|providers_(cuda|shared)/i.test(reason)) {
-      return 'the CUDA execution provider is not installed: with network access run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (it needs an NVIDIA driver, CUDA 12 and cuDNN 9)';
+      return 'The CUDA execution provider is not installed: with network access run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (it needs an NVIDIA driver, CUDA 12 and cuDNN 9)';
     }
-    if (/no CUDA-capable device|CUDA driver|cudaErrorNoDevice|cudaErrorInsufficientDriver/i.test(reason)) return 'no NVIDIA GPU with a working driver was found';
+    if (/no CUDA-capable device|CUDA driver|cudaErrorNoDevice|cudaErrorInsufficientDriver/i.test(reason)) return 'No NVIDIA GPU with a working driver was found';
   }
   if (provider === 'webgpu' && /adapter/i.test(reason)) {
-    return 'no WebGPU adapter: it needs a GPU with a Vulkan driver (Linux), D3D12 (Windows) or Metal (macOS); software Vulkan does not work';
+    return 'No WebGPU adapter: it needs a GPU with a Vulkan driver (Linux), D3D12 (Windows) or Metal (macOS); software Vulkan does not work';
   }
   return '';
 }

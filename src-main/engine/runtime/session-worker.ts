@@ -14,6 +14,10 @@ import { sessionOptions } from './session-options.ts';
 const port = parentPort;
 if (!port) throw new Error('session-worker must run in a worker thread');
 
+// ORT's own log would print each provider that fails to start as an error; those failures reach
+// the user as provider notes with their remedy, so only fatal messages are logged.
+ort.env.logLevel = 'fatal';
+
 const sessions = new Map<number, InferenceSession>();
 const held = new HeldTensors();
 let nextSession = 1;

@@ -47,7 +47,7 @@ test('a model loads in the worker on the first usable provider, with a note per 
   assert.deepEqual(model.notes.map((n) => n.provider), ['cuda', 'webgpu']);
   assert.ok(model.notes.every((n) => /unavailable \(.+\); falling back to/.test(n.message)), JSON.stringify(model.notes));
   // Each says what to do about it, not only what failed.
-  assert.match(model.notes[0]!.message, /npm rebuild onnxruntime-node|no NVIDIA GPU/);
+  assert.match(model.notes[0]!.message, /npm rebuild onnxruntime-node|No NVIDIA GPU/);
   assert.match(model.notes[1]!.message, /Vulkan/);
   assert.deepEqual(model.inputNames, ['image']);
   const image = refF32('vae.in.image');
@@ -62,7 +62,7 @@ test('a model loads in the worker on the first usable provider, with a note per 
 
 test('remedies for the usual provider failures', () => {
   assert.match(providerRemedy('cuda', 'Failed to load shared library'), /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
-  assert.match(providerRemedy('cuda', 'CUDA failure 100: no CUDA-capable device is detected'), /no NVIDIA GPU/);
+  assert.match(providerRemedy('cuda', 'CUDA failure 100: no CUDA-capable device is detected'), /No NVIDIA GPU/);
   assert.match(providerRemedy('webgpu', 'Failed to get a WebGPU adapter: No supported adapters'), /Vulkan driver/);
   assert.equal(providerRemedy('cpu', 'anything'), '');
   assert.equal(providerRemedy('cuda', 'out of memory'), '');
