@@ -642,15 +642,26 @@ def verify_with_diffusers(unet, te, specs) -> None:
 # ---------------------------------------------------------------- main
 
 
+def reset_keeping_readmes(root: str) -> None:
+    """Deletes `root` and recreates it with every README.md it held: the hand-written descriptions
+    of the references (ref/, freeu/, ...) survive a rebuild."""
+    kept = {}
+    for d, _, files in os.walk(root):
+        if "README.md" in files:
+            with open(os.path.join(d, "README.md"), encoding="utf-8") as f:
+                kept[os.path.relpath(d, root)] = f.read()
+    if os.path.isdir(root):
+        shutil.rmtree(root)
+    os.makedirs(root)
+    for rel, text in kept.items():
+        os.makedirs(os.path.join(root, rel), exist_ok=True)
+        with open(os.path.join(root, rel, "README.md"), "w", encoding="utf-8") as f:
+            f.write(text)
+
+
 def main() -> None:
-    readme = os.path.join(REF, "README.md")
-    kept = open(readme, encoding="utf-8").read() if os.path.exists(readme) else None
-    if os.path.isdir(FIX):
-        shutil.rmtree(FIX)
-    os.makedirs(REF)
-    if kept is not None:  # the hand-written description of the references survives a rebuild
-        with open(readme, "w", encoding="utf-8") as f:
-            f.write(kept)
+    reset_keeping_readmes(FIX)
+    os.makedirs(REF, exist_ok=True)
     if not os.path.exists(VOCAB_GZ):
         raise SystemExit(f"missing {VOCAB_GZ}: copy it from the open_clip_torch package (see README)")
     unet, controlnet, vae, te, scheduler, vae_override = build_models()

@@ -14,7 +14,6 @@ Writes tests/fixtures/rerender/ (see its README.md for every entry).
 import json
 import math
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -26,7 +25,7 @@ from transformers import CLIPTextModel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from make_fixtures import load_tokenizer  # noqa: E402
+from make_fixtures import load_tokenizer, reset_keeping_readmes  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 ENGINE = os.path.join(ROOT, "tests", "fixtures", "engine")
@@ -420,14 +419,7 @@ SCENARIOS = {
 
 
 def main() -> None:
-    keep = os.path.join(OUT, "README.md")
-    readme = open(keep, encoding="utf-8").read() if os.path.exists(keep) else None
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
-    if readme is not None:
-        with open(keep, "w", encoding="utf-8") as f:
-            f.write(readme)
+    reset_keeping_readmes(OUT)
     g = torch.Generator().manual_seed(2023)
     inputs = make_inputs(g, 4)
     for k, fr in enumerate(inputs["frames"]):
