@@ -43,6 +43,11 @@ export interface UNetGraphInfo {
 
 export const CONTEXT_OUTPUT_PREFIX = 'attn1_ctx.';
 
+/** Output name of a hooked layer's own context. */
+export function contextOutputName(layer: string): string {
+  return `${CONTEXT_OUTPUT_PREFIX}${layer}`;
+}
+
 /** Input name of key/value source `source` of a hooked layer. */
 export function contextInputName(source: number, layer: string): string {
   return `attn1_kv.${source}.${layer}`;
@@ -72,7 +77,7 @@ export function buildUNet(ctx: LayerContext, cfg: UNetConfig, opts: UNetGraphOpt
       path,
       keyValueSource(context: string, channels: number): string {
         const ct = opts.contextType;
-        b.output(castFloat(ctx, context, b.floatType, ct), `${CONTEXT_OUTPUT_PREFIX}${path}`, ['batch', `tokens_${path}`, channels], floatDataType(ct));
+        b.output(castFloat(ctx, context, b.floatType, ct), contextOutputName(path), ['batch', `tokens_${path}`, channels], floatDataType(ct));
         if (opts.crossFrameSources === 0) return context;
         const sources = Array.from({ length: opts.crossFrameSources }, (_, k) =>
           castFloat(ctx, b.input(contextInputName(k, path), ['batch', `kv_tokens_${k}_${path}`, channels], floatDataType(ct)), ct, b.floatType));

@@ -2,7 +2,7 @@
 // UNet variants differ by ControlNet residual inputs and attention hooks.
 import type { CompiledModel, CompileOptions, ModelKind, ModelSource, Target } from '../graph/compile.ts';
 import type { FloatType } from '../graph/builder.ts';
-import { CONTEXT_OUTPUT_PREFIX } from '../graph/unet.ts';
+import { contextOutputName } from '../graph/unet.ts';
 import type { CrossFrameLayers } from '../graph/unet.ts';
 import type { FreeUFactors } from '../graph/freeu.ts';
 import type { InferenceHost, LoadedModel } from '../runtime/inference-host.ts';
@@ -110,7 +110,7 @@ export class GraphSet {
     });
     // The host's own provider setting, so a model that fails on the probed provider still falls back.
     // Attention contexts stay in GPU memory where the provider allows (they are only ever kept).
-    const deviceOutputs = compiled.crossFrameLayers.map((l) => `${CONTEXT_OUTPUT_PREFIX}${l}`);
+    const deviceOutputs = compiled.crossFrameLayers.map(contextOutputName);
     const model = await host.load(compiled.modelPath, deviceOutputs.length > 0 ? { deviceOutputs } : {});
     for (const n of model.notes) this.warnOnce(n.message);
     return { compiled, model };

@@ -7,7 +7,7 @@ import type { Feeds, HeldStats, RunFeeds, TensorData } from '../runtime/tensor-d
 import type { FloatType } from '../graph/builder.ts';
 import { FreeUOptionError, normalizeFreeU } from '../graph/freeu.ts';
 import type { FreeUFactors } from '../graph/freeu.ts';
-import { CONTEXT_OUTPUT_PREFIX, contextInputName } from '../graph/unet.ts';
+import { CONTEXT_OUTPUT_PREFIX, contextInputName, contextOutputName } from '../graph/unet.ts';
 import { fromHalf } from '../half.ts';
 import { classifierFreeGuidance, DdimScheduler, ddimTimesteps, img2imgTimesteps } from '../scheduler/ddim.ts';
 import { gaussianNoise } from '../scheduler/noise.ts';
@@ -251,12 +251,12 @@ export class StableDiffusionPipeline {
       for (const layer of sources.length > 0 ? layers : []) {
         sources.forEach((key, k) => { feeds[contextInputName(k, layer)] = { held: heldKey(key, layer) }; });
       }
-      const contextOutputs = layers.map((l) => `${CONTEXT_OUTPUT_PREFIX}${l}`);
+      const contextOutputs = layers.map(contextOutputName);
       const keep = attention?.keep;
       const out = await this.host.run(unet.model, feeds, {
         ...runOpts,
         outputs: ['noise_pred', ...(attention?.record ? contextOutputs : [])],
-        ...(keep !== undefined ? { keep: Object.fromEntries(layers.map((l) => [`${CONTEXT_OUTPUT_PREFIX}${l}`, heldKey(keep, l)])) } : {}),
+        ...(keep !== undefined ? { keep: Object.fromEntries(layers.map((l, i) => [contextOutputs[i]!, heldKey(keep, l)])) } : {}),
       });
       if (keep !== undefined) this.kept.add(keep);
       const pred = asF32(out['noise_pred'], 'noise_pred');

@@ -67,11 +67,15 @@ function float16Feed(bits: Uint16Array, dims: readonly number[]): Tensor {
   return { type: 'float16', dims: [...dims], data: bits, location: 'cpu', size: bits.length } as unknown as Tensor;
 }
 
-/** A held tensor as a feed (its float16 bits re-viewed; see float16Feed). */
-function heldFeed(t: Tensor): Tensor {
-  if (t.type !== 'float16' || t.location !== 'cpu' || t.data instanceof Uint16Array) return t;
+/** The raw bits of a float16 output, which ORT hands out as a Float16Array where the runtime has one. */
+function float16Bits(t: Tensor): Uint16Array {
   const d = t.data as unknown as ArrayBufferView;
-  return float16Feed(new Uint16Array(d.buffer, d.byteOffset, d.byteLength / 2), t.dims);
+  return new Uint16Array(d.buffer, d.byteOffset, d.byteLength / 2);
+}
+
+/** A held tensor as a feed (float16 as its raw bits; see float16Feed). */
+function heldFeed(t: Tensor): Tensor {
+  return t.type === 'float16' && t.location === 'cpu' ? float16Feed(float16Bits(t), t.dims) : t;
 }
 
 function fromOrt(name: string, t: Tensor): TensorData {
@@ -79,11 +83,7 @@ function fromOrt(name: string, t: Tensor): TensorData {
   const dims = [...t.dims];
   switch (t.type) {
     case 'float32': return { type: 'float32', dims, data: t.data as Float32Array };
-    case 'float16': {
-      // ORT hands float16 out as a Float16Array where the runtime has one; pass the raw bits on.
-      const d = t.data as unknown as ArrayBufferView;
-      return { type: 'float16', dims, data: new Uint16Array(d.buffer, d.byteOffset, d.byteLength / 2) };
-    }
+    case 'float16': return { type: 'float16', dims, data: float16Bits(t) };
     case 'int64': return { type: 'int64', dims, data: t.data as BigInt64Array };
     case 'int32': return { type: 'int32', dims, data: t.data as Int32Array };
     default: throw new Error(`unsupported output tensor type ${t.type}`);
