@@ -68,14 +68,27 @@ async function keyframesAre(frames: number[]): Promise<void> {
   });
 }
 
-/** Clicks the timeline at the centre of `frame`, from the geometry the component publishes. */
+/**
+ * Clicks the timeline at the centre of `frame`, from the geometry the component publishes, once
+ * that geometry has settled: right after the editor opens, the timeline still refits its zoom to
+ * its final width, and a click computed from the first reading lands on another frame.
+ */
 async function clickTimelineAt(frame: number): Promise<void> {
   const tl = page.getByTestId('timeline');
-  const px = Number(await tl.getAttribute('data-px-per-frame'));
-  const scroll = Number(await tl.getAttribute('data-scroll-x'));
-  const box = await tl.boundingBox();
-  assert.ok(box);
-  await page.mouse.click(box.x + (frame + 0.5) * px - scroll, box.y + 50);
+  const geometry = async (): Promise<{ px: number; scroll: number; x: number; y: number; width: number }> => {
+    const box = await tl.boundingBox();
+    assert.ok(box);
+    return { px: Number(await tl.getAttribute('data-px-per-frame')), scroll: Number(await tl.getAttribute('data-scroll-x')), x: box.x, y: box.y, width: box.width };
+  };
+  let g = await geometry();
+  await waitFor('the timeline geometry to settle', async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    const next = await geometry();
+    const same = JSON.stringify(next) === JSON.stringify(g);
+    g = next;
+    return same;
+  });
+  await page.mouse.click(g.x + (frame + 0.5) * g.px - g.scroll, g.y + 50);
 }
 
 before(async () => {
