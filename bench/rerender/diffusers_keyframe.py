@@ -8,7 +8,11 @@ ours. Prints the seconds of each key frame and, on CUDA, the peak GPU memory of 
 peak resident memory of the process), then one line of JSON with the same figures.
 
     tools/reference/.venv/bin/python bench/rerender/diffusers_keyframe.py [--size 512] [--steps 20]
-        [--device cuda|cpu] [--dtype fp16|fp32] [--warmup | --no-warmup]
+        [--device cuda|cpu] [--dtype fp16|fp32] [--warmup | --no-warmup] [--step-bench N] [--tiny]
+
+--step-bench N also times N plain UNet + ControlNet steps at batch 2 (the CFG pair in one batch, as
+our pipeline runs it) and reports their median (bench/gpu compares it with ours). --tiny runs the
+tiny fixture models of tests/fixtures/engine instead (bench/gpu's plumbing smoke test).
 """
 
 import argparse
@@ -108,6 +112,35 @@ def build(device: str, dtype: torch.dtype, seed: int = 0) -> ref.Models:
     return ref.Models(parts["unet"], parts["controlnet"], parts["vae"], parts["text"], tok, alphas)
 
 
+def tiny(device: str, dtype: torch.dtype) -> ref.Models:
+    """The tiny fixture models (tests/fixtures/engine), on `device` in `dtype`."""
+    m = ref.Models.tiny()
+    for mod in (m.unet, m.controlnet, m.vae, m.te):
+        mod.to(device=device, dtype=dtype)
+    return m
+
+
+def step_seconds(m: ref.Models, size: int, n: int, device: str, dtype: torch.dtype) -> float:
+    """Median seconds of one plain ControlNet + UNet evaluation at batch 2 (after one untimed)."""
+    lat = torch.randn(2, 4, size // 8, size // 8, device=device, dtype=dtype)
+    cond = torch.rand(2, 3, size, size, device=device, dtype=dtype)
+    ehs = torch.cat([m.text(""), m.text("")])
+    times = []
+    for i in range(n + 1):
+        t = torch.tensor(999 - 50 * (i % 20), device=device)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        down, mid = m.controlnet(lat, t, encoder_hidden_states=ehs, controlnet_cond=cond, return_dict=False)
+        m.unet(lat, t, encoder_hidden_states=ehs, down_block_additional_residuals=down, mid_block_additional_residual=mid)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if i > 0:
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
 def synthetic_inputs(size: int, steps: int, device: str, dtype: torch.dtype, seed: int = 0) -> dict:
     """run.ts's synthetic pattern: two frames of a gradient 6 pixels apart, so the flow is constant."""
     ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
@@ -192,6 +225,8 @@ def main() -> None:
     p.add_argument("--device", choices=("cuda", "cpu"), default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--dtype", choices=("fp16", "fp32"), help="default: fp16 on cuda, fp32 on cpu")
     p.add_argument("--warmup", action=argparse.BooleanOptionalAction, help="run the anchor once untimed first (default: on for cuda)")
+    p.add_argument("--step-bench", type=int, default=0, metavar="N", help="also time N plain UNet + ControlNet steps at batch 2 (median)")
+    p.add_argument("--tiny", action="store_true", help="the tiny fixture models instead of full-size random ones")
     a = p.parse_args()
     if a.size % 64:
         p.error("--size must be a multiple of 64 (the UNet halves the size/8 latent three times)")
@@ -203,10 +238,11 @@ def main() -> None:
 
     with torch.inference_mode():
         t0 = time.perf_counter()
-        m = build(a.device, dtype)
+        m = tiny(a.device, dtype) if a.tiny else build(a.device, dtype)
         inp = synthetic_inputs(a.size, a.steps, a.device, dtype)
         cfg = rerender_config(a.steps)
-        print(f"models built in {time.perf_counter() - t0:.1f} s" + (f"; weights {torch.cuda.memory_allocated() / GIB:.2f} GiB on the GPU" if gpu else ""))
+        build_s = time.perf_counter() - t0
+        print(f"models built in {build_s:.1f} s" + (f"; weights {torch.cuda.memory_allocated() / GIB:.2f} GiB on the GPU" if gpu else ""))
         if warmup:
             _, s, _ = timed(a.device, lambda: anchor(m, cfg, inp, ref.Store()))
             print(f"warm-up anchor (untimed): {s:.1f} s")
@@ -218,8 +254,12 @@ def main() -> None:
         ctx = store_gib(store)
         print(f"stored contexts (anchor + previous): {ctx:.2f} GiB")
         finite = bool(torch.isfinite(result).all())
+        step_s = step_seconds(m, a.size, a.step_bench, a.device, dtype) if a.step_bench > 0 else None
+        if step_s is not None:
+            print(f"UNet + ControlNet step (batch 2, median of {a.step_bench}): {step_s:.3f} s")
 
     report = {"bench": "rerender-diffusers-keyframe", "size": a.size, "steps": a.steps, "device": a.device, "gpu": gpu, "dtype": dtype_name, "warmup": warmup}
+    report |= {"tiny": a.tiny, "build_s": round(build_s, 3), "step_s": None if step_s is None else round(step_s, 4)}
     report |= {"anchor_s": round(anchor_s, 3), "later_s": round(later_s, 3), "stored_contexts_gib": round(ctx, 3), "output_finite": finite}
     report |= {f"anchor_{k}": round(v, 3) for k, v in anchor_mem.items()} | {f"later_{k}": round(v, 3) for k, v in later_mem.items()}
     print(json.dumps(report))

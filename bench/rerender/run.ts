@@ -8,18 +8,16 @@
 //        [--clip ../shared/media/Megamind.avi] [--work DIR] [--keep] [--warmup]
 // --warmup translates the anchor once, untimed, first (graph compilation, provider start-up).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StableDiffusionPipeline } from '../../src-main/engine/pipeline/index.ts';
 import { controlFromRgb8 } from '../../src-main/engine/pipeline/image.ts';
-import { SD15_CONTROLNET_CONFIG, SD15_TEXT_CONFIG, SD15_UNET_CONFIG, SD15_VAE_CONFIG } from '../../src-main/engine/pipeline/sd15-configs.ts';
-import { float32ToF16Bits, writeSafetensors, type TensorToWrite } from '../../src-main/engine/weights/safetensors.ts';
 import { loadCanny } from '../../src-main/engine/control/canny.ts';
 import { loadPropagateAddon } from '../../src-main/propagate/native.ts';
-import { contextBytesPerFrame, nativeMotion, resolveRerenderConfig, rerenderPipelineOptions, translateKeyframes } from '../../src-main/rerender/index.ts';
-import { clipTextShapes, controlNetShapes, parameterCount, randomSource, unetShapes, vaeShapes } from '../engine/random-sd15.ts';
+import { contextBytesPerFrame, nativeMotion, resolveRerenderConfig, rerenderPipelineOptions } from '../../src-main/rerender/index.ts';
+import { buildRandomSd15, syntheticFrames, translatePair } from './keyframe.ts';
 import type { ProviderSetting } from '../../src-main/engine/runtime/providers.ts';
 import { sampleGpuMemory } from '../gpu-memory.ts';
 
@@ -43,35 +41,6 @@ const clip = flags.clip ?? '../shared/media/Megamind.avi';
 const work = flags.work ?? mkdtempSync(join(tmpdir(), 'bench-rerender-'));
 const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
-/** A diffusers-layout component folder of random fp16 weights, written one component at a time. */
-function writeComponent(dir: string, file: string, shapes: Map<string, number[]>, config: object, identity: string): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  const source = randomSource(shapes, config as never, identity);
-  const tensors = new Map<string, TensorToWrite>();
-  for (const [name, shape] of shapes) tensors.set(name, { dtype: 'F16', shape, data: float32ToF16Bits(source.weights.get(name).data) });
-  writeSafetensors(join(dir, file), tensors);
-}
-
-function buildModels(): { model: string; controlnet: string } {
-  const model = join(work, 'random-sd15');
-  const controlnet = join(work, 'random-controlnet');
-  if (existsSync(join(model, 'unet')) && existsSync(controlnet)) return { model, controlnet };
-  const u = { ch: [320, 640, 1280, 1280], layers: 2, cross: 768 };
-  const parts = {
-    unet: unetShapes(u),
-    text: clipTextShapes(768, 12, 3072, 49408),
-    vae: vaeShapes([128, 256, 512, 512], 2),
-    controlnet: controlNetShapes(u, [16, 32, 96, 256]),
-  };
-  for (const [k, s] of Object.entries(parts)) console.log(`  ${k}: ${(parameterCount(s) / 1e6).toFixed(1)} M parameters`);
-  writeComponent(join(model, 'unet'), 'diffusion_pytorch_model.safetensors', parts.unet, SD15_UNET_CONFIG, 'random-sd15-unet');
-  writeComponent(join(model, 'text_encoder'), 'model.safetensors', parts.text, SD15_TEXT_CONFIG, 'random-sd15-text');
-  writeComponent(join(model, 'vae'), 'diffusion_pytorch_model.safetensors', parts.vae, SD15_VAE_CONFIG, 'random-sd15-vae');
-  writeComponent(controlnet, 'diffusion_pytorch_model.safetensors', parts.controlnet, SD15_CONTROLNET_CONFIG, 'random-sd15-controlnet');
-  return { model, controlnet };
-}
-
 /** Two real frames 10 apart, centre-cropped to size×size; a moving synthetic pattern without the clip. */
 function frames(): Uint8Array[] {
   if (existsSync(clip)) {
@@ -80,17 +49,13 @@ function frames(): Uint8Array[] {
     return [new Uint8Array(raw.subarray(0, n)), new Uint8Array(raw.subarray(n, 2 * n))];
   }
   console.log(`(${clip} not found: using a synthetic pattern)`);
-  return [0, 6].map((shift) => {
-    const f = new Uint8Array(size * size * 3);
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) f.set([((x + shift) * 3) & 255, (y * 5) & 255, ((x + y) * 2) & 255], (y * size + x) * 3);
-    return f;
-  });
+  return syntheticFrames(size);
 }
 
 async function main(): Promise<void> {
   console.log(`Rerender key frames: FULL-SIZE SD 1.5 + ControlNet (random weights), ${size}×${size}, ${steps} steps, all constraints, ${floatType}, provider ${provider}`);
   const t0 = performance.now();
-  const paths = buildModels();
+  const paths = buildRandomSd15(work);
   const tBuilt = performance.now();
   const config = resolveRerenderConfig({ steps });
   const gpu = sampleGpuMemory();
@@ -113,29 +78,20 @@ async function main(): Promise<void> {
     const canny = loadCanny();
     const addon = loadPropagateAddon();
     const frame = async (i: number): Promise<Uint8Array> => rgb[i]!;
-    const translate = (onKeyframe?: () => void): ReturnType<typeof translateKeyframes> => translateKeyframes({
+    const translate = (): ReturnType<typeof translatePair> => translatePair({
       pipeline: sd,
-      width: size,
-      height: size,
-      keyframes: [0, 1],
-      frame,
+      size,
+      frames: rgb,
       control: async (_i, img) => controlFromRgb8((await canny({ data: img, width: size, height: size, channels: 3 }, { low: 50, high: 100 })).data, size, size),
       motion: nativeMotion(addon, frame, size, size),
-      ...(onKeyframe ? { onKeyframe } : {}),
     }, config);
     if (flags.warmup) {
       const w0 = performance.now();
       await translate();
       console.log(`warm-up (both key frames, untimed below): ${((performance.now() - w0) / 1000).toFixed(1)} s`);
     }
-    const done: number[] = [];
-    let last = performance.now();
-    const r = await translate(() => {
-      const now = performance.now();
-      done.push((now - last) / 1000);
-      last = now;
-    });
-    console.log(`anchor key frame: ${done[0]!.toFixed(1)} s; later key frame (pass A + pass B): ${done[1]!.toFixed(1)} s`);
+    const { anchorS, laterS, result: r } = await translate();
+    console.log(`anchor key frame: ${anchorS.toFixed(1)} s; later key frame (pass A + pass B): ${laterS.toFixed(1)} s`);
     console.log(`stored contexts: peak ${gib(r.contextBytes)} here, ${gib(r.contextDeviceBytes)} of it in GPU memory; ${gib(contextBytesPerFrame({ width: size, height: size, steps: config.steps, loose: config.crossFrame.loose, bytesPerValue: config.contextPrecision === 'float32' ? 4 : 2 }))} per stored frame by formula`);
     console.log(`peak resident memory of the process: ${gib(process.resourceUsage().maxRSS * 1024)}`);
     const g = await gpu.stop();

@@ -97,13 +97,17 @@ export class JobRunner {
       // total is 0 ("preparing"), so the bar never switches units halfway.
       return this.#run('translate', 0, req, 'loading the model', async (signal, onProgress, job) => {
         let fallback: string | null = null;
+        // No provider or precision here: the provider is 'auto', and the precision is the
+        // project's own setting (Parameters → Models), which translateProject hands to the
+        // pipeline when its deps give none.
         const r = await translateProject(project, frames ? { frames } : {}, {
           tools: await this.#deps.tools(),
           signal,
           onProgress,
           onDevice: (d) => {
             // The provider the pipeline really runs on; a fallback to the CPU is said, not hidden.
-            if (d.notes.length > 0) fallback = `fell back to ${d.provider.toUpperCase()}: ${d.notes.join('; ')}`;
+            // Each note already says what runs instead, in one line for the artist.
+            if (d.notes.length > 0) fallback = d.notes.join(' ');
             job.update({ device: `${d.provider} (${d.floatType})`, note: fallback });
           },
           // Each stored key frame shows in the editor at once.

@@ -112,6 +112,11 @@ export const settingsSchema = z.strictObject({
   model: z.string().min(1).nullable().default(null),
   controlnetModel: z.string().min(1).nullable().default(null),
   loras: z.array(loraSchema).default([]),
+  /**
+   * The float precision the engine computes in ('auto': fp16 where the GPU supports it). It changes
+   * speed and memory, not what is asked for, so it is not part of the translation hash.
+   */
+  precision: z.enum(['auto', 'fp16', 'fp32']).default('auto'),
   crossFrame: crossFrameSchema,
   propagation: propagationSchema,
   export: exportSchema,

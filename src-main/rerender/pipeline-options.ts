@@ -23,10 +23,12 @@ function describe(f: FreeUFactors | null): string {
 }
 
 /** Throws unless the pipeline was compiled with what `config` asks for (FreeU factors, context type). */
-export function checkPipeline(pipeline: { readonly freeu?: FreeUFactors | null; readonly contextType: 'float16' | 'float32' }, config: RerenderConfig): void {
+export function checkPipeline(pipeline: { readonly freeu?: FreeUFactors | null; readonly contextType: 'float16' | 'float32'; readonly contextTypeAsked?: 'float16' | 'float32' }, config: RerenderConfig): void {
   checkPipelineFreeU(pipeline.freeu, config);
-  if (pipeline.contextType !== config.contextPrecision) {
-    throw new RerenderConfigError(`the pipeline keeps attention contexts in ${pipeline.contextType}, the config asks for ${config.contextPrecision}; load it with rerenderPipelineOptions(config)`);
+  // A device without fp16 keeps float32 contexts for a float16 request: the request is what must match.
+  const asked = pipeline.contextTypeAsked ?? pipeline.contextType;
+  if (asked !== config.contextPrecision) {
+    throw new RerenderConfigError(`the pipeline keeps attention contexts in ${asked}, the config asks for ${config.contextPrecision}; load it with rerenderPipelineOptions(config)`);
   }
 }
 

@@ -29,6 +29,8 @@ export interface RerenderPipeline {
   readonly freeu?: FreeUFactors | null;
   /** Element type of the attention contexts compiled into the UNet. */
   readonly contextType: 'float16' | 'float32';
+  /** The type it was loaded with, where the device made it keep another (float32 on a GPU without fp16). */
+  readonly contextTypeAsked?: 'float16' | 'float32';
 }
 
 export interface PassSetup {

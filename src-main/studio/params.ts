@@ -46,8 +46,10 @@ export function pruneEmpty(v: unknown): unknown {
 
 /** The hash each key frame's translation has when made now, in key-frame order (the first is the anchor). */
 export function translationChain(base: ChainBase, keys: readonly ChainKeyframe[]): Map<number, string> {
-  // Propagation and export settings do not touch key frames; the prompt is per key frame.
-  const { propagation: _p, export: _e, prompt, ...rest } = base.settings;
+  // Propagation and export settings do not touch key frames; the prompt is per key frame. The float
+  // precision is left out like the execution provider: it is how the engine computes, and a key
+  // frame made in fp16 on one machine stays valid when another computes in fp32.
+  const { propagation: _p, export: _e, precision: _f, prompt, ...rest } = base.settings;
   const common = paramsHash({ stage: 'translate-v1', settings: rest, source: base.source, working: base.working, overlay: pruneEmpty(base.overlay) });
   const sorted = [...keys].sort((a, b) => a.frame - b.frame);
   const out = new Map<number, string>();

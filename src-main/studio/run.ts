@@ -8,6 +8,7 @@ import { fileContentHash, type MediaTools } from '../media/index.ts';
 import { Project, defaultSettings, type ProjectSettings, type SettingsPatch } from '../project/index.ts';
 import { ProgressTracker, type Progress } from '../jobs/progress.ts';
 import type { ProviderSetting } from '../engine/runtime/providers.ts';
+import type { Precision } from '../engine/runtime/precision.ts';
 import { initProject } from './init.ts';
 import { planKeyframes, type KeyframePlan } from './keyframes.ts';
 import { translateProject, projectConfigOf, type ProjectConfig, type TranslateProjectResult } from './translate.ts';
@@ -39,6 +40,8 @@ export interface RunDeps {
   onWarning?: (message: string) => void;
   cacheDir?: string;
   provider?: ProviderSetting;
+  /** Overrides the project's precision for this run; absent: the project's (see TranslateProjectDeps). */
+  precision?: Precision;
   intraOpThreads?: number;
 }
 
@@ -179,6 +182,7 @@ export async function runVideo(req: RunRequest, deps: RunDeps): Promise<RunResul
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...(deps.cacheDir !== undefined ? { cacheDir: deps.cacheDir } : {}),
       ...(deps.provider !== undefined ? { provider: deps.provider } : {}),
+      ...(deps.precision !== undefined ? { precision: deps.precision } : {}),
       ...(deps.intraOpThreads !== undefined ? { intraOpThreads: deps.intraOpThreads } : {}),
     });
     progress.end('translate');

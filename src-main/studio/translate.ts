@@ -10,6 +10,7 @@ import type { Progress } from '../jobs/progress.ts';
 import { StableDiffusionPipeline, controlFromRgb8 } from '../engine/pipeline/index.ts';
 import type { TextEmbeddings } from '../engine/pipeline/index.ts';
 import type { ProviderSetting } from '../engine/runtime/providers.ts';
+import type { Precision } from '../engine/runtime/precision.ts';
 import { loadCanny } from '../engine/control/index.ts';
 import { loadPropagateAddon } from '../propagate/native.ts';
 import {
@@ -44,10 +45,12 @@ export interface TranslateProjectDeps {
   /** Each key frame right after it is stored. */
   onKeyframe?: (frame: number) => void;
   /** Called once the pipeline is loaded. */
-  onDevice?: (d: { provider: string; floatType: string; notes: string[] }) => void;
+  onDevice?: (d: { provider: string; floatType: string; notes: string[]; line: string }) => void;
   /** Compiled-graph cache; default `<project>.rrproj.cache/engine`. */
   cacheDir?: string;
   provider?: ProviderSetting;
+  /** Overrides the project's precision for this run (the CLI's --precision); absent: the project's. */
+  precision?: Precision;
   intraOpThreads?: number;
 }
 
@@ -67,6 +70,8 @@ export interface TranslateProjectResult {
   /** null when nothing needed the pipeline. */
   provider: string | null;
   floatType: string | null;
+  /** Where it ran and in which precision, and why (one line), or null when nothing was translated. */
+  device: string | null;
   notes: string[];
   warnings: string[];
 }
@@ -215,6 +220,7 @@ function withPerKeyframePrompts(sd: StableDiffusionPipeline, base: string, negat
     contextMemory: (o) => sd.contextMemory(o),
     freeu: sd.freeu,
     contextType: sd.contextType,
+    contextTypeAsked: sd.contextTypeAsked,
   };
   return {
     pipeline,
@@ -274,7 +280,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
   const states = new Map(project.listKeyframes((f) => chain.get(f) ?? '').map((k) => [k.frame, k.state]));
   const kept = run.filter((f) => states.get(f) === 'edited');
   const upToDate = run.filter((f) => states.get(f) === 'translated');
-  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, notes: [], warnings };
+  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, device: null, notes: [], warnings };
   if (kept.length + upToDate.length === run.length) return result;
 
   const src = await openSource(project);
@@ -292,6 +298,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
     loras: models.loras,
     cacheDir: deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine'),
     provider: deps.provider ?? 'auto',
+    precision: deps.precision ?? settings.precision,
     // Cross-frame attention layers, FreeU and the contexts' type are compiled into the UNet graphs.
     ...rerenderPipelineOptions(config),
     onWarning: warn,
@@ -301,8 +308,9 @@ export async function translateProject(project: Project, req: TranslateRequest, 
   try {
     result.provider = sd.provider;
     result.floatType = sd.floatType;
-    result.notes = sd.notes.map((n) => `${n.provider}: ${n.message}`);
-    deps.onDevice?.({ provider: sd.provider, floatType: sd.floatType, notes: result.notes });
+    result.notes = sd.notes.map((n) => n.message);
+    result.device = sd.deviceLine;
+    deps.onDevice?.({ provider: sd.provider, floatType: sd.floatType, notes: result.notes, line: sd.deviceLine });
     const prompts = withPerKeyframePrompts(sd, config.prompt, config.negativePrompt, deps.signal);
     const { lowThreshold: low, highThreshold: high } = settings.controlnet;
     let out;

@@ -1,5 +1,5 @@
 // Parameters → Models: the Stable Diffusion checkpoint, the ControlNet and its Canny edge
-// settings, and LoRAs with weights. Each is checked here before it is saved through
+// settings, LoRAs with weights, and the float precision the engine computes in. Each is checked here before it is saved through
 // updateSettings; whether the files make a working engine is the services' answer
 // (capabilities().translate), shown at the bottom and re-checked after every change.
 import { useEffect, useRef, useState } from 'react';
@@ -8,9 +8,11 @@ import {
   CANNY_THRESHOLD,
   CONTROLNET_SCALE,
   LORA_WEIGHT,
+  PRECISION_CHOICES,
   addLoraDraft,
   checkCanny,
   checkLoras,
+  isPrecisionChoice,
   lorasToDrafts,
   parseModelPath,
   readModelSettings,
@@ -18,6 +20,7 @@ import {
   updateLoraDraft,
   type CannyDraft,
   type LoraDraft,
+  type Precision,
 } from '../lib/model-settings.ts';
 import { engineReason } from '../lib/translate.ts';
 import { usePickFile } from './FilePicker.tsx';
@@ -254,6 +257,38 @@ function Canny({ low, high, scale, save }: { low: number; high: number; scale: n
   );
 }
 
+function PrecisionField({ value, save }: { value: Precision; save(v: Precision): Promise<boolean> }) {
+  // A draft, so the menu shows the choice at once rather than snapping back until the save's echo.
+  const { draft, setDraft, committing } = useSyncedDraft<string>(value, (k) => k);
+  const [failed, setFailed] = useState(false);
+  return (
+    <div className="field">
+      <label htmlFor="model-precision">
+        Precision <span className="muted">· speed and GPU memory; translated key frames stay up to date</span>
+      </label>
+      <select
+        id="model-precision"
+        value={draft}
+        onChange={(e) => {
+          const v = e.target.value;
+          if (!isPrecisionChoice(v)) return;
+          setDraft(v);
+          if (v === value) return;
+          committing(v);
+          void save(v).then((ok) => setFailed(!ok));
+        }}
+      >
+        {PRECISION_CHOICES.map((c) => (
+          <option key={c.value} value={c.value}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+      {failed && <p className="field-error">Precision: not saved</p>}
+    </div>
+  );
+}
+
 export function ModelSettings({ project, capabilities, save }: ModelSettingsProps) {
   const m = readModelSettings(project.settings);
   const reason = engineReason(capabilities);
@@ -270,6 +305,7 @@ export function ModelSettings({ project, capabilities, save }: ModelSettingsProp
       <PathField id="model-controlnet" label="ControlNet" hint="Canny ControlNet: .safetensors or a diffusers folder" value={m.controlnetModel} save={(v) => save({ controlnetModel: v })} />
       <Canny low={m.lowThreshold} high={m.highThreshold} scale={m.scale} save={(v) => save({ controlnet: v })} />
       <Loras saved={m.loras} save={(v) => save({ loras: v })} />
+      <PrecisionField value={m.precision} save={(v) => save({ precision: v })} />
       {reason === null ? (
         <p className="engine-ok small" data-testid="translate-status">
           ✓ Translation engine ready

@@ -2,7 +2,10 @@
 // the project's settings, edited as text drafts, and checked before anything is sent. Whether a
 // path really holds a usable model only the services can tell: they answer through
 // capabilities().translate, shown next to these fields.
+import type { Precision } from '../../src-main/engine/runtime/precision.ts';
 import { parseNumberField, type Parsed } from './settings-fields.ts';
+
+export type { Precision };
 
 export interface LoraSetting {
   path: string;
@@ -16,6 +19,7 @@ export interface ModelSettings {
   lowThreshold: number;
   highThreshold: number;
   scale: number;
+  precision: Precision;
 }
 
 /** A LoRA row as typed: the weight stays text until it parses. */
@@ -25,7 +29,22 @@ export interface LoraDraft {
 }
 
 /** The setting keys this module owns; the generic parameter list leaves them out. */
-export const MODEL_SETTING_KEYS = ['model', 'controlnetModel', 'loras', 'controlnet'] as const;
+export const MODEL_SETTING_KEYS = ['model', 'controlnetModel', 'loras', 'controlnet', 'precision'] as const;
+
+/**
+ * The precision choices in the words an artist reads, in menu order. A Record keyed by Precision,
+ * so a choice the services add cannot be left without a label.
+ */
+const PRECISION_LABELS: Record<Precision, string> = {
+  auto: 'Automatic (half precision where the GPU supports it)',
+  fp16: 'Half precision (fp16: faster, less GPU memory)',
+  fp32: 'Full precision (fp32: slower, most exact)',
+};
+export const PRECISION_CHOICES = (Object.keys(PRECISION_LABELS) as Precision[]).map((value) => ({ value, label: PRECISION_LABELS[value] }));
+
+export function isPrecisionChoice(v: unknown): v is Precision {
+  return typeof v === 'string' && Object.hasOwn(PRECISION_LABELS, v);
+}
 
 export const LORA_WEIGHT = { min: -4, max: 4 } as const;
 export const CANNY_THRESHOLD = { min: 0, max: 255 } as const;
@@ -56,6 +75,8 @@ export function readModelSettings(settings: Record<string, unknown>): ModelSetti
     lowThreshold: num(cn.lowThreshold, 50),
     highThreshold: num(cn.highThreshold, 100),
     scale: num(cn.scale, 0.7),
+    // Projects from before the choice existed have none: the services' default.
+    precision: isPrecisionChoice(settings.precision) ? settings.precision : 'auto',
   };
 }
 

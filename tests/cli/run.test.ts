@@ -35,7 +35,8 @@ test('run: init, key frames, translation, propagation and export in one command,
   const args = [
     'run', clip, '--prompt', 'a watercolor painting', '--config', config, '--size', '64', '-o', out,
     '--model', path.join(ENGINE, 'tiny-sd'), '--controlnet', path.join(ENGINE, 'tiny-controlnet'),
-    '--provider', 'cpu', '--cache', path.join(dir, 'engine'), '--json',
+    // fp16 even on the CPU: the precision reaches the pipeline through the run.
+    '--provider', 'cpu', '--precision', 'fp16', '--cache', path.join(dir, 'engine'), '--json',
   ];
   let r = await runCli(args);
   assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -45,6 +46,7 @@ test('run: init, key frames, translation, propagation and export in one command,
   assert.equal(res.created, true);
   assert.deepEqual(res.keyframes, [0, 6, 12]);
   assert.deepEqual((res.translate as { translated: number[] }).translated, [0, 6, 12]);
+  assert.equal((res.translate as { floatType: string }).floatType, 'float16');
   assert.equal((res.propagate as { framesWritten: number }).framesWritten, 14);
 
   // One progress display: stages in order, one overall total, done never going back.

@@ -124,6 +124,33 @@ test('translate stores every key frame, resumes, and redoes only what a change t
   assert.equal((await translate(proj, '--frames', '5')).code, EXIT.input, 'frame 5 is not a key frame');
 });
 
+test('a precision change, in the project or on the command line, leaves translated key frames up to date', async () => {
+  const proj = await newProject('precision.rrproj', '0,4');
+  let r = await translate(proj, ...MODELS, '--prompt', 'a fox');
+  assert.equal(r.code, 0, JSON.stringify(r.lines));
+  assert.deepEqual(r.result.translated, [0, 4]);
+  const p = Project.open(proj);
+  assert.equal(p.settings().precision, 'auto', 'a new project computes in automatic precision');
+  p.updateSettings({ precision: 'fp32' });
+  p.close();
+  assert.deepEqual(states(proj), ['0:translated', '4:translated']);
+  r = await translate(proj, '--precision', 'fp16');
+  assert.equal(r.code, 0, JSON.stringify(r.lines));
+  assert.deepEqual([r.result.translated, r.result.upToDate], [[], [0, 4]]);
+  const q = Project.open(proj);
+  assert.equal(q.settings().precision, 'fp32', 'the flag is for this run; the project keeps its own choice');
+  // Without the flag the project's precision reaches the pipeline; the flag overrides it.
+  q.updateSettings({ precision: 'fp16', seed: 1 });
+  q.close();
+  r = await translate(proj);
+  assert.deepEqual([r.result.translated, r.result.floatType], [[0, 4], 'float16']);
+  const s = Project.open(proj);
+  s.updateSettings({ seed: 2 });
+  s.close();
+  r = await translate(proj, '--precision', 'fp32');
+  assert.deepEqual([r.result.translated, r.result.floatType], [[0, 4], 'float32']);
+});
+
 test('an artist-edited key frame is kept and guides the key frames after it', async () => {
   const proj = await newProject('edited.rrproj', '0,4');
   const edited = path.join(dir, 'edited.png');

@@ -5,6 +5,7 @@ import {
   Project,
   ProjectError,
   defaultSettings,
+  parseSettings,
   paramsHash,
   canonicalJson,
   type SettingsPatch,
@@ -28,6 +29,21 @@ test('defaults cover every group with the documented values', () => {
   assert.deepEqual(s.export, { crf: 18, audio: true });
   assert.deepEqual(s.loras, []);
   assert.equal(s.model, null);
+  assert.equal(s.precision, 'auto');
+});
+
+test('precision: auto, fp16 or fp32; a project saved before it existed opens with auto', (t) => {
+  const dir = tempDir(t);
+  const p = Project.create(path.join(dir, 'p.rrproj'), initFor(makeVideo(dir)));
+  t.after(() => p.close());
+  assert.equal(p.updateSettings({ precision: 'fp16' }).precision, 'fp16');
+  assert.throws(
+    () => p.updateSettings({ precision: 'fp8' as unknown as 'auto' }),
+    (err: unknown) => err instanceof ProjectError && err.code === 'INVALID_SETTINGS' && /precision/.test(err.message),
+  );
+  assert.equal(p.settings().precision, 'fp16');
+  const { precision: _, ...old } = defaultSettings();
+  assert.equal(parseSettings(old).precision, 'auto');
 });
 
 test('updateSettings merges and persists a valid patch, rejects bad values and keeps the old ones', (t) => {

@@ -6,12 +6,15 @@ import { describeSettings } from '../../src-renderer/lib/settings-fields.ts';
 
 describe('model settings', () => {
   it('reads the model part of the settings, with the services defaults where absent', () => {
-    expect(readModelSettings({})).toEqual({ model: null, controlnetModel: null, loras: [], lowThreshold: 50, highThreshold: 100, scale: 0.7 });
+    expect(readModelSettings({})).toEqual({ model: null, controlnetModel: null, loras: [], lowThreshold: 50, highThreshold: 100, scale: 0.7, precision: 'auto' });
+    // A project from before the precision choice, or a value this build does not know: automatic.
+    expect(readModelSettings({ precision: 'fp8' }).precision).toBe('auto');
     const m = readModelSettings({
       model: '/m/sd',
       controlnetModel: '/m/cn.safetensors',
       loras: [{ path: '/l/a.safetensors', weight: 0.5 }, { path: '/l/b.safetensors' }, { weight: 2 }, 'junk'],
       controlnet: { kind: 'canny', lowThreshold: 20, highThreshold: 200, scale: 1.2 },
+      precision: 'fp16',
     });
     expect(m).toEqual({
       model: '/m/sd',
@@ -20,6 +23,7 @@ describe('model settings', () => {
       lowThreshold: 20,
       highThreshold: 200,
       scale: 1.2,
+      precision: 'fp16',
     });
   });
 
@@ -69,7 +73,7 @@ describe('model settings', () => {
   });
 
   it('leaves the model keys out of the generic parameter list', () => {
-    const g = describeSettings({ prompt: '', model: null, controlnetModel: null, loras: [], controlnet: { scale: 1 }, seed: 1 }, [], 'Settings', MODEL_SETTING_KEYS);
+    const g = describeSettings({ prompt: '', model: null, controlnetModel: null, loras: [], controlnet: { scale: 1 }, precision: 'auto', seed: 1 }, [], 'Settings', MODEL_SETTING_KEYS);
     expect(g.fields.map((f) => f.key)).toEqual(['prompt', 'seed']);
     expect(g.groups).toEqual([]);
   });

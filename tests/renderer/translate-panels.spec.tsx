@@ -121,6 +121,46 @@ describe('model settings section', () => {
   });
 });
 
+describe('model settings: precision', () => {
+  function choose(select: HTMLSelectElement, value: string) {
+    act(() => {
+      Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value')!.set!.call(select, value);
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+  }
+
+  it('offers the three precisions in plain words and saves the chosen one in the project settings', async () => {
+    const saves: unknown[] = [];
+    const el = render(<ModelSettings project={makeProject({})} capabilities={null} save={async (p) => (saves.push(p), true)} />);
+    const select = el.querySelector<HTMLSelectElement>('#model-precision')!;
+    expect(el.querySelector('label[for="model-precision"]')?.textContent).toMatch(/^Precision/);
+    // A project saved before the choice existed shows the default.
+    expect(select.value).toBe('auto');
+    expect([...select.options].map((o) => [o.value, o.textContent])).toEqual([
+      ['auto', 'Automatic (half precision where the GPU supports it)'],
+      ['fp16', 'Half precision (fp16: faster, less GPU memory)'],
+      ['fp32', 'Full precision (fp32: slower, most exact)'],
+    ]);
+    choose(select, 'fp32');
+    await act(async () => {});
+    expect(saves).toEqual([{ precision: 'fp32' }]);
+    expect(select.value).toBe('fp32');
+    // The saved value comes back from the services; choosing it again saves nothing.
+    rerender(<ModelSettings project={makeProject({ precision: 'fp32' })} capabilities={null} save={async (p) => (saves.push(p), true)} />);
+    choose(select, 'fp32');
+    expect(saves).toHaveLength(1);
+  });
+
+  it('says when the services refuse the precision', async () => {
+    const el = render(<ModelSettings project={makeProject({ precision: 'fp16' })} capabilities={null} save={async () => false} />);
+    const select = el.querySelector<HTMLSelectElement>('#model-precision')!;
+    expect(select.value).toBe('fp16');
+    choose(select, 'auto');
+    await act(async () => {});
+    expect(el.querySelector('.field-error')?.textContent).toBe('Precision: not saved');
+  });
+});
+
 describe('translate actions', () => {
   const models = { model: '/m/sd', controlnetModel: '/m/cn', prompt: 'oil painting' };
   const kfs: ProjectSummary['keyframes'] = [

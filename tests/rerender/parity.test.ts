@@ -11,6 +11,7 @@ import { resolveRerenderConfig } from '../../src-main/rerender/config.ts';
 import { translateKeyframes } from '../../src-main/rerender/translate.ts';
 import type { InspectEvent, TranslateDeps, TranslateResult } from '../../src-main/rerender/translate.ts';
 import { ENGINE, SIZE, assertClose, configOf, frameRgb, has, motion, noise, ref, scenarios } from './ref.ts';
+import { cpuLaneOnly, laneRunsFloat16, ON_WEBGPU, TEST_PROVIDER } from '../helpers/provider.ts';
 
 // Latents in float32 ONNX vs torch: ~1e-6 per UNet call, grown through 10 guided steps (×7.5)
 // and two chained VAE round trips; 1e-4 of the latents' range holds with margin.
@@ -25,7 +26,7 @@ async function pipeline(loose: boolean, contextType: 'float32' | 'float16' = 'fl
   if (!p) {
     p = await StableDiffusionPipeline.load({
       model: join(ENGINE, 'tiny-sd'), controlnet: join(ENGINE, 'tiny-controlnet'), cacheDir: cache,
-      provider: 'cpu', intraOpThreads: 1, crossFrame: loose ? 'decoder-loose' : 'decoder', contextType,
+      provider: TEST_PROVIDER, precision: 'fp32', intraOpThreads: 1, crossFrame: loose ? 'decoder-loose' : 'decoder', contextType,
     });
     pipelines.set(key, p);
   }
@@ -94,14 +95,23 @@ function check(name: string, events: InspectEvent[]): void {
 
 describe('key-frame translation matches the reference', () => {
   for (const name of ['full', 'cross', 'shape', 'pixel', 'ada', 'variant']) {
-    test(`${name}: ${name === 'full' ? 'all constraints, three key frames' : name === 'variant' ? 'loose attention, x0_strength, style updates every 2, other periods, four key frames' : `${name} constraint alone`}`, async () => {
+    // The WebGPU lane runs every constraint together; each alone and the variants are the CPU lane's.
+    const lane = name === 'full' ? {} : cpuLaneOnly('the WebGPU lane runs all constraints together in "full"');
+    test(`${name}: ${name === 'full' ? 'all constraints, three key frames' : name === 'variant' ? 'loose attention, x0_strength, style updates every 2, other periods, four key frames' : `${name} constraint alone`}`, lane, async () => {
+      const p = await pipeline(scenarios[name]!.loose_cfattn);
+      assert.equal(p.provider, TEST_PROVIDER);
+      await p.contextMemory({ resetPeak: true });
       check(name, await run(name));
+      // On WebGPU the stored attention contexts stay in GPU buffers from output to input.
+      const held = await p.contextMemory();
+      if (ON_WEBGPU && scenarios[name]!.cross_frame) assert.ok(held.peakDeviceBytes > 0 && held.peakDeviceBytes === held.peakBytes, JSON.stringify(held));
     });
   }
 });
 
 describe('storage, resumption and painted masks', () => {
-  test('float16 contexts take half the memory and stay close to the float32 reference', async () => {
+  test('float16 contexts take half the memory and stay close to the float32 reference', async (t) => {
+    if (!(await laneRunsFloat16())) return t.skip('this WebGPU adapter has no 16-bit float shaders (hooks.test.ts checks the float32 fallback)');
     const cfg = configOf(scenarios['full']!);
     const events: InspectEvent[] = [];
     const half = await translateKeyframes(await deps('full', { pipeline: await pipeline(false, 'float16'), inspect: (e) => events.push(e) }), resolveRerenderConfig({ ...cfg, contextPrecision: 'float16' }));
@@ -115,7 +125,7 @@ describe('storage, resumption and painted masks', () => {
     assertClose(b.latents, ref('full.2.passB.latent'), 1e-3, 'fp16 pass B');
   });
 
-  test('a resumed run skips stored key frames and finishes the rest like an uninterrupted one', async () => {
+  test('a resumed run skips stored key frames and finishes the rest like an uninterrupted one', cpuLaneOnly('resumption happens in the translation loop, in JavaScript'), async () => {
     const cfg = resolveRerenderConfig(configOf(scenarios['full']!));
     const first: TranslateResult = await translateKeyframes(await deps('full'), cfg);
     assert.deepEqual(first.keyframes.map((k) => k.resumed), [false, false, false]);
@@ -141,7 +151,7 @@ describe('storage, resumption and painted masks', () => {
     assert.ok(all.keyframes.every((k) => k.resumed));
   });
 
-  test('a painted mask keeps the source outside it', async () => {
+  test('a painted mask keeps the source outside it', cpuLaneOnly('masks are applied in JavaScript'), async () => {
     const mask = new Float32Array(SIZE * SIZE);
     for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE / 2; x++) mask[y * SIZE + x] = 1;
     const cfg = resolveRerenderConfig({ ...configOf(scenarios['full']!), maskFeather: 0 });

@@ -45,7 +45,8 @@ test('a translate job started by the editor reaches done and the key frames show
   assert.match(caps.translate.message!, /does-not-exist does not exist/);
   assert.doesNotMatch(caps.translate.message!, /model: not set/);
 
-  await host.api.updateSettings({ controlnetModel: path.join(ENGINE, 'tiny-controlnet'), prompt: 'a watercolor', steps: 2 });
+  // fp16 even where 'auto' would pick fp32 (the CPU): the job hands the project's precision to the pipeline.
+  await host.api.updateSettings({ controlnetModel: path.join(ENGINE, 'tiny-controlnet'), prompt: 'a watercolor', steps: 2, precision: 'fp16' });
   caps = await host.api.capabilities();
   assert.deepEqual(caps.translate, { available: true, message: null });
 
@@ -58,9 +59,9 @@ test('a translate job started by the editor reaches done and the key frames show
   off();
   assert.equal(job.status, 'done', job.error ?? '');
   // The app asks for 'auto': the device is whichever provider really ran, and a CPU run says why.
-  assert.match(job.device ?? '', /^(cpu|cuda|webgpu) \(float(16|32)\)$/);
+  assert.match(job.device ?? '', /^(cpu|cuda|webgpu) \(float16\)$/);
   assert.match(job.note ?? '', /^2 key frame\(s\) translated/);
-  if (job.device!.startsWith('cpu')) assert.match(job.note!, /fell back to CPU: cuda: /);
+  if (job.device!.startsWith('cpu')) assert.match(job.note!, /CUDA is not used: .+ Running on WebGPU instead\./);
   const s = (await host.api.project())!;
   assert.deepEqual(s.keyframes.map((k) => k.state), ['translated', 'translated']);
   assert.ok(summaries.some((x) => x.keyframes.filter((k) => k.state === 'translated').length === 1), 'each key frame shows as soon as it is stored');
@@ -69,6 +70,9 @@ test('a translate job started by the editor reaches done and the key frames show
   const again = waitForJob(host, (j) => j.kind === 'translate' && j.status === 'done' && j.id !== job.id, 120_000);
   await host.api.startJob({ kind: 'translate', frames: [0] });
   assert.match((await again).note ?? '', /0 key frame\(s\) translated, 1 already up to date/);
+  // The precision is how the engine computes, not what it makes: the key frames stay up to date.
+  const precise = await host.api.updateSettings({ precision: 'fp32' });
+  assert.deepEqual(precise.keyframes.map((k) => k.state), ['translated', 'translated']);
   const stale = await host.api.updateSettings({ seed: 3 });
   assert.deepEqual(stale.keyframes.map((k) => k.state), ['stale', 'stale']);
 });

@@ -29,6 +29,9 @@ test('a key frame hash covers the settings, its own prompt, mask and source, and
   assert.deepEqual(changed(h, translationChain({ ...base, source: 'b'.repeat(64) }, keys)), [0, 10, 20, 30]);
   const propagation = { ...base.settings.propagation, patchSize: 7 };
   assert.deepEqual(changed(h, translationChain({ ...base, settings: { ...base.settings, propagation } }, keys)), [], 'propagation settings do not touch key frames');
+  for (const precision of ['fp16', 'fp32'] as const) {
+    assert.deepEqual(changed(h, translationChain({ ...base, settings: { ...base.settings, precision } }, keys)), [], `precision ${precision} is how the engine computes, not what it makes`);
+  }
   assert.deepEqual(changed(h, translationChain({ ...base, overlay: { crossFrame: {}, pixelFusion: {} } }, keys)), [], 'an empty overlay is no overlay');
   assert.deepEqual(changed(h, translationChain({ ...base, overlay: { x0Strength: -1 } }, keys)), [0, 10, 20, 30]);
   // Adding a key frame in the middle makes the ones after it stale (their "previous" changed).

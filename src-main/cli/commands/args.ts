@@ -1,6 +1,7 @@
 // Small helpers over node:util parseArgs that turn mistakes into UsageErrors.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../command.ts';
+import { PRECISIONS, isPrecision, type Precision } from '../../engine/runtime/precision.ts';
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals: number) {
   let parsed;
@@ -19,6 +20,13 @@ export function intOption(value: string | undefined, name: string, min = 0): num
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} needs a whole number ≥ ${min}, got '${value}'`);
   return Number(value);
+}
+
+/** --precision as given; undefined when absent, so a project's own choice can apply. */
+export function precisionOption(value: string | undefined): Precision | undefined {
+  if (value === undefined) return undefined;
+  if (!isPrecision(value)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${value}'`);
+  return value;
 }
 
 export function cropOption(value: string | undefined) {

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { CliContext, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { intOption, parse } from './args.ts';
+import { intOption, parse, precisionOption } from './args.ts';
 import { decodePng, encodePng, toRgb } from '../../media/png.ts';
 import { MediaError } from '../../media/errors.ts';
 import { StableDiffusionPipeline, PipelineError, controlFromRgb8, imageFromRgb8, imageToRgb8, resizeRgb8 } from '../../engine/pipeline/index.ts';
@@ -33,6 +33,7 @@ const OPTIONS = {
   lora: { type: 'string', multiple: true },
   vae: { type: 'string' },
   provider: { type: 'string' },
+  precision: { type: 'string' },
   cache: { type: 'string' },
   models: { type: 'string' },
   output: { type: 'string', short: 'o' },
@@ -54,6 +55,7 @@ const COMMON_USAGE = `  --model PATH         SD 1.5 checkpoint: a .safetensors f
   --lora PATH:WEIGHT   a LoRA merged at WEIGHT (default 1); repeatable
   --vae PATH           a VAE replacing the model's
   --provider P         auto|cuda|webgpu|cpu (default auto: cuda, then webgpu, then cpu)
+  --precision P        auto|fp16|fp32 (default auto: fp16 where the GPU supports it, else fp32)
   --cache DIR          compiled-graph cache (default $RERENDER_CACHE or ~/.cache/rerender/onnx)
   --models DIR         models folder (default $RERENDER_MODELS or ~/.rerender/models)
   -o, --output FILE    the PNG to write`;
@@ -141,6 +143,7 @@ async function generate(ctx: CliContext, argv: string[], img2img: boolean): Prom
   if (values.canny !== undefined && values.control === undefined) throw new UsageError('--canny needs --control IMAGE');
   const provider = (values.provider ?? 'auto') as ProviderSetting;
   if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
+  const precision = precisionOption(values.precision) ?? 'auto';
   const steps = intOption(values.steps, 'steps', 1) ?? 20;
   if (steps > 1000) throw new UsageError('--steps must be at most 1000');
   const guidance = floatOption(values.guidance, 'guidance', 0, 100) ?? 7.5;
@@ -162,6 +165,7 @@ async function generate(ctx: CliContext, argv: string[], img2img: boolean): Prom
     model: findModel(ctx, values.model, models),
     cacheDir: path.resolve(ctx.cwd, values.cache ?? ctx.env['RERENDER_CACHE'] ?? path.join(ctx.env['HOME'] ?? homedir(), '.cache', 'rerender', 'onnx')),
     provider,
+    precision,
     loras: loras.map((l) => ({ ...l, path: path.resolve(ctx.cwd, l.path) })),
     onWarning: (m) => ctx.out.warn(m),
     signal: ctx.signal,
@@ -178,7 +182,7 @@ async function generate(ctx: CliContext, argv: string[], img2img: boolean): Prom
 
   const sd = await StableDiffusionPipeline.load(options);
   try {
-    ctx.out.info(`${path.basename(options.model)} on ${sd.provider} (${sd.floatType})${sd.hasControlNet ? ' with ControlNet' : ''}`);
+    ctx.out.info(`${path.basename(options.model)}${sd.hasControlNet ? ' with ControlNet' : ''} on ${sd.deviceLine}`);
     const result = await sd.generate({
       prompt: values.prompt, negative: values.negative ?? '', width, height, steps, guidance, seed, control,
       init: init ? { image: imageFromRgb8(resizeRgb8(init.rgb, init.width, init.height, width, height), width, height), strength } : null,
@@ -187,8 +191,8 @@ async function generate(ctx: CliContext, argv: string[], img2img: boolean): Prom
     });
     writePngAtomically(output, imageToRgb8(result.image), width, height);
     ctx.out.result(
-      { output, width, height, seed, steps: result.timesteps.length, provider: sd.provider },
-      `wrote ${output} (${width}×${height}, seed ${seed}, ${result.timesteps.length} steps on ${sd.provider})`,
+      { output, width, height, seed, steps: result.timesteps.length, provider: sd.provider, floatType: sd.floatType },
+      `wrote ${output} (${width}×${height}, seed ${seed}, ${result.timesteps.length} steps on ${sd.provider}, ${sd.floatType})`,
     );
   } finally {
     await sd.close();

@@ -11,7 +11,7 @@ import type { SettingsPatch } from '../../project/index.ts';
 import { translateProject, type TranslateProjectResult } from '../../studio/translate.ts';
 import { CodedError } from '../../errors.ts';
 import type { Progress } from '../../jobs/progress.ts';
-import { intOption, parse } from './args.ts';
+import { intOption, parse, precisionOption } from './args.ts';
 import { tools, withProject } from './project-io.ts';
 
 export const PROVIDERS: readonly ProviderSetting[] = ['auto', 'cuda', 'webgpu', 'cpu'];
@@ -27,6 +27,7 @@ export const MODEL_OPTIONS = {
   seed: { type: 'string' },
   steps: { type: 'string' },
   provider: { type: 'string' },
+  precision: { type: 'string' },
   cache: { type: 'string' },
 } as const;
 
@@ -38,6 +39,7 @@ export const MODEL_USAGE = `  --config FILE        an official Rerender_A_Video 
   --negative TEXT      the negative prompt (saved)
   --seed N --steps N   noise seed and DDIM steps (saved)
   --provider P         auto|cuda|webgpu|cpu (default auto: cuda, then webgpu, then cpu)
+  --precision P        auto|fp16|fp32 (default: the project's, else auto: fp16 where the GPU supports it, else fp32)
   --cache DIR          compiled-graph cache (default: <project>.rrproj.cache/engine)`;
 
 interface ModelValues {
@@ -50,6 +52,7 @@ interface ModelValues {
   seed?: string | undefined;
   steps?: string | undefined;
   provider?: string | undefined;
+  precision?: string | undefined;
   cache?: string | undefined;
 }
 
@@ -85,11 +88,17 @@ export function providerOption(value: string | undefined): ProviderSetting {
   return p;
 }
 
-/** What the commands that run the engine hand to the studio: cancel, progress and warnings to the terminal, provider, graph cache. */
+/**
+ * What the commands that run the engine hand to the studio: cancel, progress and warnings to the
+ * terminal, provider, precision, graph cache. The precision is there only when given, so that the
+ * project's own choice applies otherwise; like the provider it is not saved into the project.
+ */
 export function engineDeps(ctx: CliContext, v: ModelValues) {
+  const precision = precisionOption(v.precision);
   return {
     signal: ctx.signal,
     provider: providerOption(v.provider),
+    ...(precision !== undefined ? { precision } : {}),
     onProgress: (x: Progress) => ctx.out.progress(x),
     onWarning: (m: string) => ctx.out.warn(m),
     ...(v.cache !== undefined ? { cacheDir: path.resolve(ctx.cwd, v.cache) } : {}),
@@ -128,7 +137,7 @@ export function translateSummary(r: TranslateProjectResult): string {
   const parts = [`translated ${r.translated.length} key frame(s)${r.translated.length ? ` (${r.translated.join(', ')})` : ''}`];
   if (r.upToDate.length) parts.push(`${r.upToDate.length} already up to date`);
   if (r.kept.length) parts.push(`${r.kept.length} artist-edited kept (${r.kept.join(', ')})`);
-  if (r.provider) parts.push(`on ${r.provider} (${r.floatType}), peak context memory ${mib(r.contextBytes)}${r.contextDeviceBytes > 0 ? ` (${mib(r.contextDeviceBytes)} in GPU memory)` : ''}`);
+  if (r.provider) parts.push(`on ${r.device ?? `${r.provider} (${r.floatType})`}, peak context memory ${mib(r.contextBytes)}${r.contextDeviceBytes > 0 ? ` (${mib(r.contextDeviceBytes)} in GPU memory)` : ''}`);
   return parts.join(', ');
 }
 

@@ -83,6 +83,14 @@ const UNET_DEFAULTS: UNetGraphOptions = { controlnetResiduals: true, crossFrame:
 
 function normalized(options: CompileOptions): { ops: OpChoices; unet: UNetGraphOptions | null } {
   const ops = { ...opsForTarget(options.target), ...options.ops };
+  const chunks = ops.attentionChunks ?? [];
+  if (!chunks.every((n) => Number.isInteger(n) && n >= 1 && n <= 65536)) throw new RangeError(`attentionChunks must be integers in 1..65536, got [${chunks.join(', ')}]`);
+  // Only the MatMul form splits. Trailing ones change nothing, and no split at all is the unsplit
+  // graph under its unchanged key.
+  let used = chunks.length;
+  while (used > 0 && chunks[used - 1] === 1) used--;
+  if (used === 0 || ops.attention !== 'matmul') delete ops.attentionChunks;
+  else ops.attentionChunks = chunks.slice(0, used);
   let unet = options.kind === 'unet' ? { ...UNET_DEFAULTS, ...options.unet, freeu: normalizeFreeU(options.unet?.freeu) } : null;
   if (unet?.crossFrame === 'none') unet = { ...unet, crossFrameSources: 0, contextType: 'float32' };
   if (unet && !(Number.isInteger(unet.crossFrameSources) && unet.crossFrameSources >= 0 && unet.crossFrameSources <= 8)) {

@@ -12,6 +12,12 @@ export interface OpChoices {
   groupNorm: 'native' | 'instance' | 'decomposed';
   /** 'mha': com.microsoft MultiHeadAttention with separate Q, K, V; 'matmul': MatMul/Softmax/MatMul. */
   attention: 'mha' | 'matmul';
+  /**
+   * 'matmul' only: per level (downsamplings below the latent; the VAE's attention is level 0), the
+   * number of query slices token-to-token attention is split into, so that no scores buffer
+   * outgrows a GPU's binding limit (see attention-budget.ts). Absent or 1: one piece.
+   */
+  attentionChunks?: readonly number[];
 }
 
 export interface LayerContext {
@@ -175,9 +181,10 @@ export interface AttentionShape {
 /**
  * Scaled dot-product attention on [B, T, C] queries and [B, S, C] keys/values.
  * `bias` (float32, broadcastable to [B, heads, T, S]) is added to the scores,
- * e.g. CLIP's causal mask.
+ * e.g. CLIP's causal mask. `level` marks token-to-token attention (its scores grow with the square
+ * of the resolution) at that level, whose queries `ops.attentionChunks` may split.
  */
-export function attention(ctx: LayerContext, q: string, k: string, v: string, shape: AttentionShape, bias?: string): string {
+export function attention(ctx: LayerContext, q: string, k: string, v: string, shape: AttentionShape, bias?: string, opts: { level?: number } = {}): string {
   const b = ctx.b;
   const headDim = shape.dim / shape.heads;
   const scale = 1 / Math.sqrt(headDim);
@@ -188,12 +195,33 @@ export function attention(ctx: LayerContext, q: string, k: string, v: string, sh
   const qh = b.op1('Transpose', [b.op1('Reshape', [q, split])], { perm: { ints: [0, 2, 1, 3] } });
   const kh = b.op1('Transpose', [b.op1('Reshape', [k, split])], { perm: { ints: [0, 2, 3, 1] } });
   const vh = b.op1('Transpose', [b.op1('Reshape', [v, split])], { perm: { ints: [0, 2, 1, 3] } });
-  let scores = toF32(ctx, b.op1('MatMul', [qh, kh]));
-  scores = b.op1('Mul', [scores, b.constFloat([scale], [], { float32: true })]);
-  if (bias) scores = b.op1('Add', [scores, bias]);
-  const probs = fromF32(ctx, b.op1('Softmax', [scores], { axis: { i: -1 } }));
-  const out = b.op1('Transpose', [b.op1('MatMul', [probs, vh])], { perm: { ints: [0, 2, 1, 3] } });
+  const attend = (queries: string): string => {
+    let scores = toF32(ctx, b.op1('MatMul', [queries, kh]));
+    scores = b.op1('Mul', [scores, b.constFloat([scale], [], { float32: true })]);
+    if (bias) scores = b.op1('Add', [scores, bias]);
+    const probs = fromF32(ctx, b.op1('Softmax', [scores], { axis: { i: -1 } }));
+    return b.op1('MatMul', [probs, vh]);
+  };
+  const chunks = opts.level !== undefined && !bias ? ctx.ops.attentionChunks?.[opts.level] ?? 1 : 1;
+  const heads = chunks > 1 ? querySlices(ctx, qh, chunks).map(attend) : [attend(qh)];
+  const joined = heads.length > 1 ? b.op1('Concat', heads, { axis: { i: 2 } }) : heads[0]!;
+  const out = b.op1('Transpose', [joined], { perm: { ints: [0, 2, 1, 3] } });
   return b.op1('Reshape', [out, b.constInt64([0, 0, shape.dim])]);
+}
+
+/**
+ * `n` slices of [B, heads, T, d] along T, bounded by ⌊i·T/n⌋: none is empty while T ≥ n (the
+ * budget never asks for more slices than its level has tokens). T is read at run time, so the
+ * graph keeps any resolution.
+ */
+function querySlices(ctx: LayerContext, qh: string, n: number): string[] {
+  const b = ctx.b;
+  const tokens = b.op1('Slice', [b.op1('Shape', [qh]), b.constInt64([2]), b.constInt64([3])]);
+  const bound = (i: number): string => b.op1('Div', [b.op1('Mul', [tokens, b.constInt64([i])]), b.constInt64([n])]);
+  const axis = b.constInt64([2]);
+  const slices: string[] = [];
+  for (let i = 0; i < n; i++) slices.push(b.op1('Slice', [qh, bound(i), bound(i + 1), axis]));
+  return slices;
 }
 
 /** Sinusoidal timestep embedding as diffusers' get_timestep_embedding, computed in-graph from a float32 [N] input. */

@@ -46,11 +46,18 @@ export function resnet(s: { ctx: LayerContext; tembAct: string | null }, x: stri
   return b.op1('Add', [shortcut, h], {}, { name: `${prefix}.out` });
 }
 
-function crossAttention(ctx: LayerContext, x: string, kvSource: string, prefix: string, heads: number, dim: number): string {
+/** `level`: set where keys are image tokens at that level (attn1, plain or cross-frame), not the text (attn2). */
+function crossAttention(ctx: LayerContext, x: string, kvSource: string, prefix: string, heads: number, dim: number, level?: number): string {
   const q = linear(ctx, x, `${prefix}.to_q`);
   const k = linear(ctx, kvSource, `${prefix}.to_k`);
   const v = linear(ctx, kvSource, `${prefix}.to_v`);
-  return linear(ctx, attention(ctx, q, k, v, { heads, dim }), `${prefix}.to_out.0`);
+  return linear(ctx, attention(ctx, q, k, v, { heads, dim }, undefined, level !== undefined ? { level } : {}), `${prefix}.to_out.0`);
+}
+
+/** Downsamplings below the latent where a block's attention runs (up blocks climb from the deepest). */
+function blockLevel(cfg: UNetConfig, pos: BlockPosition): number {
+  const deepest = cfg.blockOutChannels.length - 1;
+  return pos.part === 'down' ? pos.index : pos.part === 'mid' ? deepest : deepest - pos.index;
 }
 
 function feedForwardGeglu(ctx: LayerContext, x: string, prefix: string): string {
@@ -77,7 +84,7 @@ export function transformer2d(s: UNetBuildState, x: string, prefix: string, chan
   const n1 = layerNorm(ctx, h, `${blk}.norm1`, 1e-5);
   const hook = s.hookFor(`${blk}.attn1`, pos);
   const kv1 = hook ? hook.keyValueSource(n1, channels) : n1;
-  h = b.op1('Add', [crossAttention(ctx, n1, kv1, `${blk}.attn1`, heads, channels), h]);
+  h = b.op1('Add', [crossAttention(ctx, n1, kv1, `${blk}.attn1`, heads, channels, blockLevel(s.cfg, pos)), h]);
   const n2 = layerNorm(ctx, h, `${blk}.norm2`, 1e-5);
   h = b.op1('Add', [crossAttention(ctx, n2, s.encoderHiddenStates, `${blk}.attn2`, heads, channels), h]);
   const n3 = layerNorm(ctx, h, `${blk}.norm3`, 1e-5);

@@ -14,7 +14,7 @@ function midAttention(ctx: LayerContext, x: string, prefix: string, channels: nu
   const q = linear(ctx, normed, `${prefix}.to_q`);
   const k = linear(ctx, normed, `${prefix}.to_k`);
   const v = linear(ctx, normed, `${prefix}.to_v`);
-  const out = linear(ctx, attention(ctx, q, k, v, { heads: 1, dim: channels }), `${prefix}.to_out.0`);
+  const out = linear(ctx, attention(ctx, q, k, v, { heads: 1, dim: channels }, undefined, { level: 0 }), `${prefix}.to_out.0`);
   return ctx.b.op1('Add', [fromTokens(ctx, out, x), x]);
 }
 

@@ -9,6 +9,7 @@ import type { InferenceHost, LoadedModel } from '../runtime/inference-host.ts';
 import type { ExecutionProvider } from '../runtime/providers.ts';
 import type { ModelChoice, ModelFiles } from './model-files.ts';
 import { cachedModel, compileInWorker } from './compile-worker.ts';
+import { unetAttentionChunks, vaeAttentionChunks } from '../graph/attention-budget.ts';
 
 export interface Graph {
   compiled: CompiledModel;
@@ -28,15 +29,26 @@ export interface GraphSetOptions {
   freeu: FreeUFactors | null;
   /** Element type of the record/replace variants' contexts. */
   contextType: FloatType;
+  /** The device's largest buffer binding (null: no limit): attention is split to fit it. */
+  maxBindingBytes: number | null;
   onWarning?: ((message: string) => void) | undefined;
   onCompileProgress?: ((component: string, done: number, total: number) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
+/** Latent height and width (image size / 8). */
+export type LatentSize = readonly [number, number];
+
+/** 512×512, assumed by calls that do not depend on the size (e.g. listing the hooked layers). */
+const DEFAULT_LATENT: LatentSize = [64, 64];
+
 export class GraphSet {
   private readonly opts: GraphSetOptions;
   private readonly graphs = new Map<string, Promise<Graph>>();
   private readonly warned = new Set<string>();
+  private lastLatent: LatentSize = DEFAULT_LATENT;
+  /** Time spent compiling (cache lookups included) and creating sessions, summed over graphs. */
+  readonly timing = { compileMs: 0, loadMs: 0 };
 
   constructor(opts: GraphSetOptions) {
     this.opts = opts;
@@ -58,29 +70,32 @@ export class GraphSet {
     return this.get('text-encoder', this.opts.files.textEncoder);
   }
 
-  vaeEncoder(): Promise<Graph> {
-    return this.get('vae-encoder', this.opts.files.vae);
+  vaeEncoder(latent: LatentSize): Promise<Graph> {
+    return this.get('vae-encoder', this.opts.files.vae, vaeAttentionChunks(...latent, this.opts.maxBindingBytes));
   }
 
-  vaeDecoder(): Promise<Graph> {
-    return this.get('vae-decoder', this.opts.files.vae);
+  vaeDecoder(latent: LatentSize): Promise<Graph> {
+    return this.get('vae-decoder', this.opts.files.vae, vaeAttentionChunks(...latent, this.opts.maxBindingBytes));
   }
 
-  controlnet(): Promise<Graph> | null {
+  controlnet(latent: LatentSize): Promise<Graph> | null {
     const src = this.opts.files.controlnet;
-    return src ? this.get('controlnet', src) : null;
+    return src ? this.get('controlnet', src, unetAttentionChunks('controlnet', src.config, ...latent, 0, this.opts.maxBindingBytes)) : null;
   }
 
   /**
    * The UNet with ControlNet residual inputs or not. `sources`: null, ordinary attention; 0, the
    * hooked layers also output their contexts; n > 0, they attend to n context inputs instead.
    */
-  unet(residuals: boolean, sources: number | null): Promise<Graph> {
+  unet(residuals: boolean, sources: number | null, latent?: LatentSize): Promise<Graph> {
+    if (latent) this.lastLatent = latent;
+    const chunks = unetAttentionChunks('unet', this.opts.files.unet.config, ...this.lastLatent, sources ?? 0, this.opts.maxBindingBytes);
     const unet: CompiledUNetOptions = sources === null
       ? { controlnetResiduals: residuals, crossFrame: 'none', crossFrameSources: 0, contextType: 'float32', freeu: this.opts.freeu }
       : { controlnetResiduals: residuals, crossFrame: this.opts.crossFrame, crossFrameSources: sources, contextType: this.opts.contextType, freeu: this.opts.freeu };
-    return this.get('unet', this.opts.files.unet, unet, `${residuals}:${sources ?? 'plain'}`);
+    return this.get('unet', this.opts.files.unet, chunks, `${residuals}:${sources ?? 'plain'}`, unet);
   }
+
 
   /** Every loaded session, for release. */
   async all(): Promise<Graph[]> {
@@ -88,11 +103,12 @@ export class GraphSet {
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   }
 
-  private get(kind: ModelKind, source: ModelSource, unet?: CompiledUNetOptions, tag = ''): Promise<Graph> {
-    const key = `${kind}:${tag}`;
+  /** `chunks`: attention query slices per level (empty: unsplit), see attention-budget.ts. */
+  private get(kind: ModelKind, source: ModelSource, chunks: readonly number[] = [], tag = '', unet?: CompiledUNetOptions): Promise<Graph> {
+    const key = `${kind}:${tag}:${chunks.join(',')}`;
     let g = this.graphs.get(key);
     if (!g) {
-      g = this.build(kind, source, unet);
+      g = this.build(kind, source, chunks, unet);
       // A failed build is not cached: the next call retries (e.g. after an abort).
       g.catch(() => this.graphs.delete(key));
       this.graphs.set(key, g);
@@ -100,18 +116,22 @@ export class GraphSet {
     return g;
   }
 
-  private async build(kind: ModelKind, source: ModelSource, unet?: CompiledUNetOptions): Promise<Graph> {
+  private async build(kind: ModelKind, source: ModelSource, chunks: readonly number[], unet?: CompiledUNetOptions): Promise<Graph> {
     const { host, provider, floatType, cacheDir, onCompileProgress, signal, choice } = this.opts;
-    const options: CompileOptions = { kind, target: provider, floatType, ...(unet ? { unet } : {}) };
+    const options: CompileOptions = { kind, target: provider, floatType, ...(chunks.length > 0 ? { ops: { attentionChunks: chunks } } : {}), ...(unet ? { unet } : {}) };
+    const started = performance.now();
     // A cache hit is answered here; only a real build pays for a worker thread (see cachedModel).
     const compiled = cachedModel(source, options, cacheDir) ?? await compileInWorker({ choice, options, cacheDir }, {
       signal,
       onProgress: onCompileProgress ? (done: number, total: number) => onCompileProgress(kind, done, total) : undefined,
     });
-    // The host's own provider setting, so a model that fails on the probed provider still falls back.
+    const compiledAt = performance.now();
+    this.timing.compileMs += compiledAt - started;
+    // The providers from the probed one on, so a model that fails on it still falls back.
     // Attention contexts stay in GPU memory where the provider allows (they are only ever kept).
     const deviceOutputs = compiled.crossFrameLayers.map(contextOutputName);
     const model = await host.load(compiled.modelPath, deviceOutputs.length > 0 ? { deviceOutputs } : {});
+    this.timing.loadMs += performance.now() - compiledAt;
     for (const n of model.notes) this.warnOnce(n.message);
     return { compiled, model };
   }

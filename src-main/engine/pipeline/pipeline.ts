@@ -3,6 +3,10 @@
 // hooks let the Rerender key-frame algorithm steer x̂0, x_{t-1} and self-attention.
 import { InferenceHost } from '../runtime/inference-host.ts';
 import type { ExecutionProvider, ProviderNote } from '../runtime/providers.ts';
+import type { ProbeResult } from '../runtime/protocol.ts';
+import { choosePrecision, deviceLine } from '../runtime/device.ts';
+import type { DeviceInfo, PrecisionChoice } from '../runtime/device.ts';
+import { isPrecision, PRECISIONS } from '../runtime/precision.ts';
 import type { Feeds, HeldStats, RunFeeds, TensorData } from '../runtime/tensor-data.ts';
 import type { FloatType } from '../graph/builder.ts';
 import { FreeUOptionError, normalizeFreeU } from '../graph/freeu.ts';
@@ -70,11 +74,17 @@ export class StableDiffusionPipeline {
   /** Providers skipped before `provider`, and why. */
   readonly notes: readonly ProviderNote[];
   readonly floatType: FloatType;
+  /** What the provider's device can do (name, fp16 support, binding limit). */
+  readonly device: DeviceInfo;
+  /** One line for the user: where it runs and in which precision, and why. */
+  readonly deviceLine: string;
   readonly hasControlNet: boolean;
   /** FreeU factors compiled into the UNet (null: off). */
   readonly freeu: FreeUFactors | null;
   /** Element type of the attention contexts (compiled into the record/replace UNets). */
   readonly contextType: FloatType;
+  /** The contexts' type as loaded: float32 replaces float16 on a device without 16-bit floats. */
+  readonly contextTypeAsked: FloatType;
   private readonly files: ModelFiles;
   /** Keys of contexts kept in the worker (AttentionControl.keep), so a bad source fails up front. */
   private readonly kept = new Set<string>();
@@ -82,16 +92,19 @@ export class StableDiffusionPipeline {
   private readonly graphs: GraphSet;
   private readonly onWarning: ((message: string) => void) | undefined;
 
-  private constructor(files: ModelFiles, host: InferenceHost, graphs: GraphSet, provider: ExecutionProvider, notes: ProviderNote[], floatType: FloatType, onWarning?: (m: string) => void) {
+  private constructor(files: ModelFiles, host: InferenceHost, graphs: GraphSet, probe: ProbeResult, precision: PrecisionChoice, contextTypeAsked: FloatType, onWarning?: (m: string) => void) {
     this.files = files;
     this.host = host;
     this.graphs = graphs;
-    this.provider = provider;
-    this.notes = notes;
-    this.floatType = floatType;
+    this.provider = probe.provider;
+    this.notes = probe.notes;
+    this.device = probe.device;
+    this.floatType = precision.floatType;
+    this.deviceLine = deviceLine(probe.device, precision);
     this.hasControlNet = files.controlnet !== null;
     this.freeu = graphs.freeu;
     this.contextType = graphs.contextType;
+    this.contextTypeAsked = contextTypeAsked;
     this.onWarning = onWarning;
   }
 
@@ -108,17 +121,28 @@ export class StableDiffusionPipeline {
     if (files.unmatchedLoraModules.length > 0) {
       options.onWarning?.(`${files.unmatchedLoraModules.length} LoRA module(s) match no weight of the model and are ignored (e.g. ${files.unmatchedLoraModules[0]!})`);
     }
-    const host = new InferenceHost({ provider: options.provider ?? 'auto', intraOpThreads: options.intraOpThreads ?? 0 });
+    const precision = options.precision ?? 'auto';
+    if (!isPrecision(precision)) throw invalid(`precision must be one of ${PRECISIONS.join(', ')}, got ${String(precision)}`);
+    let graphs: GraphSet | null = null;
+    const host = new InferenceHost({
+      provider: options.provider ?? 'auto',
+      intraOpThreads: options.intraOpThreads ?? 0,
+      // A session whose first run failed moved on to the next provider: said once per reason.
+      onFallback: (notes) => { for (const n of notes) graphs?.warnOnce(n.message); },
+    });
     try {
       const probe = await host.probe();
-      const floatType = options.floatType ?? (probe.provider === 'cpu' ? 'float32' : 'float16');
-      const graphs = new GraphSet({
-        files, choice: plainChoice(options), host, provider: probe.provider, floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu, contextType,
-        onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
+      const chosen: PrecisionChoice = options.floatType ? { floatType: options.floatType, reason: options.floatType === 'float16' ? 'fp16 (as chosen)' : 'fp32 (as chosen)' } : choosePrecision(probe.device, precision);
+      // Contexts pass through float16 casts inside the graph, which such a device cannot run.
+      const keptContextType = probe.device.float16 ? contextType : 'float32';
+      graphs = new GraphSet({
+        files, choice: plainChoice(options), host, provider: probe.provider, floatType: chosen.floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu, contextType: keptContextType,
+        maxBindingBytes: probe.device.maxBindingBytes, onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
       });
       // Through the graph set, so each graph's load, which tries the providers again, does not repeat them.
       for (const n of probe.notes) graphs.warnOnce(n.message);
-      return new StableDiffusionPipeline(files, host, graphs, probe.provider, probe.notes, floatType, options.onWarning);
+      if (chosen.warning) graphs.warnOnce(chosen.warning);
+      return new StableDiffusionPipeline(files, host, graphs, probe, chosen, contextType, options.onWarning);
     } catch (err) {
       await host.close();
       throw err;
@@ -139,6 +163,24 @@ export class StableDiffusionPipeline {
   noise(seed: number, width: number, height: number): Float32Array {
     checkSeed(seed);
     return gaussianNoise(seed, LATENT_CHANNELS * (width / 8) * (height / 8));
+  }
+
+  /**
+   * Compiles and loads, ahead of the first step, every graph a run at this size uses: the text
+   * encoder, the VAE both ways, the ControlNet, and the UNet plain and for each count of
+   * cross-frame sources (0 records contexts). Returns the time spent compiling and loading so far.
+   */
+  async prepare(opts: { width: number; height: number; crossFrameSources?: readonly number[] }): Promise<{ compileMs: number; loadMs: number }> {
+    checkSize(opts.width, opts.height);
+    const latent = [opts.height / 8, opts.width / 8] as const;
+    const residuals = this.hasControlNet;
+    // One at a time: a full-size graph's compile holds its weights in memory.
+    const steps: (() => Promise<unknown> | null)[] = [
+      () => this.graphs.textEncoder(), () => this.graphs.vaeEncoder(latent), () => this.graphs.vaeDecoder(latent), () => this.graphs.controlnet(latent),
+      () => this.graphs.unet(residuals, null, latent), ...(opts.crossFrameSources ?? []).map((n) => () => this.graphs.unet(residuals, n, latent)),
+    ];
+    for (const step of steps) await step();
+    return { ...this.graphs.timing };
   }
 
   /** attn1 layers hooked by the record/replace UNet variants (compiles the record variant). */
@@ -177,7 +219,7 @@ export class StableDiffusionPipeline {
     const [b, c, h, w] = image.dims;
     if (image.dims.length !== 4 || b !== 1 || c !== 3 || !h || !w || h % 8 || w % 8) throw invalid(`image must be [1, 3, H, W] with H, W multiples of 8, got [${image.dims.join(', ')}]`);
     if (image.data.length !== 3 * h * w) throw invalid('image data does not match its dims');
-    const g = await this.graphs.vaeEncoder();
+    const g = await this.graphs.vaeEncoder([h / 8, w / 8]);
     const out = await this.host.run(g.model, { image: f32(image.data, image.dims) }, opts.signal ? { signal: opts.signal } : {});
     const moments = asF32(out['moments'], 'moments');
     const n = LATENT_CHANNELS * (h / 8) * (w / 8);
@@ -207,7 +249,7 @@ export class StableDiffusionPipeline {
     if (!Number.isInteger(dims[2]) || !Number.isInteger(dims[3]) || latents.length !== LATENT_CHANNELS * (width / 8) * (height / 8)) {
       throw invalid(`latents of ${latents.length} values do not fit a ${width}×${height} image`);
     }
-    const g = await this.graphs.vaeDecoder();
+    const g = await this.graphs.vaeDecoder([height / 8, width / 8]);
     const out = await this.host.run(g.model, { latents: f32(latents, dims) }, signal ? { signal } : {});
     const image = out['image'];
     return { data: asF32(image, 'image'), dims: [...image!.dims] };
@@ -240,7 +282,7 @@ export class StableDiffusionPipeline {
       const attention = req.attention?.(pos) ?? null;
       const sources = this.checkedSources(attention);
       const hooked = sources.length > 0 || attention?.record === true || attention?.keep !== undefined;
-      const unet = await this.graphs.unet(control !== null, hooked ? sources.length : null);
+      const unet = await this.graphs.unet(control !== null, hooked ? sources.length : null, [lh, lw]);
       const common: Feeds = { sample: f32(duplicate(x), latentDims), timestep: f32(Float32Array.of(t), [1]), encoder_hidden_states: ehs };
       let feeds: RunFeeds = { ...common };
       if (control) {
@@ -346,7 +388,7 @@ export class StableDiffusionPipeline {
   }
 
   private async controlFeeds(control: ControlInput, width: number, height: number): Promise<{ graph: Graph; feeds: Feeds }> {
-    const graph = this.graphs.controlnet();
+    const graph = this.graphs.controlnet([height / 8, width / 8]);
     if (!graph) throw invalid('a control image was given but the pipeline has no ControlNet');
     const [b, c, h, w] = control.image.dims;
     if (control.image.dims.length !== 4 || b !== 1 || c !== 3 || h !== height || w !== width || control.image.data.length !== 3 * width * height) {

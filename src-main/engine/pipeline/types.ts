@@ -2,6 +2,7 @@
 // Rerender key-frame algorithm) and the tensors they exchange.
 import type { Progress } from '../../jobs/progress.ts';
 import type { ProviderNote, ProviderSetting } from '../runtime/providers.ts';
+import type { Precision } from '../runtime/precision.ts';
 import type { CrossFrameLayers } from '../graph/unet.ts';
 import type { FloatType } from '../graph/builder.ts';
 import type { FreeUFactors } from '../graph/freeu.ts';
@@ -45,7 +46,12 @@ export interface PipelineOptions {
   cacheDir: string;
   /** 'auto' tries cuda → webgpu → cpu. Default 'auto'. */
   provider?: ProviderSetting;
-  /** Default: float16 on cuda/webgpu, float32 on cpu. */
+  /**
+   * 'auto' (default): fp16 on CUDA and on a WebGPU adapter that runs 16-bit float shaders, else fp32.
+   * 'fp16' on a device without fp16 runs fp32, with a warning.
+   */
+  precision?: Precision;
+  /** Forces the graphs' float type, whatever the device (benchmarks and tests). Overrides `precision`. */
   floatType?: FloatType;
   /** Self-attention layers the record/replace UNet variants hook. Default 'decoder-loose'. */
   crossFrame?: Exclude<CrossFrameLayers, 'none'>;

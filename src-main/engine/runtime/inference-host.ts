@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { providerOrder, ProviderUnavailableError } from './providers.ts';
 import type { ExecutionProvider, ProviderNote, ProviderSetting } from './providers.ts';
-import type { LoadResult, ProbeResult, Request, RequestBody, Response } from './protocol.ts';
+import type { LoadResult, ProbeResult, Request, RequestBody, Response, RunResult } from './protocol.ts';
 import type { HeldStats, RunFeeds, TensorData } from './tensor-data.ts';
 
 export interface InferenceHostOptions {
@@ -13,12 +13,15 @@ export interface InferenceHostOptions {
   provider?: ProviderSetting;
   /** CPU intra-op threads (0: ORT default). */
   intraOpThreads?: number;
+  /** A session that moved to the next provider on its first run, and why. */
+  onFallback?: (notes: ProviderNote[], model: LoadedModel) => void;
 }
 
 export interface LoadedModel {
   readonly id: number;
   readonly modelPath: string;
-  readonly provider: ExecutionProvider;
+  /** Where it runs; changes if its first run fails and the next provider takes over. */
+  provider: ExecutionProvider;
   /** Providers skipped before this one, with the reason (shown to the user). */
   readonly notes: ProviderNote[];
   readonly inputNames: string[];
@@ -42,12 +45,17 @@ export class InferenceHost {
   private readonly pending = new Map<number, Pending>();
   private readonly provider: ProviderSetting;
   private readonly intraOpThreads: number;
+  private readonly onFallback: InferenceHostOptions['onFallback'];
+  /** Providers models load on: after a probe, the probed one and those after it. */
+  private order: ExecutionProvider[];
   private nextId = 1;
   private closed = false;
 
   constructor(options: InferenceHostOptions = {}) {
     this.provider = options.provider ?? 'auto';
     this.intraOpThreads = options.intraOpThreads ?? 0;
+    this.onFallback = options.onFallback;
+    this.order = providerOrder(this.provider);
     this.worker = new Worker(workerUrl);
     this.worker.on('message', (res: Response) => this.settle(res));
     this.worker.on('error', (err) => this.failAll(err));
@@ -57,9 +65,15 @@ export class InferenceHost {
     });
   }
 
-  /** Which provider this host would use, and why the earlier ones were skipped. */
+  /**
+   * Which provider this host would use, what its device can do, and why the earlier ones were
+   * skipped. Later loads start from that provider, so none tries again one the probe passed over.
+   */
   async probe(): Promise<ProbeResult> {
-    return (await this.call({ op: 'probe', providers: providerOrder(this.provider) })) as ProbeResult;
+    const order = providerOrder(this.provider);
+    const r = (await this.call({ op: 'probe', providers: order })) as ProbeResult;
+    this.order = order.slice(order.indexOf(r.provider));
+    return r;
   }
 
   /**
@@ -67,7 +81,7 @@ export class InferenceHost {
    * provider allows it (WebGPU): such outputs can only be kept (run's `keep`), never returned.
    */
   async load(modelPath: string, opts: { provider?: ProviderSetting; deviceOutputs?: string[] } = {}): Promise<LoadedModel> {
-    const providers = providerOrder(opts.provider ?? this.provider);
+    const providers = opts.provider ? providerOrder(opts.provider) : this.order;
     const settings = { providers, intraOpThreads: this.intraOpThreads, ...(opts.deviceOutputs ? { deviceOutputs: opts.deviceOutputs } : {}) };
     const r = (await this.call({ op: 'load', modelPath, settings })) as LoadResult;
     return { id: r.session, modelPath, provider: r.provider, notes: r.notes, inputNames: r.inputNames, outputNames: r.outputNames };
@@ -81,7 +95,14 @@ export class InferenceHost {
    */
   async run(model: LoadedModel, feeds: RunFeeds, opts: { outputs?: string[]; keep?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Record<string, TensorData>> {
     opts.signal?.throwIfAborted();
-    const request = this.call({ op: 'run', session: model.id, feeds, ...(opts.outputs ? { outputs: opts.outputs } : {}), ...(opts.keep ? { keep: opts.keep } : {}) }) as Promise<Record<string, TensorData>>;
+    const request = (this.call({ op: 'run', session: model.id, feeds, ...(opts.outputs ? { outputs: opts.outputs } : {}), ...(opts.keep ? { keep: opts.keep } : {}) }) as Promise<RunResult>)
+      .then((r) => {
+        if (r.notes && r.provider) {
+          model.provider = r.provider;
+          this.onFallback?.(r.notes, model);
+        }
+        return r.outputs;
+      });
     if (!opts.signal) return request;
     const signal = opts.signal;
     return new Promise((resolve, reject) => {
@@ -128,7 +149,7 @@ export class InferenceHost {
     if (res.ok) {
       p.resolve(res.result);
     } else if (res.error.notes) {
-      p.reject(new ProviderUnavailableError(res.error.notes));
+      p.reject(new ProviderUnavailableError(res.error.notes, res.error.message));
     } else {
       p.reject(new InferenceWorkerError(res.error.message, res.error.name));
     }

@@ -1,6 +1,7 @@
 // Messages between InferenceHost (any thread) and the session worker.
 import type { HeldStats, RunFeeds, TensorData } from './tensor-data.ts';
 import type { ExecutionProvider, ProviderNote } from './providers.ts';
+import type { DeviceInfo } from './device.ts';
 
 export interface SessionSettings {
   /** Providers to try, in order. */
@@ -33,8 +34,16 @@ export interface LoadResult {
 export interface ProbeResult {
   provider: ExecutionProvider;
   notes: ProviderNote[];
+  device: DeviceInfo;
+}
+
+export interface RunResult {
+  outputs: Record<string, TensorData>;
+  /** Set when the session moved to another provider during this run (its first). */
+  notes?: ProviderNote[];
+  provider?: ExecutionProvider;
 }
 
 export type Response =
-  | { id: number; ok: true; result: LoadResult | ProbeResult | Record<string, TensorData> | HeldStats | null }
+  | { id: number; ok: true; result: LoadResult | ProbeResult | RunResult | HeldStats | null }
   | { id: number; ok: false; error: { name: string; message: string; notes?: ProviderNote[] } };

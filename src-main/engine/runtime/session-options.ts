@@ -5,13 +5,29 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProvider } from './providers.ts';
 import type { SessionSettings } from './protocol.ts';
 
+/**
+ * CPU EP settings, measured with bench/cpu-vs-torch (2-core box shared with other jobs):
+ * - graphOptimizationLevel 'all' (above) stays: its NCHWc conv layout beats 'extended' and
+ *   'basic' on the VAE, and per-op kernels then match torch's (oneDNN/MKL) within a few %.
+ * - Intra-op threads do not spin while they wait for work. Spinning bought nothing measurable
+ *   on our runs (SD graphs are a few big kernels), but a spinning thread holds a core that the
+ *   UI, ffmpeg, propagation or another process needs, most of all on few-core machines.
+ * - The memory arena stays on: without it the VAE decoder's peak at 512×512 drops 2.25 → 1.25 GB
+ *   but every run faults its GBs of activations in again, and the speed cost could not be ruled out.
+ */
+const CPU_TUNING: Pick<InferenceSession.SessionOptions, 'extra'> = {
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
+};
+
 export function sessionOptions(provider: ExecutionProvider, settings: Pick<SessionSettings, 'intraOpThreads' | 'deviceOutputs'>): InferenceSession.SessionOptions {
   const opts: InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
+    // Fatal only: failures reach the user as typed errors and provider notes, not as ORT's log lines.
+    logSeverityLevel: 4,
   };
   if (settings.intraOpThreads > 0) opts.intraOpNumThreads = settings.intraOpThreads;
+  if (provider === 'cpu') Object.assign(opts, CPU_TUNING);
   const device = settings.deviceOutputs ?? [];
   if (provider === 'webgpu' && device.length > 0) {
     opts.preferredOutputLocation = Object.fromEntries(device.map((name) => [name, 'gpu-buffer' as const]));

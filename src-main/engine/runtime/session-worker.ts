@@ -4,9 +4,13 @@ import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GraphBuilder } from '../graph/builder.ts';
-import { openWithFallback, ProviderUnavailableError } from './providers.ts';
-import type { ExecutionProvider } from './providers.ts';
-import type { LoadResult, ProbeResult, Request, Response, SessionSettings } from './protocol.ts';
+import { DataType } from '../graph/onnx-proto.ts';
+import { diagnose, fallbackNote, openWithFallback, ProviderDeclinedError, providerLabel, ProviderUnavailableError, shortReason } from './providers.ts';
+import type { ExecutionProvider, ProviderNote } from './providers.ts';
+import type { LoadResult, ProbeResult, Request, Response, RunResult, SessionSettings } from './protocol.ts';
+import { WEBGPU_BASELINE_BINDING_BYTES } from './device.ts';
+import type { DeviceInfo } from './device.ts';
+import { queryWebGpuAdapter, vulkanDriverInstalled } from './webgpu-adapter.ts';
 import type { HeldStats, RunFeeds, TensorData } from './tensor-data.ts';
 import { HeldTensors } from './held-tensors.ts';
 import { sessionOptions } from './session-options.ts';
@@ -18,7 +22,7 @@ if (!port) throw new Error('session-worker must run in a worker thread');
 // the user as provider notes with their remedy, so only fatal messages are logged.
 ort.env.logLevel = 'fatal';
 
-const sessions = new Map<number, InferenceSession>();
+const sessions = new Map<number, OpenSession>();
 const held = new HeldTensors();
 let nextSession = 1;
 
@@ -30,21 +34,75 @@ function probeModel(): Uint8Array {
   return b.finish();
 }
 
-async function probe(providers: ExecutionProvider[]): Promise<ProbeResult> {
-  const bytes = probeModel();
-  const opened = await openWithFallback(providers, async (p) => {
-    const s = await ort.InferenceSession.create(bytes, sessionOptions(p, { intraOpThreads: 1 }));
-    await s.run({ x: new ort.Tensor('float32', Float32Array.of(1), [1]) });
+/** Computes in float16 inside: a WebGPU adapter without shader-f16 refuses to run it. */
+function float16ProbeModel(): Uint8Array {
+  const b = new GraphBuilder({ name: 'probe-f16', floatType: 'float16', opset: [{ domain: '', version: 17 }] });
+  const x = b.input('x', [2]);
+  const half = b.op1('Cast', [x], { to: { i: DataType.FLOAT16 } });
+  const y = b.op1('Mul', [half, b.constFloat([2, 3], [2])]);
+  b.output(b.op1('Cast', [y], { to: { i: DataType.FLOAT } }), 'y', [2]);
+  return b.finish();
+}
+
+async function runsOn(bytes: Uint8Array, provider: ExecutionProvider, x: Float32Array): Promise<Float32Array> {
+  // Fatal only: a failure here is an answer (e.g. no fp16 shaders), not an error to print.
+  const s = await ort.InferenceSession.create(bytes, { ...sessionOptions(provider, { intraOpThreads: 1 }), logSeverityLevel: 4 });
+  try {
+    const out = await s.run({ x: new ort.Tensor('float32', x, [x.length]) });
+    return out['y']!.data as Float32Array;
+  } finally {
     await s.release();
-  });
-  return { provider: opened.provider, notes: opened.notes };
+  }
+}
+
+async function deviceOf(provider: ExecutionProvider, forced: boolean): Promise<DeviceInfo> {
+  if (provider !== 'webgpu') {
+    await runsOn(probeModel(), provider, Float32Array.of(1));
+    return { provider, name: provider === 'cpu' ? 'cpu' : 'cuda', software: false, float16: true, maxBindingBytes: null };
+  }
+  requireVulkan();
+  const query = await queryWebGpuAdapter();
+  const adapter = query.adapter;
+  if (adapter?.software && !forced) {
+    throw new ProviderDeclinedError(`only a software renderer (${adapter.name}) was found, slower than the CPU`);
+  }
+  await runsOn(probeModel(), provider, Float32Array.of(1));
+  // The adapter's feature list says what Dawn offers; whether ORT's kernels run is what counts.
+  const y = await runsOn(float16ProbeModel(), provider, Float32Array.of(1, 1)).catch(() => null);
+  const float16 = y !== null && y[0] === 2 && y[1] === 3;
+  const limits = adapter ? Math.min(adapter.maxStorageBufferBindingSize, adapter.maxBufferSize) : WEBGPU_BASELINE_BINDING_BYTES;
+  return { provider, name: adapter?.name ?? 'an unnamed WebGPU adapter', software: adapter?.software ?? false, float16, maxBindingBytes: limits };
+}
+
+/** Without a Vulkan driver, Dawn would print loader warnings before failing: fail first, as ORT words it. */
+function requireVulkan(): void {
+  if (!vulkanDriverInstalled()) throw new Error('Failed to get a WebGPU adapter: no Vulkan driver is installed');
+}
+
+async function probe(providers: ExecutionProvider[]): Promise<ProbeResult> {
+  const forced = providers.length === 1;
+  const opened = await openWithFallback(providers, (p) => deviceOf(p, forced));
+  return { provider: opened.provider, notes: opened.notes, device: opened.value };
+}
+
+interface OpenSession {
+  session: InferenceSession;
+  modelPath: string;
+  settings: SessionSettings;
+  /** Index in settings.providers of the provider it runs on. */
+  at: number;
+  /** Until a run succeeds, a failure moves the session to the next provider. */
+  proven: boolean;
 }
 
 async function load(modelPath: string, settings: SessionSettings): Promise<LoadResult> {
   // External data (model.onnx.data) resolves relative to the model file.
-  const opened = await openWithFallback(settings.providers, (p) => ort.InferenceSession.create(modelPath, sessionOptions(p, settings)));
+  const opened = await openWithFallback(settings.providers, async (p) => {
+    if (p === 'webgpu') requireVulkan();
+    return ort.InferenceSession.create(modelPath, sessionOptions(p, settings));
+  });
   const id = nextSession++;
-  sessions.set(id, opened.value);
+  sessions.set(id, { session: opened.value, modelPath, settings, at: settings.providers.indexOf(opened.provider), proven: false });
   return {
     session: id,
     provider: opened.provider,
@@ -90,24 +148,43 @@ function fromOrt(name: string, t: Tensor): TensorData {
   }
 }
 
-async function run(sessionId: number, feeds: RunFeeds, outputs?: string[], keep?: Record<string, string>): Promise<Record<string, TensorData>> {
-  const session = sessions.get(sessionId);
-  if (!session) throw new Error(`session ${sessionId} is not loaded (released?)`);
+async function run(sessionId: number, feeds: RunFeeds, outputs?: string[], keep?: Record<string, string>): Promise<RunResult> {
+  const open = sessions.get(sessionId);
+  if (!open) throw new Error(`session ${sessionId} is not loaded (released?)`);
   const ortFeeds: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = 'held' in t ? heldFeed(held.get(t.held)) : toOrt(t);
   const kept = keep ?? {};
   const fetch = outputs ? [...new Set([...outputs, ...Object.keys(kept)])] : null;
-  const result = fetch ? await session.run(ortFeeds, fetch) : await session.run(ortFeeds);
+  const notes: ProviderNote[] = [];
+  let result: InferenceSession.OnnxValueMapType;
+  for (;;) {
+    try {
+      result = fetch ? await open.session.run(ortFeeds, fetch) : await open.session.run(ortFeeds);
+      break;
+    } catch (err) {
+      const provider = open.settings.providers[open.at]!;
+      const next = open.settings.providers[open.at + 1];
+      // A provider that opens but cannot run this graph (a missing kernel, a limit) fails on its
+      // first run: the next provider takes the session over. Later failures are the run's own.
+      if (open.proven || !next) throw new ProviderUnavailableError([...notes, fallbackNote(provider, err, undefined)], `The model failed while running on ${providerLabel(provider)}: ${diagnose(provider, shortReason(err)).what}.`);
+      notes.push(fallbackNote(provider, err, next));
+      const session = await ort.InferenceSession.create(open.modelPath, sessionOptions(next, open.settings));
+      await open.session.release().catch(() => undefined);
+      open.session = session;
+      open.at += 1;
+    }
+  }
+  open.proven = true;
   const out: Record<string, TensorData> = {};
   for (const [name, t] of Object.entries(result)) {
     const key = kept[name];
     if (key !== undefined) held.set(key, t);
     else out[name] = fromOrt(name, t);
   }
-  return out;
+  return notes.length > 0 ? { outputs: out, notes, provider: open.settings.providers[open.at]! } : { outputs: out };
 }
 
-async function handle(req: Request): Promise<LoadResult | ProbeResult | Record<string, TensorData> | HeldStats | null> {
+async function handle(req: Request): Promise<LoadResult | ProbeResult | RunResult | HeldStats | null> {
   switch (req.op) {
     case 'probe': return probe(req.providers);
     case 'load': return load(req.modelPath, req.settings);
@@ -119,7 +196,7 @@ async function handle(req: Request): Promise<LoadResult | ProbeResult | Record<s
     case 'release': {
       const s = sessions.get(req.session);
       sessions.delete(req.session);
-      if (s) await s.release();
+      if (s) await s.session.release();
       return null;
     }
   }

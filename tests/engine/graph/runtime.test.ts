@@ -9,7 +9,7 @@ import { compileModel } from '../../../src-main/engine/graph/compile.ts';
 import type { CompiledModel } from '../../../src-main/engine/graph/compile.ts';
 import { diffusersComponent } from '../../../src-main/engine/graph/diffusers-folder.ts';
 import { InferenceHost } from '../../../src-main/engine/runtime/inference-host.ts';
-import { openWithFallback, providerOrder, providerRemedy } from '../../../src-main/engine/runtime/providers.ts';
+import { diagnose, fallbackNote, openWithFallback, providerOrder, shortReason } from '../../../src-main/engine/runtime/providers.ts';
 import { FIXTURES, refF32, relError } from './ref.ts';
 
 let cache: string;
@@ -37,7 +37,8 @@ test('fallback order is cuda → webgpu → cpu unless a provider is forced', as
   });
   assert.deepEqual(tried, ['cuda', 'webgpu', 'cpu']);
   assert.equal(r.provider, 'cpu');
-  assert.deepEqual(r.notes.map((n) => n.message), ['cuda unavailable (no cuda here); falling back to webgpu', 'webgpu unavailable (no webgpu here); falling back to cpu']);
+  assert.deepEqual(r.notes.map((n) => n.message), ['CUDA is not used: no cuda here. Running on WebGPU instead.', 'WebGPU is not used: no webgpu here. Running on the CPU instead.']);
+  assert.deepEqual(r.notes.map((n) => n.detail), ['cuda: no cuda here', 'webgpu: no webgpu here']);
 });
 
 test('a model loads in the worker on the first usable provider, with a note per skipped one', async () => {
@@ -45,10 +46,12 @@ test('a model loads in the worker on the first usable provider, with a note per 
   // This machine has no GPU: cuda and webgpu must fail visibly before cpu.
   assert.equal(model.provider, 'cpu');
   assert.deepEqual(model.notes.map((n) => n.provider), ['cuda', 'webgpu']);
-  assert.ok(model.notes.every((n) => /unavailable \(.+\); falling back to/.test(n.message)), JSON.stringify(model.notes));
-  // Each says what to do about it, not only what failed.
-  assert.match(model.notes[0]!.message, /npm rebuild onnxruntime-node|No NVIDIA GPU/);
-  assert.match(model.notes[1]!.message, /Vulkan/);
+  assert.ok(model.notes.every((n) => /^(CUDA|WebGPU) is not used: .+ Running on (WebGPU|the CPU) instead\./.test(n.message)), JSON.stringify(model.notes));
+  // Each says in one line what to install; the commands stay in the details.
+  assert.match(model.notes[0]!.message, /install the NVIDIA driver|no NVIDIA GPU/);
+  assert.doesNotMatch(model.notes[0]!.message, /npm rebuild/);
+  assert.match(model.notes[0]!.detail, /npm rebuild onnxruntime-node|nvidia-smi/);
+  assert.match(model.notes[1]!.message, /Vulkan driver/);
   assert.deepEqual(model.inputNames, ['image']);
   const image = refF32('vae.in.image');
   const out = await host.run(model, { image: { type: 'float32', dims: image.dims, data: image.data } });
@@ -60,12 +63,19 @@ test('a model loads in the worker on the first usable provider, with a note per 
   await assert.rejects(host.run(model, { image: { type: 'float32', dims: image.dims, data: image.data } }), /not loaded/);
 });
 
-test('remedies for the usual provider failures', () => {
-  assert.match(providerRemedy('cuda', 'Failed to load shared library'), /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
-  assert.match(providerRemedy('cuda', 'CUDA failure 100: no CUDA-capable device is detected'), /No NVIDIA GPU/);
-  assert.match(providerRemedy('webgpu', 'Failed to get a WebGPU adapter: No supported adapters'), /Vulkan driver/);
-  assert.equal(providerRemedy('cpu', 'anything'), '');
-  assert.equal(providerRemedy('cuda', 'out of memory'), '');
+test('the usual provider failures, in plain words with the remedy kept for the details', () => {
+  const missing = fallbackNote('cuda', new Error('Failed to load shared library libonnxruntime_providers_cuda.so'), 'webgpu');
+  assert.equal(missing.message.split('\n').length, 1);
+  assert.match(missing.message, /^CUDA is not used: its GPU add-on is not installed\. Running on WebGPU instead\. To use an NVIDIA GPU, install/);
+  assert.match(missing.detail, /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
+  assert.match(diagnose('cuda', 'CUDA failure 100: no CUDA-capable device is detected').what, /no NVIDIA GPU/);
+  assert.match(diagnose('webgpu', 'Failed to get a WebGPU adapter: No supported adapters').install, /Vulkan driver/);
+  assert.match(diagnose('webgpu', 'Program Cast requires f16 but the device does not support it.').what, /16-bit floats/);
+  assert.match(diagnose('webgpu', 'Failed to allocate buffer: out of memory').what, /out of memory/);
+  assert.deepEqual(diagnose('cpu', 'anything'), { what: 'anything', install: '', remedy: '' });
+  // ORT's run errors carry its source location and a colour escape: only the reason is kept.
+  const raw = '\u001b[1;31mNon-zero status code returned while running Cast node. Name:\'cast\' Status Message: shader_helper.cc:416 GenerateSourceCode Program Cast requires f16 but the device does not support it.\u001b[m';
+  assert.equal(shortReason(new Error(raw)), 'Program Cast requires f16 but the device does not support it.');
 });
 
 test('probe reports the provider the host would use', async () => {

@@ -10,6 +10,7 @@ import { StableDiffusionPipeline } from '../../../src-main/engine/pipeline/index
 import type { GenerateRequest, PipelineOptions } from '../../../src-main/engine/pipeline/index.ts';
 import { FIXTURES, refF32, refI64 } from '../io/fixtures.ts';
 import { relError } from '../graph/ref.ts';
+import { cpuLaneOnly, TEST_PROVIDER } from '../../helpers/provider.ts';
 
 const TOL = 1e-4;
 const PROMPT = 'a watercolor painting of a fox in the snow';
@@ -38,7 +39,7 @@ function referenceRequest(onStep?: GenerateRequest['onStep']): GenerateRequest {
 }
 
 async function withPipeline<T>(options: Omit<PipelineOptions, 'cacheDir' | 'provider'>, use: (sd: StableDiffusionPipeline) => Promise<T>): Promise<T> {
-  const sd = await StableDiffusionPipeline.load({ ...options, cacheDir: cache, provider: 'cpu', intraOpThreads: 1 });
+  const sd = await StableDiffusionPipeline.load({ precision: 'fp32', ...options, cacheDir: cache, provider: TEST_PROVIDER, intraOpThreads: 1 });
   try {
     return await use(sd);
   } finally {
@@ -48,7 +49,7 @@ async function withPipeline<T>(options: Omit<PipelineOptions, 'cacheDir' | 'prov
 
 test('img2img + ControlNet DDIM run matches diffusers step by step', async () => {
   await withPipeline({ model: join(FIXTURES, 'tiny-sd'), controlnet: join(FIXTURES, 'tiny-controlnet') }, async (sd) => {
-    assert.equal(sd.provider, 'cpu');
+    assert.equal(sd.provider, TEST_PROVIDER);
     assert.deepEqual(sd.timesteps(4, 0.75), refI64('run.timesteps'));
     const init = await sd.encodeImage({ data: refF32('run.in.init_image'), dims: [1, 3, 64, 64] }, { mode: 'mean' });
     close(init, refF32('run.init_latents'), 'init latents');
@@ -68,7 +69,7 @@ test('img2img + ControlNet DDIM run matches diffusers step by step', async () =>
   });
 });
 
-test('single-file checkpoint + LDM ControlNet give the same result as the diffusers folders', async () => {
+test('single-file checkpoint + LDM ControlNet give the same result as the diffusers folders', cpuLaneOnly('how weights are read, whatever runs them'), async () => {
   const folder = await withPipeline({ model: join(FIXTURES, 'tiny-sd'), controlnet: join(FIXTURES, 'tiny-controlnet') }, (sd) => sd.generate(referenceRequest()));
   const single = await withPipeline({
     model: join(FIXTURES, 'tiny-sd.safetensors'), configFrom: join(FIXTURES, 'tiny-sd'),
