@@ -1,7 +1,7 @@
 // Parameters → Models: the Stable Diffusion checkpoint, the ControlNet and its Canny edge
-// settings, LoRAs with weights, and the float precision the engine computes in. Each is checked here before it is saved through
-// updateSettings; whether the files make a working engine is the services' answer
-// (capabilities().translate), shown at the bottom and re-checked after every change.
+// settings, LoRAs with weights, and the float precision the engine computes in. Each is checked
+// here before it is saved through updateSettings; whether the files make a working engine is the
+// services' answer (capabilities().translate), shown at the bottom and re-checked after every change.
 import { useEffect, useRef, useState } from 'react';
 import type { Capabilities, ProjectSummary } from '../../src-main/api/contract.ts';
 import {

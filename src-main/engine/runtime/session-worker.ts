@@ -136,8 +136,42 @@ function heldFeed(t: Tensor): Tensor {
   return t.type === 'float16' && t.location === 'cpu' ? float16Feed(float16Bits(t), t.dims) : t;
 }
 
-function fromOrt(name: string, t: Tensor): TensorData {
-  if (t.location !== 'cpu') throw new Error(`output ${name} is in GPU memory: it can be kept in the worker, not returned`);
+function hasDeviceOutputs(open: OpenSession): boolean {
+  return open.settings.providers[open.at] === 'webgpu' && (open.settings.deviceOutputs?.length ?? 0) > 0;
+}
+
+/** Identity graphs on WebGPU by element type and rank: their outputs come back in host memory. */
+const downloaders = new Map<string, Promise<InferenceSession>>();
+
+function identityModel(type: 'float32' | 'float16', rank: number): Uint8Array {
+  const b = new GraphBuilder({ name: 'download', floatType: 'float32', opset: [{ domain: '', version: 17 }] });
+  const dims = Array.from({ length: rank }, (_, i) => `d${i}`);
+  const elem = type === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
+  b.output(b.op1('Identity', [b.input('x', dims, elem)]), 'y', dims, elem);
+  return b.finish();
+}
+
+/**
+ * A tensor in GPU memory copied to host memory. The binding's own download (Tensor.getData) aborts
+ * the process in onnxruntime-node 1.30, so an identity run on the same device does the copy.
+ */
+async function download(t: Tensor): Promise<Tensor> {
+  if (t.type !== 'float32' && t.type !== 'float16') throw new Error(`cannot copy a ${t.type} tensor from GPU memory`);
+  const key = `${t.type}:${t.dims.length}`;
+  let session = downloaders.get(key);
+  if (!session) {
+    session = ort.InferenceSession.create(identityModel(t.type, t.dims.length), sessionOptions('webgpu', { intraOpThreads: 1 }));
+    downloaders.set(key, session);
+    session.catch(() => downloaders.delete(key));
+  }
+  const out = await (await session).run({ x: t });
+  t.dispose();
+  return out['y']!;
+}
+
+/** An output as plain data; one the session left in GPU memory is copied to host memory first. */
+async function fromOrt(given: Tensor): Promise<TensorData> {
+  const t = given.location === 'cpu' ? given : await download(given);
   const dims = [...t.dims];
   switch (t.type) {
     case 'float32': return { type: 'float32', dims, data: t.data as Float32Array };
@@ -154,11 +188,15 @@ async function run(sessionId: number, feeds: RunFeeds, outputs?: string[], keep?
   const ortFeeds: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = 'held' in t ? heldFeed(held.get(t.held)) : toOrt(t);
   const kept = keep ?? {};
-  const fetch = outputs ? [...new Set([...outputs, ...Object.keys(kept)])] : null;
+  const wanted = outputs ? new Set([...outputs, ...Object.keys(kept)]) : null;
   const notes: ProviderNote[] = [];
   let result: InferenceSession.OnnxValueMapType;
   for (;;) {
     try {
+      // onnxruntime-node 1.30 pairs the preferred output locations with the fetched outputs by
+      // position, so a session that leaves some outputs in GPU memory must fetch all of them
+      // (unasked ones are released below); others fetch only what is asked.
+      const fetch = wanted && !hasDeviceOutputs(open) ? [...wanted] : null;
       result = fetch ? await open.session.run(ortFeeds, fetch) : await open.session.run(ortFeeds);
       break;
     } catch (err) {
@@ -179,7 +217,8 @@ async function run(sessionId: number, feeds: RunFeeds, outputs?: string[], keep?
   for (const [name, t] of Object.entries(result)) {
     const key = kept[name];
     if (key !== undefined) held.set(key, t);
-    else out[name] = fromOrt(name, t);
+    else if (wanted && !wanted.has(name)) t.dispose();
+    else out[name] = await fromOrt(t);
   }
   return notes.length > 0 ? { outputs: out, notes, provider: open.settings.providers[open.at]! } : { outputs: out };
 }

@@ -18,7 +18,7 @@ import type { RerenderPipeline } from '../../../src-main/rerender/sampler-pass.t
 import { resolveRerenderConfig } from '../../../src-main/rerender/config.ts';
 import { checkPipelineFreeU, rerenderPipelineOptions } from '../../../src-main/rerender/pipeline-options.ts';
 import { FIXTURES, assertClose, refF32, relError, tensor } from './ref.ts';
-import { laneRunsFloat16, laneSessionOptions, laneTarget, ON_WEBGPU, TEST_PROVIDER } from '../../helpers/provider.ts';
+import { cpuLaneOnly, laneRunsFloat16, laneSessionOptions, laneTarget, ON_WEBGPU, TEST_PROVIDER } from '../../helpers/provider.ts';
 
 const FP32_TOL = 1e-4;
 const DIR = join(FIXTURES, 'freeu');
@@ -111,8 +111,11 @@ describe('official FreeU variant matches the reference of Rerender\'s src/freeu.
     ['official.cn', 'ControlNet residuals, added after the filter'],
     ['diffusers.cn', 'diffusers variant with ControlNet residuals, added before the filter'],
   ] as const;
+  // On the WebGPU lane official.b and official.c run every op of the variant; which stages it picks and
+  // where residuals join are the graph's structure, which the CPU lane checks at the larger latent.
+  const laneRuns = new Set<string>(['official.b', 'official.c']);
   for (const [name, what] of cases) {
-    test(`${name}: ${what}`, async () => {
+    test(`${name}: ${what}`, laneRuns.has(name) ? {} : cpuLaneOnly('the same ops as official.b and official.c, in another arrangement'), async () => {
       const want = ref(`${name}.out.eps`);
       const { freeu, latent } = want.entry;
       assert.ok(freeu && latent);

@@ -415,6 +415,9 @@ SCENARIOS = {
         "smooth_boundary": False,
         "ada_period": [0.6, 0.9],
     },
+    # Every constraint at 5 steps (warp at step 0, pixel-aware fusion at 3, AdaIN at 4): the WebGPU
+    # test lane's translation, small enough for a software adapter.
+    "lane": {"steps": 5},
 }
 
 
