@@ -1,5 +1,6 @@
 // Worker thread owning the onnxruntime sessions: session.run blocks the thread
 // it runs on, so it must never run on the app's main thread.
+import { existsSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -56,6 +57,7 @@ async function runsOn(bytes: Uint8Array, provider: ExecutionProvider, x: Float32
 }
 
 async function deviceOf(provider: ExecutionProvider, forced: boolean): Promise<DeviceInfo> {
+  if (provider === 'cuda') requireNvidia();
   if (provider !== 'webgpu') {
     await runsOn(probeModel(), provider, Float32Array.of(1));
     return { provider, name: provider === 'cpu' ? 'cpu' : 'cuda', software: false, float16: true, maxBindingBytes: null };
@@ -72,6 +74,15 @@ async function deviceOf(provider: ExecutionProvider, forced: boolean): Promise<D
   const float16 = y !== null && y[0] === 2 && y[1] === 3;
   const limits = adapter ? Math.min(adapter.maxStorageBufferBindingSize, adapter.maxBufferSize) : WEBGPU_BASELINE_BINDING_BYTES;
   return { provider, name: adapter?.name ?? 'an unnamed WebGPU adapter', software: adapter?.software ?? false, float16, maxBindingBytes: limits };
+}
+
+/**
+ * CUDA needs an NVIDIA GPU: where none can be present (macOS) or the kernel driver shows none
+ * (Linux), say so as CUDA would, rather than advise installing CUDA on a machine without the GPU.
+ */
+function requireNvidia(): void {
+  const none = process.platform === 'darwin' || (process.platform === 'linux' && !existsSync('/dev/nvidia0') && !existsSync('/proc/driver/nvidia/version'));
+  if (none) throw new Error('no CUDA-capable device is detected');
 }
 
 /** Without a Vulkan driver, Dawn would print loader warnings before failing: fail first, as ORT words it. */
@@ -99,6 +110,7 @@ async function load(modelPath: string, settings: SessionSettings): Promise<LoadR
   // External data (model.onnx.data) resolves relative to the model file.
   const opened = await openWithFallback(settings.providers, async (p) => {
     if (p === 'webgpu') requireVulkan();
+    if (p === 'cuda') requireNvidia();
     return ort.InferenceSession.create(modelPath, sessionOptions(p, settings));
   });
   const id = nextSession++;
@@ -206,10 +218,15 @@ async function run(sessionId: number, feeds: RunFeeds, outputs?: string[], keep?
       // first run: the next provider takes the session over. Later failures are the run's own.
       if (open.proven || !next) throw new ProviderUnavailableError([...notes, fallbackNote(provider, err, undefined)], `The model failed while running on ${providerLabel(provider)}: ${diagnose(provider, shortReason(err)).what}.`);
       notes.push(fallbackNote(provider, err, next));
-      const session = await ort.InferenceSession.create(open.modelPath, sessionOptions(next, open.settings));
       await open.session.release().catch(() => undefined);
-      open.session = session;
-      open.at += 1;
+      // The next provider that opens the model takes over; one that cannot open it is noted too.
+      const rest = open.settings.providers.slice(open.at + 1);
+      const reopened = await openWithFallback(rest, (p) => ort.InferenceSession.create(open.modelPath, sessionOptions(p, open.settings))).catch((e: unknown) => {
+        throw e instanceof ProviderUnavailableError ? new ProviderUnavailableError([...notes, ...e.notes]) : e;
+      });
+      notes.push(...reopened.notes);
+      open.session = reopened.value;
+      open.at = open.settings.providers.indexOf(reopened.provider);
     }
   }
   open.proven = true;
