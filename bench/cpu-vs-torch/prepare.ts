@@ -4,7 +4,7 @@
 // weight generation and compilation do not count in our side's peak RSS.
 //   node bench/cpu-vs-torch/prepare.ts --cache DIR --size 512 [--ops '{"groupNorm":"native"}']
 // Prints one JSON line: PreparedPaths.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileModel } from '../../src-main/engine/graph/compile.ts';
@@ -12,10 +12,10 @@ import type { ModelKind } from '../../src-main/engine/graph/compile.ts';
 import type { OpChoices } from '../../src-main/engine/graph/layers.ts';
 import { diffusersComponent } from '../../src-main/engine/graph/diffusers-folder.ts';
 import { SD15_CONTROLNET_CONFIG, SD15_UNET_CONFIG, SD15_VAE_CONFIG } from '../../src-main/engine/pipeline/sd15-configs.ts';
-import { controlNetShapes, randomSource, unetShapes, vaeShapes } from '../engine/random-sd15.ts';
+import { sd15Shapes, writeRandomComponent } from '../engine/random-sd15.ts';
 import { inputShapes, makeInputs } from './inputs.ts';
 import type { InputName } from './inputs.ts';
-import { writeFloat32Safetensors } from './weights-file.ts';
+import { writeFloatSafetensors } from '../engine/weights-file.ts';
 
 export interface PreparedPaths {
   weights: string;
@@ -24,25 +24,15 @@ export interface PreparedPaths {
 }
 
 const COMPONENTS = {
-  unet: { shapes: () => unetShapes(SD15_UNET), config: SD15_UNET_CONFIG, cls: 'UNet2DConditionModel' },
-  controlnet: { shapes: () => controlNetShapes(SD15_UNET, [16, 32, 96, 256]), config: SD15_CONTROLNET_CONFIG, cls: 'ControlNetModel' },
-  vae: { shapes: () => vaeShapes([128, 256, 512, 512], 2), config: SD15_VAE_CONFIG, cls: 'AutoencoderKL' },
+  unet: { config: SD15_UNET_CONFIG, cls: 'UNet2DConditionModel' },
+  controlnet: { config: SD15_CONTROLNET_CONFIG, cls: 'ControlNetModel' },
+  vae: { config: SD15_VAE_CONFIG, cls: 'AutoencoderKL' },
 } as const;
-const SD15_UNET = { ch: [320, 640, 1280, 1280], layers: 2, cross: 768 };
 
-/** Writes one component folder unless a finished one is there (the rename marks it finished). */
+/** Writes one fp32 component folder (diffusers names its class in config.json) unless a finished one is there. */
 function writeComponent(root: string, name: keyof typeof COMPONENTS): string {
-  const dir = join(root, name);
-  if (existsSync(join(dir, 'config.json'))) return dir;
   const c = COMPONENTS[name];
-  mkdirSync(dir, { recursive: true });
-  const shapes = c.shapes();
-  const source = randomSource(shapes, c.config, `random-sd15-${name}`);
-  const file = join(dir, 'diffusion_pytorch_model.safetensors');
-  writeFloat32Safetensors(`${file}.tmp`, { shapes, get: (n) => source.weights.get(n).data });
-  renameSync(`${file}.tmp`, file);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ _class_name: c.cls, ...c.config }, null, 1));
-  return dir;
+  return writeRandomComponent(join(root, name), 'diffusion_pytorch_model.safetensors', sd15Shapes()[name], { _class_name: c.cls, ...c.config }, `random-sd15-${name}`, 'F32');
 }
 
 function writeInputs(cache: string, size: number): string {
@@ -50,7 +40,7 @@ function writeInputs(cache: string, size: number): string {
   if (existsSync(path)) return path;
   const values = makeInputs(size);
   const shapes = new Map(Object.entries(inputShapes(size)) as [InputName, number[]][]);
-  writeFloat32Safetensors(`${path}.tmp`, { shapes, get: (n) => values[n as InputName] });
+  writeFloatSafetensors(`${path}.tmp`, { shapes, get: (n) => values[n as InputName] });
   renameSync(`${path}.tmp`, path);
   return path;
 }

@@ -1,11 +1,14 @@
 // Random-weight Stable Diffusion 1.5 components (UNet, ControlNet, VAE, CLIP text
 // encoder) at any widths: the diffusers weight names and shapes a config implies,
 // filled lazily with seeded values. For timing full-size graphs without a download.
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { WeightTensor } from '../../src-main/engine/graph/builder.ts';
 import type { ModelSource } from '../../src-main/engine/graph/compile.ts';
 import { MissingWeightError } from '../../src-main/engine/graph/tensor-source.ts';
+import { writeFloatSafetensors } from './weights-file.ts';
 
-type Shapes = Map<string, number[]>;
+export type Shapes = Map<string, number[]>;
 type Json = Record<string, unknown>;
 
 function add(s: Shapes, prefix: string, shape: number[], bias = true): void {
@@ -208,4 +211,30 @@ export function parameterCount(shapes: Shapes): number {
   let n = 0;
   for (const s of shapes.values()) n += s.reduce((a, b) => a * b, 1);
   return n;
+}
+
+/** The full-size SD 1.5 components: UNet 320/640/1280/1280 with 768-wide cross-attention, CLIP-L, the VAE and a ControlNet. */
+export function sd15Shapes(): { unet: Shapes; text: Shapes; vae: Shapes; controlnet: Shapes } {
+  const u = { ch: [320, 640, 1280, 1280], layers: 2, cross: 768 };
+  return {
+    unet: unetShapes(u),
+    text: clipTextShapes(768, 12, 3072, 49408),
+    vae: vaeShapes([128, 256, 512, 512], 2),
+    controlnet: controlNetShapes(u, [16, 32, 96, 256]),
+  };
+}
+
+/**
+ * A diffusers component folder (`file` + config.json) of random weights, streamed one tensor at a
+ * time. config.json is written last, so a folder that has it is finished and is kept as it is.
+ */
+export function writeRandomComponent(dir: string, file: string, shapes: Shapes, config: Json, identity: string, dtype: 'F32' | 'F16'): string {
+  if (existsSync(join(dir, 'config.json'))) return dir;
+  mkdirSync(dir, { recursive: true });
+  const source = randomSource(shapes, config, identity);
+  const path = join(dir, file);
+  writeFloatSafetensors(`${path}.tmp`, { shapes, get: (n) => source.weights.get(n).data }, dtype);
+  renameSync(`${path}.tmp`, path);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 1));
+  return dir;
 }

@@ -18,7 +18,7 @@ import type { ProviderSetting } from '../../src-main/engine/runtime/providers.ts
 import type { Feeds } from '../../src-main/engine/runtime/tensor-data.ts';
 import { StableDiffusionPipeline } from '../../src-main/engine/pipeline/index.ts';
 import { SD15_CONTROLNET_CONFIG, SD15_TEXT_CONFIG, SD15_UNET_CONFIG, SD15_VAE_CONFIG } from '../../src-main/engine/pipeline/sd15-configs.ts';
-import { clipTextShapes, controlNetShapes, parameterCount, randomSource, unetShapes, vaeShapes } from './random-sd15.ts';
+import { parameterCount, randomSource, sd15Shapes } from './random-sd15.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/engine/', import.meta.url));
 const { values: flags, positionals } = parseArgs({
@@ -115,13 +115,7 @@ async function tinyBench(steps: number, size: number): Promise<void> {
 }
 
 function sources(): { text: ModelSource; unet: ModelSource; controlnet: ModelSource; vae: ModelSource } {
-  const u = { ch: [320, 640, 1280, 1280], layers: 2, cross: 768 };
-  const shapes = {
-    text: clipTextShapes(768, 12, 3072, 49408),
-    unet: unetShapes(u),
-    controlnet: controlNetShapes(u, [16, 32, 96, 256]),
-    vae: vaeShapes([128, 256, 512, 512], 2),
-  };
+  const shapes = sd15Shapes();
   for (const [k, s] of Object.entries(shapes)) console.log(`  ${k}: ${(parameterCount(s) / 1e6).toFixed(1)} M parameters`);
   return {
     text: randomSource(shapes.text, SD15_TEXT_CONFIG, 'random-sd15-text'),

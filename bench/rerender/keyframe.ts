@@ -1,27 +1,15 @@
 // What the Rerender key-frame benchmarks share (bench/rerender/run.ts, bench/gpu): the random
 // full-size SD 1.5 + ControlNet written as diffusers folders, the synthetic frames and their exact
 // motion, and one anchor + one later key frame through translateKeyframes, timed per key frame.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StableDiffusionPipeline, Tensor } from '../../src-main/engine/pipeline/index.ts';
 import { SD15_CONTROLNET_CONFIG, SD15_TEXT_CONFIG, SD15_UNET_CONFIG, SD15_VAE_CONFIG } from '../../src-main/engine/pipeline/sd15-configs.ts';
-import { float32ToF16Bits, writeSafetensors, type TensorToWrite } from '../../src-main/engine/weights/safetensors.ts';
 import { translateKeyframes, type FrameMotion, type RerenderConfig, type TranslateResult } from '../../src-main/rerender/index.ts';
-import { clipTextShapes, controlNetShapes, parameterCount, randomSource, unetShapes, vaeShapes } from '../engine/random-sd15.ts';
+import { parameterCount, sd15Shapes, writeRandomComponent } from '../engine/random-sd15.ts';
 
 export interface ModelPaths {
   model: string;
   controlnet: string;
-}
-
-/** A diffusers-layout component folder of random fp16 weights, written one component at a time. */
-function writeComponent(dir: string, file: string, shapes: Map<string, number[]>, config: object, identity: string): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  const source = randomSource(shapes, config as never, identity);
-  const tensors = new Map<string, TensorToWrite>();
-  for (const [name, shape] of shapes) tensors.set(name, { dtype: 'F16', shape, data: float32ToF16Bits(source.weights.get(name).data) });
-  writeSafetensors(join(dir, file), tensors);
 }
 
 /**
@@ -31,19 +19,13 @@ function writeComponent(dir: string, file: string, shapes: Map<string, number[]>
 export function buildRandomSd15(work: string, log: (line: string) => void = console.log): ModelPaths {
   const model = join(work, 'random-sd15');
   const controlnet = join(work, 'random-controlnet');
-  if (existsSync(join(model, 'unet')) && existsSync(controlnet)) return { model, controlnet };
-  const u = { ch: [320, 640, 1280, 1280], layers: 2, cross: 768 };
-  const parts = {
-    unet: unetShapes(u),
-    text: clipTextShapes(768, 12, 3072, 49408),
-    vae: vaeShapes([128, 256, 512, 512], 2),
-    controlnet: controlNetShapes(u, [16, 32, 96, 256]),
-  };
+  const parts = sd15Shapes();
   for (const [k, s] of Object.entries(parts)) log(`  ${k}: ${(parameterCount(s) / 1e6).toFixed(1)} M parameters`);
-  writeComponent(join(model, 'unet'), 'diffusion_pytorch_model.safetensors', parts.unet, SD15_UNET_CONFIG, 'random-sd15-unet');
-  writeComponent(join(model, 'text_encoder'), 'model.safetensors', parts.text, SD15_TEXT_CONFIG, 'random-sd15-text');
-  writeComponent(join(model, 'vae'), 'diffusion_pytorch_model.safetensors', parts.vae, SD15_VAE_CONFIG, 'random-sd15-vae');
-  writeComponent(controlnet, 'diffusion_pytorch_model.safetensors', parts.controlnet, SD15_CONTROLNET_CONFIG, 'random-sd15-controlnet');
+  // fp16 files: half the bytes to write and to carry to a GPU machine.
+  writeRandomComponent(join(model, 'unet'), 'diffusion_pytorch_model.safetensors', parts.unet, SD15_UNET_CONFIG, 'random-sd15-unet', 'F16');
+  writeRandomComponent(join(model, 'text_encoder'), 'model.safetensors', parts.text, SD15_TEXT_CONFIG, 'random-sd15-text', 'F16');
+  writeRandomComponent(join(model, 'vae'), 'diffusion_pytorch_model.safetensors', parts.vae, SD15_VAE_CONFIG, 'random-sd15-vae', 'F16');
+  writeRandomComponent(controlnet, 'diffusion_pytorch_model.safetensors', parts.controlnet, SD15_CONTROLNET_CONFIG, 'random-sd15-controlnet', 'F16');
   return { model, controlnet };
 }
 

@@ -45,7 +45,7 @@ export interface TranslateProjectDeps {
   /** Each key frame right after it is stored. */
   onKeyframe?: (frame: number) => void;
   /** Called once the pipeline is loaded. */
-  onDevice?: (d: { provider: string; floatType: string; notes: string[]; line: string }) => void;
+  onDevice?: (d: { provider: string; floatType: string; notes: string[] }) => void;
   /** Compiled-graph cache; default `<project>.rrproj.cache/engine`. */
   cacheDir?: string;
   provider?: ProviderSetting;
@@ -310,7 +310,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
     result.floatType = sd.floatType;
     result.notes = sd.notes.map((n) => n.message);
     result.device = sd.deviceLine;
-    deps.onDevice?.({ provider: sd.provider, floatType: sd.floatType, notes: result.notes, line: sd.deviceLine });
+    deps.onDevice?.({ provider: sd.provider, floatType: sd.floatType, notes: result.notes });
     const prompts = withPerKeyframePrompts(sd, config.prompt, config.negativePrompt, deps.signal);
     const { lowThreshold: low, highThreshold: high } = settings.controlnet;
     let out;

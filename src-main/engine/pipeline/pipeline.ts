@@ -4,7 +4,7 @@
 import { InferenceHost } from '../runtime/inference-host.ts';
 import type { ExecutionProvider, ProviderNote } from '../runtime/providers.ts';
 import type { ProbeResult } from '../runtime/protocol.ts';
-import { choosePrecision, deviceLine } from '../runtime/device.ts';
+import { asChosen, choosePrecision, deviceLine } from '../runtime/device.ts';
 import type { DeviceInfo, PrecisionChoice } from '../runtime/device.ts';
 import { isPrecision, PRECISIONS } from '../runtime/precision.ts';
 import type { Feeds, HeldStats, RunFeeds, TensorData } from '../runtime/tensor-data.ts';
@@ -132,7 +132,7 @@ export class StableDiffusionPipeline {
     });
     try {
       const probe = await host.probe();
-      const chosen: PrecisionChoice = options.floatType ? { floatType: options.floatType, reason: options.floatType === 'float16' ? 'fp16 (as chosen)' : 'fp32 (as chosen)' } : choosePrecision(probe.device, precision);
+      const chosen: PrecisionChoice = options.floatType ? asChosen(options.floatType) : choosePrecision(probe.device, precision);
       // Contexts pass through float16 casts inside the graph, which such a device cannot run.
       const keptContextType = probe.device.float16 ? contextType : 'float32';
       graphs = new GraphSet({

@@ -29,10 +29,15 @@ export interface PrecisionChoice {
   warning?: string;
 }
 
+/** A float type taken as given (an explicit choice, or a benchmark's forced type). */
+export function asChosen(floatType: FloatType): PrecisionChoice {
+  return { floatType, reason: `${floatType === 'float16' ? 'fp16' : 'fp32'} (as chosen)` };
+}
+
 export function choosePrecision(device: DeviceInfo, precision: Precision): PrecisionChoice {
-  if (precision === 'fp32') return { floatType: 'float32', reason: 'fp32 (as chosen)' };
+  if (precision === 'fp32') return asChosen('float32');
   if (precision === 'fp16') {
-    if (device.float16) return { floatType: 'float16', reason: 'fp16 (as chosen)' };
+    if (device.float16) return asChosen('float16');
     return {
       floatType: 'float32',
       reason: 'fp32: this GPU has no 16-bit float shaders',

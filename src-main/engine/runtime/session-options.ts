@@ -19,6 +19,11 @@ const CPU_TUNING: Pick<InferenceSession.SessionOptions, 'extra'> = {
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 };
 
+/** Whether sessions on `provider` leave `deviceOutputs` in GPU memory (only WebGPU's binding can). */
+export function keepsOutputsOnDevice(provider: ExecutionProvider, settings: Pick<SessionSettings, 'deviceOutputs'>): boolean {
+  return provider === 'webgpu' && (settings.deviceOutputs?.length ?? 0) > 0;
+}
+
 export function sessionOptions(provider: ExecutionProvider, settings: Pick<SessionSettings, 'intraOpThreads' | 'deviceOutputs'>): InferenceSession.SessionOptions {
   const opts: InferenceSession.SessionOptions = {
     executionProviders: [provider],
@@ -28,9 +33,8 @@ export function sessionOptions(provider: ExecutionProvider, settings: Pick<Sessi
   };
   if (settings.intraOpThreads > 0) opts.intraOpNumThreads = settings.intraOpThreads;
   if (provider === 'cpu') Object.assign(opts, CPU_TUNING);
-  const device = settings.deviceOutputs ?? [];
-  if (provider === 'webgpu' && device.length > 0) {
-    opts.preferredOutputLocation = Object.fromEntries(device.map((name) => [name, 'gpu-buffer' as const]));
+  if (keepsOutputsOnDevice(provider, settings)) {
+    opts.preferredOutputLocation = Object.fromEntries(settings.deviceOutputs!.map((name) => [name, 'gpu-buffer' as const]));
   }
   return opts;
 }

@@ -14,7 +14,7 @@ import type { DeviceInfo } from './device.ts';
 import { queryWebGpuAdapter, vulkanDriverInstalled } from './webgpu-adapter.ts';
 import type { HeldStats, RunFeeds, TensorData } from './tensor-data.ts';
 import { HeldTensors } from './held-tensors.ts';
-import { sessionOptions } from './session-options.ts';
+import { keepsOutputsOnDevice, sessionOptions } from './session-options.ts';
 
 const port = parentPort;
 if (!port) throw new Error('session-worker must run in a worker thread');
@@ -57,12 +57,11 @@ async function runsOn(bytes: Uint8Array, provider: ExecutionProvider, x: Float32
 }
 
 async function deviceOf(provider: ExecutionProvider, forced: boolean): Promise<DeviceInfo> {
-  if (provider === 'cuda') requireNvidia();
+  requireDriver(provider);
   if (provider !== 'webgpu') {
     await runsOn(probeModel(), provider, Float32Array.of(1));
     return { provider, name: provider === 'cpu' ? 'cpu' : 'cuda', software: false, float16: true, maxBindingBytes: null };
   }
-  requireVulkan();
   const query = await queryWebGpuAdapter();
   const adapter = query.adapter;
   if (adapter?.software && !forced) {
@@ -77,17 +76,17 @@ async function deviceOf(provider: ExecutionProvider, forced: boolean): Promise<D
 }
 
 /**
- * CUDA needs an NVIDIA GPU: where none can be present (macOS) or the kernel driver shows none
- * (Linux), say so as CUDA would, rather than advise installing CUDA on a machine without the GPU.
+ * Fails, worded as onnxruntime words it, where the provider's driver is surely absent:
+ * - CUDA needs an NVIDIA GPU. Where none can be present (macOS) or the kernel driver shows none
+ *   (Linux), the note then says so rather than advise installing CUDA on a machine without one.
+ * - WebGPU without a Vulkan driver (Linux): Dawn would print loader warnings before failing.
  */
-function requireNvidia(): void {
-  const none = process.platform === 'darwin' || (process.platform === 'linux' && !existsSync('/dev/nvidia0') && !existsSync('/proc/driver/nvidia/version'));
-  if (none) throw new Error('no CUDA-capable device is detected');
-}
-
-/** Without a Vulkan driver, Dawn would print loader warnings before failing: fail first, as ORT words it. */
-function requireVulkan(): void {
-  if (!vulkanDriverInstalled()) throw new Error('Failed to get a WebGPU adapter: no Vulkan driver is installed');
+function requireDriver(provider: ExecutionProvider): void {
+  if (provider === 'cuda') {
+    const none = process.platform === 'darwin' || (process.platform === 'linux' && !existsSync('/dev/nvidia0') && !existsSync('/proc/driver/nvidia/version'));
+    if (none) throw new Error('no CUDA-capable device is detected');
+  }
+  if (provider === 'webgpu' && !vulkanDriverInstalled()) throw new Error('Failed to get a WebGPU adapter: no Vulkan driver is installed');
 }
 
 async function probe(providers: ExecutionProvider[]): Promise<ProbeResult> {
@@ -109,8 +108,7 @@ interface OpenSession {
 async function load(modelPath: string, settings: SessionSettings): Promise<LoadResult> {
   // External data (model.onnx.data) resolves relative to the model file.
   const opened = await openWithFallback(settings.providers, async (p) => {
-    if (p === 'webgpu') requireVulkan();
-    if (p === 'cuda') requireNvidia();
+    requireDriver(p);
     return ort.InferenceSession.create(modelPath, sessionOptions(p, settings));
   });
   const id = nextSession++;
@@ -149,7 +147,7 @@ function heldFeed(t: Tensor): Tensor {
 }
 
 function hasDeviceOutputs(open: OpenSession): boolean {
-  return open.settings.providers[open.at] === 'webgpu' && (open.settings.deviceOutputs?.length ?? 0) > 0;
+  return keepsOutputsOnDevice(open.settings.providers[open.at]!, open.settings);
 }
 
 /** Identity graphs on WebGPU by element type and rank: their outputs come back in host memory. */

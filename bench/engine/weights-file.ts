@@ -1,6 +1,7 @@
-// Streams a set of float32 tensors to a safetensors file one tensor at a time, so a multi-GB
+// Streams a set of float tensors to a safetensors file one tensor at a time, so a multi-GB
 // random UNet never sits in memory whole (engine/weights' writeSafetensors takes them all at once).
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { float32ToF16Bits } from '../../src-main/engine/weights/safetensors.ts';
 
 export interface TensorProducer {
   /** Name → shape, in file order. */
@@ -9,12 +10,14 @@ export interface TensorProducer {
   get(name: string): Float32Array;
 }
 
-export function writeFloat32Safetensors(path: string, producer: TensorProducer): void {
+/** Writes the tensors as F32, or as F16 (converted one tensor at a time). */
+export function writeFloatSafetensors(path: string, producer: TensorProducer, dtype: 'F32' | 'F16' = 'F32'): void {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  const width = dtype === 'F16' ? 2 : 4;
   let offset = 0;
   for (const [name, shape] of producer.shapes) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
+    const bytes = shape.reduce((a, b) => a * b, 1) * width;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -30,7 +33,8 @@ export function writeFloat32Safetensors(path: string, producer: TensorProducer):
       const data = producer.get(name);
       const want = shape.reduce((a, b) => a * b, 1);
       if (data.length !== want) throw new Error(`${name}: ${data.length} values for shape ${JSON.stringify(shape)}`);
-      writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const out = dtype === 'F16' ? float32ToF16Bits(data) : data;
+      writeSync(fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
     }
   } finally {
     closeSync(fd);
