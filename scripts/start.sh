@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's main command: installs if needed, then opens the editor. With Electron installed it
-# is the desktop app; otherwise (or with --browser) browser mode on http://127.0.0.1:5178.
+# is the desktop app; otherwise (or with --browser) browser mode on http://127.0.0.1:5178 (open the
+# URL it prints: it carries this launch's access token).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -10,5 +11,5 @@ if [ $browser -eq 0 ] && [ -x node_modules/.bin/electron ] && node_modules/.bin/
   exec npm start
 fi
 npm run build:renderer --silent
-echo "Electron is not installed here: opening browser mode. Visit the URL below in a browser."
+echo "Electron is not installed here: opening browser mode. Open the URL printed below (with its ?token=) in a browser."
 exec npm run serve --silent -- "$@"

@@ -34,6 +34,8 @@ export interface SourceInfo {
   fps: Rational;
   frameCount: number;
   hasAudio: boolean;
+  /** What probing found at creation and worked around (dropped frames, frames that do not decode). */
+  warnings?: string[];
 }
 
 export interface WorkingSize {
@@ -151,6 +153,11 @@ export const requestSchemas = {
         outPath: z.string().min(1),
         crf: z.number().int().min(0).max(51).optional(),
         audio: z.boolean().optional(),
+        /**
+         * Replace whatever file is at `outPath` (the artist confirmed it). Without it any existing
+         * file is refused with OUTPUT_EXISTS, so the UI can ask first. The open project is never replaced.
+         */
+        overwrite: z.boolean().optional(),
       }),
     ]),
   ]),

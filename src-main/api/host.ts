@@ -1,7 +1,8 @@
 // The services host: one open project, its jobs, and its media, behind the typed RerenderApi.
 // Electron runs it in a utilityProcess and browser mode in the server process; both forward
 // requests through `call`, which validates arguments before anything runs.
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -18,7 +19,7 @@ import {
   type StartJobRequest,
 } from './contract.ts';
 import { fileContentHash, locateTools, type MediaTools } from '../media/index.ts';
-import { Project, type SettingsPatch } from '../project/index.ts';
+import { Project, sourceWarnings, type SettingsPatch } from '../project/index.ts';
 import { initProject } from '../studio/init.ts';
 import { importKeyframe, storeMask } from '../studio/keyframe-image.ts';
 import { translationHashes } from '../studio/params.ts';
@@ -27,6 +28,7 @@ import { JobRunner } from './job-runner.ts';
 import { MediaServer, type MediaRequest, type MediaResponse } from './media-server.ts';
 import { engineAvailability } from './availability.ts';
 import { listDirectory, startFolder } from './file-browser.ts';
+import { recordProjectSource } from '../serve/project-sources.ts';
 
 export type { MediaResponse };
 
@@ -88,6 +90,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
         fps: s.probe.fps,
         frameCount: s.probe.frameCount,
         hasAudio: s.probe.audio.length > 0,
+        warnings: sourceWarnings(s.probe),
       },
       working: { width: s.working.width, height: s.working.height },
       keyframes: p.listKeyframes(translationHashes(p)),
@@ -127,9 +130,28 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
     mediaServer.reset();
     sourceLinked = (await p.resolveSource([], (f) => fileContentHash(f))).status !== 'missing';
     await rememberRecent(p.path);
+    // Browser mode's upload clean-up keeps an uploaded video while a project uses it.
+    await recordProjectSource(opts.dataDir, p.path, p.source().path).catch(() => undefined);
     // The timeline's thumbnail strip is made in the background; the UI shows it when the job ends.
     if (sourceLinked && !mediaServer.hasStrip()) jobs.startThumbnails(mediaServer);
     return changed();
+  }
+  /**
+   * The file API creates files only where a project belongs: an absolute `.rrproj` path in an
+   * existing, writable folder, never replacing a file. Checked before the video is read.
+   */
+  async function checkNewProjectPath(file: string): Promise<void> {
+    if (!path.isAbsolute(file)) throw new HostError('INVALID_ARGUMENT', `'${file}' is not an absolute path.`);
+    if (path.extname(file).toLowerCase() !== '.rrproj' || path.basename(file).startsWith('.')) {
+      throw new HostError('INVALID_ARGUMENT', `A project file name must end in .rrproj (got '${path.basename(file)}').`);
+    }
+    const dir = path.dirname(file);
+    const info = await stat(dir).catch(() => null);
+    if (!info?.isDirectory()) throw new HostError('OUTPUT_UNWRITABLE', `The folder '${dir}' does not exist.`);
+    await access(dir, constants.W_OK).catch(() => {
+      throw new HostError('OUTPUT_UNWRITABLE', `No permission to write in '${dir}'.`);
+    });
+    if (await stat(file).then(() => true, () => false)) throw new HostError('EXISTS', `A file already exists at '${file}': choose another name.`);
   }
   async function closeCurrent(): Promise<void> {
     await jobs.cancelAll();
@@ -154,6 +176,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       return list.filter((_, i) => present[i]);
     },
     async createProject(req) {
+      await checkNewProjectPath(req.projectPath);
       const p = await initProject(
         { videoPath: req.videoPath, projectPath: req.projectPath, shortSide: req.shortSide, crop: req.crop },
         { tools: await tools() },
@@ -161,6 +184,10 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       return adopt(p);
     },
     async openProject(file) {
+      // Opening what is already open is a no-op: a second handle would meet our own lock.
+      if (project?.isOpen && project.path === path.resolve(file)) return changed();
+      // The new project opens before the current one closes, so a file that cannot be opened
+      // (in use elsewhere, damaged) leaves the artist where they were.
       return adopt(Project.open(file));
     },
     async closeProject() {
@@ -213,8 +240,12 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       return project?.isOpen ? jobs.list() : [];
     },
     async revealFile(file) {
-      // Revealing in a file manager is the desktop shell's job; here we only confirm the file exists.
-      await stat(file).catch(() => {
+      // Revealing in a file manager is the desktop shell's job; here we only confirm the file
+      // exists (with the access token the caller may list folders anyway: no new oracle).
+      if (!path.isAbsolute(file)) throw new HostError('INVALID_ARGUMENT', `'${file}' is not an absolute path.`);
+      await stat(file).catch((err: unknown) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EPERM') throw new HostError('ACCESS_DENIED', `No permission to read '${file}'.`);
         throw new HostError('NOT_FOUND', `'${file}' does not exist.`);
       });
     },

@@ -3,7 +3,7 @@
 import type { JobInfo, JobKind, StartJobRequest } from './contract.ts';
 import type { MediaTools } from '../media/index.ts';
 import type { JobRecord, Project } from '../project/index.ts';
-import { exportVideo } from '../studio/export.ts';
+import { checkExportTarget, exportVideo } from '../studio/export.ts';
 import { propagateProject } from '../studio/propagate.ts';
 import { translateProject, type TranslateProjectResult } from '../studio/translate.ts';
 import { availableParallelism } from 'node:os';
@@ -78,8 +78,12 @@ export class JobRunner {
     if (this.#running(req.kind)) throw new JobError('JOB_RUNNING', `A ${req.kind} job is already running; cancel it or wait for it to finish.`);
     if (req.kind === 'export') {
       const outPath = req.outPath;
+      // Nothing is replaced unasked: an existing file fails the request itself (OUTPUT_EXISTS),
+      // before a job is recorded, so the editor can ask and retry with `overwrite`.
+      const replace = req.overwrite === true ? 'any' : 'never';
+      await checkExportTarget(project, outPath, replace);
       return this.#run('export', project.frameCount, req, 'cpu (ffmpeg)', async (signal, onProgress) => {
-        const r = await exportVideo(project, { outPath, crf: req.crf, audio: req.audio }, { tools: await this.#deps.tools(), signal, onProgress });
+        const r = await exportVideo(project, { outPath, crf: req.crf, audio: req.audio, replace }, { tools: await this.#deps.tools(), signal, onProgress });
         return { output: r.out, note: r.fromSource > 0 ? `${r.fromSource} of ${r.frames} frames had no render and show the source` : null };
       }, onProjectChanged);
     }

@@ -54,12 +54,36 @@ export interface InputEventLike {
   modifiers?: string[];
 }
 
+/** A cancellable navigation event; Electron 45 puts the target on `event.url` (the `url` argument is deprecated). */
+export interface NavigationEventLike {
+  preventDefault(): void;
+  url?: string;
+}
+
 export interface WebContentsLike {
   send(channel: string, ...args: unknown[]): void;
   sendInputEvent(event: InputEventLike): void;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' | 'allow' }): void;
-  on(event: 'will-navigate', listener: (event: { preventDefault(): void }, url: string) => void): unknown;
+  on(event: 'will-navigate' | 'will-redirect', listener: (event: NavigationEventLike, url?: string) => void): unknown;
+  on(event: 'will-attach-webview', listener: (event: { preventDefault(): void }, webPreferences: unknown, params: unknown) => void): unknown;
   isDestroyed(): boolean;
+}
+
+/** What a permission request says about its requester (Electron's `PermissionRequest` / check details). */
+export interface PermissionDetailsLike {
+  requestingUrl?: string;
+  isMainFrame?: boolean;
+}
+
+export interface SessionLike {
+  setPermissionRequestHandler(
+    handler: ((webContents: unknown, permission: string, callback: (granted: boolean) => void, details: PermissionDetailsLike) => void) | null,
+  ): void;
+  setPermissionCheckHandler(
+    handler: ((webContents: unknown, permission: string, requestingOrigin: string, details: PermissionDetailsLike) => boolean) | null,
+  ): void;
+  /** WebHID / WebSerial / WebUSB device access. */
+  setDevicePermissionHandler(handler: ((details: { deviceType?: string; origin?: string }) => boolean) | null): void;
 }
 
 export interface BrowserWindowLike {
@@ -115,10 +139,12 @@ export interface ElectronMainLike {
     whenReady(): Promise<void>;
     getPath(name: 'userData'): string;
     on(event: 'window-all-closed' | 'activate' | 'before-quit', listener: () => void): unknown;
+    on(event: 'web-contents-created', listener: (event: unknown, contents: WebContentsLike) => void): unknown;
     quit(): void;
     setName(name: string): void;
   };
   BrowserWindow: (new (options: WindowOptions) => BrowserWindowLike) & { getAllWindows(): BrowserWindowLike[] };
+  session: { defaultSession: SessionLike };
   ipcMain: IpcMainLike;
   protocol: ProtocolLike;
   Menu: {

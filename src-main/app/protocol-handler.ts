@@ -17,7 +17,30 @@ function text(status: number, body: string): Response {
   return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 
+/** `rerender://media/<route>` → the route, percent-decoded; null when the encoding is malformed. */
+function mediaRoute(pathname: string): string | null {
+  let route: string;
+  try {
+    route = decodeURIComponent(pathname.replace(/^\/+/, ''));
+  } catch {
+    return null; // URIError on a lone `%` or an invalid UTF-8 sequence
+  }
+  return route.includes('\0') ? null : route;
+}
+
 export function createProtocolHandler(opts: ProtocolHandlerOptions) {
+  const handle = routeRequest(opts);
+  // A rejected handler becomes an opaque network error in the renderer: answer 500 instead.
+  return async (request: Request): Promise<Response> => {
+    try {
+      return await handle(request);
+    } catch (err) {
+      return text(500, err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+function routeRequest(opts: ProtocolHandlerOptions) {
   return async (request: Request): Promise<Response> => {
     let url: URL;
     try {
@@ -29,7 +52,8 @@ export function createProtocolHandler(opts: ProtocolHandlerOptions) {
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'method not allowed');
 
     if (url.host === MEDIA_HOST) {
-      const route = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
+      const route = mediaRoute(url.pathname);
+      if (route === null) return text(400, 'bad media path');
       const req: MediaRequest = {};
       const range = request.headers.get('range');
       const inm = request.headers.get('if-none-match');

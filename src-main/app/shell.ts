@@ -10,6 +10,8 @@ import { buildMenuTemplate } from './menu.ts';
 import { createProtocolHandler } from './protocol-handler.ts';
 import { createServicesClient, type ServicesClient } from './services-messages.ts';
 import { createWindowOptions } from './window-options.ts';
+import { installPermissionHandlers } from './permissions.ts';
+import { installWebContentsGuard } from './web-contents-guard.ts';
 import { pickFileNative } from './pick-file.ts';
 
 export interface ShellPaths {
@@ -44,7 +46,10 @@ const VIDEO_FILTERS = [
 
 export async function startShell(electron: ElectronMainLike, paths: ShellPaths, platform: NodeJS.Platform): Promise<Shell> {
   const { app, BrowserWindow, ipcMain, protocol, Menu, utilityProcess, dialog, shell } = electron;
+  // Before any window exists: every web contents gets the navigation guard as it is created.
+  installWebContentsGuard(app);
   await app.whenReady();
+  installPermissionHandlers(electron.session.defaultSession);
 
   const child = utilityProcess.fork(paths.servicesEntry, [], {
     serviceName: 'Rerender Studio services',
@@ -145,11 +150,7 @@ export async function startShell(electron: ElectronMainLike, paths: ShellPaths, 
 
   const createWindow = () => {
     win = new BrowserWindow(createWindowOptions(paths.preloadPath));
-    const w = win;
-    w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    w.webContents.on('will-navigate', (event, url) => {
-      if (!isAppUrl(url)) event.preventDefault();
-    });
+    const w = win; // window.open, navigation and <webview> are guarded app-wide (web-contents-guard.ts)
     w.once('ready-to-show', () => w.show());
     w.on('closed', () => {
       if (win === w) win = null;

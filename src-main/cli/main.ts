@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { createOutput, type CliStreams } from './output.ts';
 import { UsageError, type Command, type CliContext } from './command.ts';
 import { EXIT, EXIT_CODE_HELP } from './exit-codes.ts';
-import { errorCode, exitCodeFor } from './errors.ts';
+import { errorCode, errorMessage, exitCodeFor } from './errors.ts';
 import { commands } from './commands/index.ts';
 
 function help(list: readonly Command[]): string {
@@ -76,7 +76,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   } catch (e) {
     out.finish();
     const code = exitCodeFor(e);
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     if (code === EXIT.cancelled) out.error('CANCELLED', 'cancelled; finished frames are kept, run the same command again to resume');
     else if (code === EXIT.internal) out.error(errorCode(e), `${message}${e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
     else out.error(errorCode(e), message);

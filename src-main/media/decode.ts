@@ -6,6 +6,7 @@ import type { WorkingGeometry } from './geometry.ts';
 import type { MediaTools } from './locate.ts';
 import type { VideoProbe } from './probe.ts';
 import { lastLines, runTool, type ToolFailure } from './process.ts';
+import { refusedSourceError, sourceInputArgs } from './sniff.ts';
 import { seekArgs, timelineFilter } from './timeline.ts';
 
 export type DecodeSource = Pick<VideoProbe, 'fps' | 'startTime' | 'streamIndex' | 'container' | 'frameCount'>;
@@ -49,7 +50,7 @@ export function decodeArgs(file: string, source: DecodeSource, geometry: DecodeG
     'format=rgb24',
   ].join(',');
   return [
-    '-v', 'error', '-nostdin',
+    '-v', 'error', '-nostdin', ...sourceInputArgs(),
     ...seekArgs(source, range.start, seek),
     '-copyts', '-i', file,
     '-map', `0:${source.streamIndex}`, '-an', '-sn', '-dn',
@@ -90,9 +91,9 @@ export async function decodeFrames(
     }
   };
   const mapFailure = (failure: ToolFailure): MediaError | undefined =>
-    DECODE_ERROR.test(failure.stderrTail)
-      ? new MediaError('CORRUPT', `${fileLabel(file)} is damaged and could not be decoded:\n${lastLines(failure.stderrTail, 2)}`)
-      : undefined;
+    refusedSourceError(file, failure.stderrTail) ?? (DECODE_ERROR.test(failure.stderrTail)
+      ? new MediaError('CORRUPT', `${fileLabel(file)} is damaged and could not be decoded: ${lastLines(failure.stderrTail, 2)}`)
+      : undefined);
 
   await runTool(options.tools.ffmpeg, decodeArgs(file, source, geometry, range, options.seek), {
     what, signal: options.signal, onStdout, mapFailure,

@@ -4,8 +4,9 @@
 import { stat } from 'node:fs/promises';
 import { MediaError, fileLabel, throwIfAborted } from './errors.ts';
 import type { MediaTools } from './locate.ts';
-import { prepareOutput } from './output.ts';
+import { prepareOutput, type ReplacePolicy } from './output.ts';
 import { runTool, spawnTool } from './process.ts';
+import { sourceInputArgs } from './sniff.ts';
 import { type Rational, formatRational } from './rational.ts';
 
 export interface AudioSource {
@@ -25,6 +26,10 @@ export interface EncodeMp4Job {
   audioFrom?: AudioSource | null;
   crf?: number;
   preset?: string;
+  /** What an existing file at `out` may be (default 'videos'); see output.ts. */
+  replace?: ReplacePolicy;
+  /** Files never replaced, e.g. the open project. */
+  protect?: readonly string[];
 }
 
 export interface EncodeProgress {
@@ -47,7 +52,7 @@ async function firstAudioCodec(file: string, options: EncodeOptions): Promise<st
     throw new MediaError('FILE_NOT_FOUND', `The sound for the export comes from ${fileLabel(file)}, which could not be found at ${file}.`);
   }
   const { stdout } = await runTool(options.tools.ffprobe, [
-    '-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', file,
+    '-v', 'error', ...sourceInputArgs(), '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', file,
   ], { what: `Reading the sound of ${fileLabel(file)}`, signal: options.signal, collectStdout: true });
   const codec = stdout.toString('utf8').trim();
   return codec === '' ? null : codec;
@@ -76,7 +81,7 @@ export function encodeArgs(job: EncodeMp4Job, temp: string, audio: { path: strin
   if (audio) {
     // Read only as much sound as the video lasts (exact to the microsecond, rounded up).
     const seconds = Math.ceil(((job.frameCount * den) / num) * 1e6) / 1e6;
-    args.push('-t', seconds.toFixed(6), '-i', audio.path);
+    args.push('-t', seconds.toFixed(6), ...sourceInputArgs(), '-i', audio.path);
   }
   args.push('-map', '0:v:0');
   if (audio) args.push('-map', '1:a?', ...(audio.copy ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '192k']));
@@ -97,7 +102,7 @@ export async function encodeMp4(job: EncodeMp4Job, options: EncodeOptions): Prom
   const what = `Exporting ${fileLabel(job.out)}`;
   validate(job);
   throwIfAborted(options.signal, what);
-  const output = await prepareOutput(job.out);
+  const output = await prepareOutput(job.out, { replace: job.replace, protect: job.protect });
   try {
     let audio: { path: string; copy: boolean } | null = null;
     if (job.audioFrom) {

@@ -8,6 +8,7 @@ export const MEDIA_ERROR_CODES = [
   'FFMPEG_FAILED',
   'FILE_NOT_FOUND',
   'NOT_A_VIDEO',
+  'UNSUPPORTED_MEDIA',
   'NO_FRAMES',
   'AUDIO_ONLY',
   'CORRUPT',
@@ -17,6 +18,8 @@ export const MEDIA_ERROR_CODES = [
   'INVALID_ARGUMENT',
   'INVALID_IMAGE',
   'IMAGE_SIZE_MISMATCH',
+  'OUTPUT_EXISTS',
+  'TOO_LARGE',
 ] as const;
 
 export type MediaErrorCode = (typeof MEDIA_ERROR_CODES)[number];

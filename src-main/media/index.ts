@@ -3,6 +3,7 @@
 export { MediaError, MEDIA_ERROR_CODES, isMediaError, type MediaErrorCode } from './errors.ts';
 export { locateTools, FFMPEG_FIX, type MediaTools, type LocateOptions } from './locate.ts';
 export { probeVideo, type VideoProbe, type AudioStreamInfo, type ProbeOptions } from './probe.ts';
+export { sourceInputArgs, SOURCE_DEMUXERS, refusedSourceError } from './sniff.ts';
 export { fileContentHash } from './hash.ts';
 export { workingGeometry, previewGeometry, cropScaleFilter, type WorkingGeometry, type GeometryOptions, type Crop } from './geometry.ts';
 export {

@@ -7,7 +7,7 @@ import { runTool, lastLines, type ToolFailure } from './process.ts';
 import {
   type Rational, div, mul, parseDecimal, parseRational, rational, snapFrameRate, toNumber,
 } from './rational.ts';
-import { sniffVideoContainer } from './sniff.ts';
+import { nonFileKind, refusedSourceError, sniffVideoContainer, sourceInputArgs } from './sniff.ts';
 import { countTimelineFrames } from './timeline.ts';
 
 export interface AudioStreamInfo {
@@ -38,9 +38,19 @@ export interface VideoProbe {
   fps: Rational;
   /** True when the source timestamps are irregular; frames are then mapped onto `fps` by ffmpeg's fps filter. */
   vfr: boolean;
-  /** Exact number of frames on the timeline. */
+  /**
+   * Exact number of frames on the timeline: what decoding through the timeline filter really
+   * yields (checked by decoding the file's tail), never just what the header promises.
+   */
   frameCount: number;
+  /** 'header'/'packets': the decoded count agreed with the header/packet count; 'timeline': it is the decoded count alone. */
   frameCountSource: 'header' | 'packets' | 'timeline';
+  /** Frame count the container declares, or null when it has none (Matroska, WebM…). */
+  headerFrameCount: number | null;
+  /** Pictures really stored (video packets with data); fewer than frameCount when dropped frames are shown as repeats. */
+  pictureCount: number;
+  /** What the artist should know about how the file maps onto the timeline, with exact counts; empty for a clean file. */
+  warnings: string[];
   duration: Rational;
   /** Presentation time of the first video frame; anchors frame 0 of the timeline. */
   startTime: Rational;
@@ -67,7 +77,6 @@ interface FfprobeStream {
   duration_ts?: number;
   duration?: string;
   nb_frames?: string;
-  nb_read_packets?: string;
   channels?: number;
   sample_rate?: string;
   disposition?: Record<string, number>;
@@ -80,10 +89,10 @@ interface FfprobeOutput {
   format?: { format_name?: string; duration?: string };
 }
 
-/** Containers whose frame count comes from a sample table, exact without reading the file. */
-const TRUSTED_COUNT_CONTAINERS = /(^|,)(mov|mp4)(,|$)/;
-/** Demuxers for still images: a single picture is not a video source. */
+/** Demuxers for still images: a single picture is not a video source (also refused by the whitelist). */
 const IMAGE_CONTAINERS = /(^|,)(image2|[a-z0-9]+_pipe)(,|$)/;
+/** The tail decode that counts frames starts at a keyframe at least this far before the last packet. */
+const TAIL_SECONDS = 1;
 
 function corrupt(file: string, detail: string): MediaError {
   return new MediaError('CORRUPT', `${fileLabel(file)} is damaged or incomplete (${detail}). Try re-exporting or re-copying it.`);
@@ -92,6 +101,8 @@ function corrupt(file: string, detail: string): MediaError {
 function mapProbeFailure(file: string, looksLikeVideo: boolean) {
   return (failure: ToolFailure): MediaError => {
     const err = failure.stderrTail;
+    const refused = refusedSourceError(file, err);
+    if (refused) return refused;
     if (!looksLikeVideo) return new MediaError('NOT_A_VIDEO', `${fileLabel(file)} is not a video file ffmpeg can read.`);
     if (/moov atom not found/i.test(err)) return corrupt(file, 'its index is missing, so it was probably not saved or copied completely');
     return corrupt(file, lastLines(err, 1).replace(/^.*?:\s*/, '') || 'ffmpeg cannot read it');
@@ -131,7 +142,7 @@ function timeOf(ts: number | undefined, timeBase: Rational | null, decimal: stri
 }
 
 async function ffprobeJson(file: string, args: string[], options: ProbeOptions, looksLikeVideo: boolean): Promise<FfprobeOutput> {
-  const { stdout } = await runTool(options.tools.ffprobe, ['-v', 'error', '-print_format', 'json', ...args, file], {
+  const { stdout } = await runTool(options.tools.ffprobe, ['-v', 'error', ...sourceInputArgs(), '-print_format', 'json', ...args, '-i', file], {
     what: `Reading ${fileLabel(file)}`,
     signal: options.signal,
     collectStdout: true,
@@ -144,12 +155,48 @@ async function ffprobeJson(file: string, args: string[], options: ProbeOptions, 
   }
 }
 
-async function countPackets(file: string, streamIndex: number, options: ProbeOptions): Promise<number> {
-  const args = ['-count_packets', '-select_streams', String(streamIndex), '-show_entries', 'stream=nb_read_packets'];
-  const out = await ffprobeJson(file, args, options, true);
-  // ffprobe prints N/A rather than 0 when no packet was read.
-  const n = Number(out.streams?.[0]?.nb_read_packets);
-  return Number.isSafeInteger(n) ? n : 0;
+interface PacketSummary {
+  /** Packets carrying data: the pictures the file really holds. */
+  pictures: number;
+  /** Keyframe presentation times, in stream time-base units, in file order. */
+  keyframes: number[];
+  /** Latest presentation time of any packet, in stream time-base units. */
+  lastTime: number | null;
+}
+
+/** Reads every video packet's timestamps (demuxing only, no decoding): what is really in the file. */
+async function readPackets(file: string, streamIndex: number, options: ProbeOptions): Promise<PacketSummary> {
+  const { stdout } = await runTool(options.tools.ffprobe, [
+    '-v', 'error', ...sourceInputArgs(), '-select_streams', String(streamIndex),
+    '-show_entries', 'packet=pts,dts,size,flags', '-of', 'compact=p=0', '-i', file,
+  ], { what: `Reading ${fileLabel(file)}`, signal: options.signal, collectStdout: true, mapFailure: mapProbeFailure(file, true) });
+  const summary: PacketSummary = { pictures: 0, keyframes: [], lastTime: null };
+  for (const line of stdout.toString('utf8').split('\n')) {
+    if (line === '') continue;
+    const fields = new Map(line.split('|').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const field = (key: string): string | undefined => fields.get(key);
+    // Some AVI captures store a dropped frame as an empty packet: a slot, not a picture.
+    if (Number(field('size')) > 0) summary.pictures++;
+    const time = Number(field('pts') ?? 'N/A');
+    const dts = Number(field('dts') ?? 'N/A');
+    const t = Number.isSafeInteger(time) ? time : Number.isSafeInteger(dts) ? dts : null;
+    if (t === null) continue;
+    if (summary.lastTime === null || t > summary.lastTime) summary.lastTime = t;
+    if (field('flags')?.startsWith('K')) summary.keyframes.push(t);
+  }
+  return summary;
+}
+
+/** Where the counting decode starts: the last keyframe at least TAIL_SECONDS before the last packet, or null (decode it all). */
+function tailStart(packets: PacketSummary, timeBase: Rational | null, startTime: Rational): Rational | null {
+  if (!timeBase || packets.lastTime === null) return null;
+  const limit = packets.lastTime - TAIL_SECONDS * (timeBase.den / timeBase.num);
+  const start = toNumber(startTime);
+  let best: number | null = null;
+  for (const k of packets.keyframes) if (k <= limit && (best === null || k > best)) best = k;
+  if (best === null) return null;
+  const at = mul(rational(best, 1), timeBase);
+  return toNumber(at) > start ? at : null;
 }
 
 export async function probeVideo(file: string, options: ProbeOptions): Promise<VideoProbe> {
@@ -160,7 +207,9 @@ export async function probeVideo(file: string, options: ProbeOptions): Promise<V
   } catch (cause) {
     throw new MediaError('FILE_NOT_FOUND', `${fileLabel(file)} could not be found at ${file}. Was it moved, renamed or on a disconnected drive?`, { cause });
   }
-  if (!info.isFile()) throw new MediaError('NOT_A_VIDEO', `${fileLabel(file)} is a folder, not a video file.`);
+  const kind = nonFileKind(info);
+  // Devices and pipes would never end (or block): name what they are instead of reading them.
+  if (kind) throw new MediaError('NOT_A_VIDEO', `${fileLabel(file)} (${file}) is ${kind}, not a video file.`);
   if (info.size === 0) throw new MediaError('NOT_A_VIDEO', `${fileLabel(file)} is empty (0 bytes), not a video file.`);
 
   const looksLikeVideo = await sniffVideoContainer(file);
@@ -191,21 +240,9 @@ export async function probeVideo(file: string, options: ProbeOptions): Promise<V
   const startTime = timeOf(video.start_pts, timeBase, video.start_time) ?? rational(0, 1);
 
   const headerCount = Number(video.nb_frames);
-  const hasHeaderCount = Number.isSafeInteger(headerCount) && headerCount > 0;
-  let frameCount: number;
-  let frameCountSource: VideoProbe['frameCountSource'];
-  if (hasHeaderCount && !rate.vfr && TRUSTED_COUNT_CONTAINERS.test(container)) {
-    frameCount = headerCount;
-    frameCountSource = 'header';
-  } else {
-    frameCount = await countPackets(file, video.index, options);
-    frameCountSource = 'packets';
-    if (frameCount === 0) throw new MediaError('NO_FRAMES', `${fileLabel(file)} has a video stream but no frames in it.`);
-    if (hasHeaderCount && headerCount !== frameCount) {
-      throw corrupt(file, `its header promises ${headerCount} frames but only ${frameCount} are present; it may be truncated`);
-    }
-  }
-  if (frameCount === 0) throw new MediaError('NO_FRAMES', `${fileLabel(file)} has a video stream but no frames in it.`);
+  const headerFrameCount = Number.isSafeInteger(headerCount) && headerCount > 0 ? headerCount : null;
+  const packets = await readPackets(file, video.index, options);
+  if (packets.pictures === 0) throw new MediaError('NO_FRAMES', `${fileLabel(file)} has a video stream but no frames in it.`);
 
   const base = {
     path: file,
@@ -223,14 +260,34 @@ export async function probeVideo(file: string, options: ProbeOptions): Promise<V
     startTime,
     audio,
   };
-  if (rate.vfr) {
-    // Irregular timestamps: the timeline is whatever ffmpeg's fps filter makes of them, so count that.
-    frameCount = await countTimelineFrames(file, base, { tools: options.tools, signal: options.signal });
-    frameCountSource = 'timeline';
-    if (frameCount === 0) throw new MediaError('NO_FRAMES', `${fileLabel(file)} has a video stream but no frames in it.`);
+  // Headers can promise frames that never decode (a truncated copy, a pre-roll packet an edit list
+  // hides), and packet counts miss the slots of dropped frames: count what the timeline filter yields.
+  const counting = { tools: options.tools, signal: options.signal };
+  const from = tailStart(packets, timeBase, startTime);
+  let frameCount = await countTimelineFrames(file, base, { ...counting, from: from ?? undefined });
+  if (frameCount === 0 && from) frameCount = await countTimelineFrames(file, base, counting);
+  if (frameCount === 0) throw corrupt(file, 'none of its frames can be decoded');
+  const frameCountSource: VideoProbe['frameCountSource'] = rate.vfr
+    ? 'timeline'
+    : frameCount === headerFrameCount ? 'header' : frameCount === packets.pictures ? 'packets' : 'timeline';
+
+  const warnings: string[] = [];
+  const short = headerFrameCount !== null && frameCount < headerFrameCount;
+  if (short) {
+    warnings.push(
+      `${fileLabel(file)}: its header promises ${headerFrameCount} frames but only ${frameCount} can be decoded; ` +
+        `it may be truncated or damaged. The project uses the ${frameCount} frames that are there.`,
+    );
   }
-  const duration = timeOf(video.duration_ts, timeBase, video.duration)
-    ?? parseDecimal(out.format?.duration)
-    ?? div(rational(frameCount, 1), rate.fps);
-  return { ...base, frameCount, frameCountSource, duration };
+  if (!rate.vfr && packets.pictures < frameCount) {
+    warnings.push(
+      `${fileLabel(file)}: ${packets.pictures} pictures over ${frameCount} frame slots: dropped frames are shown as repeats ` +
+        '(each slot shows the latest picture at or before it).',
+    );
+  }
+  const fromTimeline = div(rational(frameCount, 1), rate.fps);
+  const duration = short
+    ? fromTimeline
+    : timeOf(video.duration_ts, timeBase, video.duration) ?? parseDecimal(out.format?.duration) ?? fromTimeline;
+  return { ...base, frameCount, frameCountSource, headerFrameCount, pictureCount: packets.pictures, warnings, duration };
 }

@@ -1,6 +1,8 @@
 // The one way media code runs ffmpeg/ffprobe: an argument array (no shell), a bounded stderr
-// tail for messages, SIGKILL on abort, and exit statuses mapped to MediaError.
+// tail for messages, SIGKILL on abort, exit statuses mapped to MediaError, and (on Linux) a child
+// that dies with its parent.
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
 import { MediaError, cancelledError } from './errors.ts';
@@ -44,17 +46,44 @@ export interface RunningTool {
   kill(reason?: Error): void;
 }
 
+/** The tool's last lines of stderr, joined into one line: an error message stays one line long. */
 export function lastLines(text: string, count = 3): string {
-  return text.trim().split(/\r?\n/).filter((l) => l.trim() !== '').slice(-count).join('\n');
+  return text.trim().split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '').slice(-count).join(' / ');
 }
 
 export function isDiskFull(stderr: string): boolean {
   return /No space left on device|ENOSPC/i.test(stderr);
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+/** setpriv's own exit statuses when it cannot exec the command (util-linux: 127 not found, 126 other). */
+const SETPRIV_EXEC_FAILED = /^setpriv: failed to execute/m;
+let setprivAvailable: boolean | null = null;
+
+/**
+ * A SIGKILLed Node process cannot clean up after itself, so an ffmpeg it started would keep running
+ * (and keep writing a temp file) for seconds or for ever. Linux can have the kernel kill the child
+ * when its parent dies (prctl PR_SET_PDEATHSIG), but Node has no prctl; util-linux's setpriv sets it
+ * and then execs the tool in place (same PID, same stdio). Without setpriv, spawn as before.
+ * The signal fires when the spawning *thread* ends: tools started from a worker die with the worker.
+ */
+export function deathSignalWrapper(): string[] {
+  if (setprivAvailable === null) {
+    try {
+      accessSync(SETPRIV, constants.X_OK);
+      setprivAvailable = process.platform === 'linux';
+    } catch {
+      setprivAvailable = false;
+    }
+  }
+  return setprivAvailable ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : [];
+}
+
 export function spawnTool(bin: string, args: readonly string[], options: ToolOptions): RunningTool {
   const { what, signal } = options;
-  const child = spawn(bin, [...args], {
+  const wrapper = deathSignalWrapper();
+  const command = [...wrapper, bin, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     stdio: [options.stdin === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     windowsHide: true,
   });
@@ -89,14 +118,10 @@ export function spawnTool(bin: string, args: readonly string[], options: ToolOpt
     }
   })();
 
+  const notFound = (reason: string, cause?: unknown): MediaError =>
+    new MediaError('FFMPEG_NOT_FOUND', `Could not start ${path.basename(bin)} (${bin}): ${reason}. ${FFMPEG_FIX}`, { cause });
   const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new MediaError(
-        'FFMPEG_NOT_FOUND',
-        `Could not start ${path.basename(bin)} (${bin}): ${err.code ?? err.message}. ${FFMPEG_FIX}`,
-        { cause: err },
-      ));
-    });
+    child.once('error', (err: NodeJS.ErrnoException) => reject(notFound(err.code ?? err.message, err)));
     child.once('close', (code, sig) => resolve({ code, sig }));
   });
 
@@ -105,6 +130,10 @@ export function spawnTool(bin: string, args: readonly string[], options: ToolOpt
       const { code, sig } = await exited;
       await reader;
       if (killReason !== null) throw readerError ?? killReason;
+      // Through setpriv a missing tool is an exit status, not a spawn error: say the same thing.
+      if (wrapper.length > 0 && (code === 127 || code === 126) && SETPRIV_EXEC_FAILED.test(stderrTail)) {
+        throw notFound(code === 127 ? 'ENOENT' : 'EACCES');
+      }
       // ffmpeg 5 exits 0 even when writing its output failed (e.g. ENOSPC on the trailer), so look.
       if (code === 0 && !OUTPUT_WRITE_FAILED.test(stderrTail)) return { stdout: Buffer.concat(stdoutChunks), stderrTail };
       const failure: ToolFailure = { exitCode: code, signal: sig, stderrTail };
@@ -115,7 +144,7 @@ export function spawnTool(bin: string, args: readonly string[], options: ToolOpt
       if (mapped) throw mapped;
       const status = sig ? `was stopped by ${sig}` : code === 0 ? 'could not write its output' : `exited with status ${code}`;
       const detail = lastLines(stderrTail);
-      throw new MediaError('FFMPEG_FAILED', `${what} failed: ${path.basename(bin)} ${status}${detail ? `:\n${detail}` : '.'}`);
+      throw new MediaError('FFMPEG_FAILED', `${what} failed: ${path.basename(bin)} ${status}${detail ? `: ${detail}` : '.'}`);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

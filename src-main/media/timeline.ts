@@ -3,8 +3,9 @@
 // is the same picture whether decoding starts at the beginning or after a seek.
 import type { VideoProbe } from './probe.ts';
 import type { MediaTools } from './locate.ts';
-import { fileLabel } from './errors.ts';
-import { runTool } from './process.ts';
+import { MediaError, fileLabel } from './errors.ts';
+import { lastLines, runTool } from './process.ts';
+import { sourceInputArgs } from './sniff.ts';
 import { type Rational, add, formatRational, mul, rational, toNumber } from './rational.ts';
 
 export type TimelineSource = Pick<VideoProbe, 'fps' | 'startTime' | 'streamIndex' | 'container'>;
@@ -37,17 +38,38 @@ export function seekArgs(src: TimelineSource, firstFrame: number, mode: 'auto' |
   return ['-noaccurate_seek', '-seek_timestamp', '1', '-ss', (Math.floor(target * 1e6) / 1e6).toFixed(6)];
 }
 
-/** Number of frames the timeline filter yields for the whole file (decodes it: used for VFR sources only). */
+/**
+ * Number of frames the timeline filter yields for the whole file: what decoding really gives, never
+ * what a header promises. The count depends only on the end of the stream (the filter fills the
+ * slots from the start time with the first picture, and any gap with the picture before it), so
+ * with `from` (a keyframe's time) only the tail is decoded: the filter then starts at the slot K
+ * at or before `from`, and the count is K plus what it yields.
+ */
 export async function countTimelineFrames(
   file: string,
   src: TimelineSource,
-  options: { tools: MediaTools; signal?: AbortSignal },
+  options: { tools: MediaTools; signal?: AbortSignal; from?: Rational },
 ): Promise<number> {
+  const slot = options.from ? Math.max(0, Math.floor(toNumber(mul(add(options.from, neg(src.startTime)), src.fps)))) : 0;
+  const seek = slot > 0 && options.from
+    // Floored to the microsecond: the demuxer lands on the keyframe at or before it.
+    ? ['-noaccurate_seek', '-seek_timestamp', '1', '-ss', (Math.floor(toNumber(options.from) * 1e6) / 1e6).toFixed(6)]
+    : [];
+  const filter = timelineFilter({ ...src, startTime: frameTime(src, slot) });
   const { stdout } = await runTool(options.tools.ffmpeg, [
-    '-v', 'error', '-nostdin', '-copyts', '-i', file,
-    '-map', `0:${src.streamIndex}`, '-vf', timelineFilter(src), '-fps_mode', 'passthrough',
+    '-v', 'error', '-nostdin', ...sourceInputArgs(), ...seek, '-copyts', '-i', file,
+    '-map', `0:${src.streamIndex}`, '-an', '-sn', '-dn', '-vf', filter, '-fps_mode', 'passthrough',
     '-f', 'null', '-', '-progress', 'pipe:1', '-nostats',
-  ], { what: `Counting the frames of ${fileLabel(file)}`, signal: options.signal, collectStdout: true });
-  const matches = [...stdout.toString('utf8').matchAll(/^frame=(\d+)$/gm)];
-  return Number(matches.at(-1)?.[1] ?? 0);
+  ], {
+    what: `Counting the frames of ${fileLabel(file)}`,
+    signal: options.signal,
+    collectStdout: true,
+    mapFailure: (f) => new MediaError('CORRUPT', `${fileLabel(file)} is damaged and could not be decoded: ${lastLines(f.stderrTail, 2)}`),
+  });
+  const yielded = Number([...stdout.toString('utf8').matchAll(/^frame=(\d+)$/gm)].at(-1)?.[1] ?? 0);
+  return yielded > 0 ? slot + yielded : 0;
+}
+
+function neg(r: Rational): Rational {
+  return { num: -r.num, den: r.den };
 }

@@ -2,6 +2,7 @@
 // done before anything could write to the file.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { guardDamage } from './damage.ts';
 import { ProjectError } from './errors.ts';
 import { APPLICATION_ID, SCHEMA_VERSION, migrate } from './schema.ts';
 
@@ -13,12 +14,18 @@ interface Header {
   applicationId: number;
 }
 
+interface FileHeader extends Header {
+  /** Bytes the header says the database has, or null when that count is not known to be valid. */
+  expectedSize: number | null;
+  size: number;
+}
+
 /**
  * Reads the 100-byte SQLite header straight from disk, so a foreign file (not SQLite, or another
  * program's database) is refused without SQLite ever opening it, recovering a journal in it, or
  * leaving -wal/-shm files next to it.
  */
-function readHeader(file: string): Header {
+function readHeader(file: string): FileHeader {
   let st;
   try {
     st = statSync(file);
@@ -37,10 +44,43 @@ function readHeader(file: string): Header {
   } finally {
     closeSync(fd);
   }
+  if (n > 0 && n < 100 && SQLITE_MAGIC.startsWith(buf.toString('latin1', 0, Math.min(n, 16)))) {
+    throw new ProjectError('DAMAGED', `${file} is damaged: it was cut off after ${n} bytes, inside its header; nothing in it can be read`);
+  }
   if (n < 100 || buf.toString('latin1', 0, 16) !== SQLITE_MAGIC) {
     throw new ProjectError('NOT_A_PROJECT', `${file} is not a Rerender Studio project (not an SQLite file)`);
   }
-  return { userVersion: buf.readInt32BE(60), applicationId: buf.readInt32BE(68) };
+  // Page size (1 means 65536) times the page count, valid when the "version valid for" matches the change counter.
+  const pageSize = buf.readUInt16BE(16) === 1 ? 65536 : buf.readUInt16BE(16);
+  const pageCount = buf.readUInt32BE(28);
+  const countValid = buf.readUInt32BE(92) === buf.readUInt32BE(24) && pageCount > 0;
+  return {
+    userVersion: buf.readInt32BE(60),
+    applicationId: buf.readInt32BE(68),
+    expectedSize: countValid ? pageSize * pageCount : null,
+    size: st.size,
+  };
+}
+
+/**
+ * A file shorter than its header says was cut off (a copy or download that stopped). Only judged
+ * without a WAL beside it: a checkpoint killed midway can leave the header ahead of the pages, and
+ * the WAL then still holds them.
+ */
+function checkLength(file: string, h: FileHeader): void {
+  if (h.expectedSize === null || h.size >= h.expectedSize) return;
+  let walSize = 0;
+  try {
+    walSize = statSync(`${file}-wal`).size;
+  } catch {
+    // no WAL
+  }
+  if (walSize > 0) return;
+  throw new ProjectError(
+    'DAMAGED',
+    `${file} is damaged: it is cut off (${h.size} bytes where its header says ${h.expectedSize}); ` +
+      'the copy or download that made it probably stopped early. Use the original file if you still have it.',
+  );
 }
 
 function checkIdentity(file: string, h: Header): void {
@@ -75,23 +115,48 @@ function configure(db: Database.Database): void {
   db.pragma('foreign_keys = ON');
 }
 
-/** Opens an existing project file: identity and version checks, then migrations up to this build's schema. */
-export function openConnection(file: string): Database.Database {
-  checkIdentity(file, readHeader(file));
-  const db = new Database(file, { fileMustExist: true });
-  try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    // Again through SQLite: after a crash, a migration may be committed in the WAL but not yet in the header.
-    const userVersion = db.pragma('user_version', { simple: true }) as number;
-    const applicationId = db.pragma('application_id', { simple: true }) as number;
-    checkIdentity(file, { userVersion, applicationId });
-    configure(db);
-    migrate(db, userVersion);
-    return db;
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+/** The checks made from the file's bytes alone, before SQLite opens it. */
+export function inspectFile(file: string): void {
+  const header = readHeader(file);
+  checkIdentity(file, header);
+  checkLength(file, header);
+}
+
+/**
+ * Opens an existing project file: identity and version checks, then migrations up to this build's
+ * schema. Read-only: SQLite opens the file read-only and nothing is migrated; a file that needs a
+ * migration is refused with NEEDS_UPGRADE. SQLite corruption errors become DAMAGED.
+ */
+export function openConnection(file: string, opts: { readOnly?: boolean } = {}): Database.Database {
+  const readOnly = opts.readOnly === true;
+  inspectFile(file);
+  return guardDamage(file, () => {
+    const db = new Database(file, { fileMustExist: true, readonly: readOnly });
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Again through SQLite: after a crash, a migration may be committed in the WAL but not yet in the header.
+      const userVersion = db.pragma('user_version', { simple: true }) as number;
+      const applicationId = db.pragma('application_id', { simple: true }) as number;
+      checkIdentity(file, { userVersion, applicationId });
+      if (readOnly) {
+        if (userVersion < SCHEMA_VERSION) {
+          throw new ProjectError(
+            'NEEDS_UPGRADE',
+            `${file} was made by an older Rerender Studio (schema v${userVersion}) and must be upgraded to v${SCHEMA_VERSION} ` +
+              'before it can be read without writing; open it once for writing (the editor, or any command that changes it)',
+          );
+        }
+        db.pragma('foreign_keys = ON');
+        return db;
+      }
+      configure(db);
+      migrate(db, userVersion);
+      return db;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  });
 }
 
 /** Makes a brand-new project database at `file` (which must not exist) with the full schema. */

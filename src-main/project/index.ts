@@ -1,5 +1,7 @@
 // The project store's public surface.
-export { Project, PROJECT_EXTENSION, type ProjectInit, type CreateOptions } from './project.ts';
+export { Project, PROJECT_EXTENSION, type ProjectInit, type CreateOptions, type OpenOptions } from './project.ts';
+export { lockPathFor, readLock, type LockInfo } from './lock.ts';
+export { isSqliteDamage } from './damage.ts';
 export { ProjectError, isProjectError, type ProjectErrorCode } from './errors.ts';
 export { paramsHash, canonicalJson } from './hash.ts';
 export {
@@ -10,7 +12,10 @@ export {
   type SettingsPatch,
 } from './settings.ts';
 export {
+  MAX_FRAMES,
+  MAX_DIMENSION,
   sourceProbeSchema,
+  sourceWarnings,
   workingGeometrySchema,
   type SourceProbe,
   type AudioStream,

@@ -158,11 +158,19 @@ export class JobStore {
 
   /**
    * Jobs still 'running' when a project is opened belonged to a process that died: mark them
-   * cancelled ('interrupted') so the runner can offer to resume them. Assumes one process has a
-   * project open at a time.
+   * cancelled ('interrupted') so the runner can offer to resume them. Only called by the holder of
+   * the project's lock (lock.ts), so no live process can own a 'running' job.
    */
   markInterrupted(): number {
     return this.#interrupt.run(nowIso()).changes;
+  }
+}
+
+function parseParams(r: Row): unknown {
+  try {
+    return JSON.parse(r.params) as unknown;
+  } catch (err) {
+    throw new ProjectError('DAMAGED', `The stored parameters of job ${r.id} are not readable (${(err as Error).message})`, { cause: err });
   }
 }
 
@@ -173,7 +181,7 @@ function toRecord(r: Row): JobRecord {
     status: r.status as JobStatus,
     done: r.done,
     total: r.total,
-    params: JSON.parse(r.params) as unknown,
+    params: parseParams(r),
     error: r.error,
     device: r.device,
     note: r.note,

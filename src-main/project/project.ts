@@ -1,10 +1,15 @@
 // A Rerender Studio project: one SQLite file (.rrproj) holding settings, the source reference, key
 // frames, renders, jobs and a cache. This class wires the stores to one connection; each store
-// prepares its statements once per instance.
+// prepares its statements once per instance. One writer at a time: opening for writing takes the
+// project's lock file (lock.ts); a read-only open takes none and never writes.
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { closeConnection, openConnection } from './connection.ts';
+import Database from 'better-sqlite3';
+import { closeConnection, inspectFile, openConnection } from './connection.ts';
 import { createProjectFile } from './create-file.ts';
+import { guardDamage } from './damage.ts';
+import { isProjectError, ProjectError } from './errors.ts';
+import { acquireLock, defaultLockLabel, type ProjectLock } from './lock.ts';
 import { CacheStore, type CacheEntry } from './cache.ts';
 import { JobStore, type JobPatch, type JobRecord, type NewJob } from './jobs.ts';
 import { KeyframeStore, type CurrentParamsHash, type Keyframe, type KeyframeOrigin } from './keyframes.ts';
@@ -18,6 +23,43 @@ import { SourceStore } from './source-store.ts';
 import type { JobStatus, JobKind, KeyframeInfo } from '../api/contract.ts';
 import { nowIso } from './validate.ts';
 
+/**
+ * A read-only connection cannot remove the -wal/-shm files SQLite made for it. When nobody has the
+ * project open for writing (its lock is free), a plain connection opened and closed under the lock
+ * removes them; its checkpoint of the empty WAL changes no byte of the file. Best effort.
+ */
+function tidyAfterReadOnly(file: string): void {
+  if (!existsSync(`${file}-wal`)) return;
+  let lock: ProjectLock;
+  try {
+    lock = acquireLock(file, 'tidying up after a read-only open');
+  } catch {
+    return; // a writer has it: its own close removes them
+  }
+  try {
+    const db = new Database(file, { fileMustExist: true });
+    // SQLite removes the WAL at the last close only of a connection that has read the file.
+    db.pragma('user_version', { simple: true });
+    db.close();
+  } catch {
+    // read-only folder or media: the files stay, harmlessly
+  } finally {
+    lock.release();
+  }
+}
+
+/** A new project's folder must exist: OUTPUT_UNWRITABLE names it instead of an SQLite error. */
+function checkFolder(target: string): void {
+  const dir = path.dirname(target);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // missing
+  }
+  if (!isDir) throw new ProjectError('OUTPUT_UNWRITABLE', `Cannot create ${target}: the folder ${dir} does not exist`);
+}
+
 export const PROJECT_EXTENSION = '.rrproj';
 
 export interface ProjectInit {
@@ -29,9 +71,21 @@ export interface ProjectInit {
   settings?: SettingsPatch;
 }
 
+export interface OpenOptions {
+  /**
+   * Read without writing: SQLite opens the file read-only, no lock is taken, nothing is migrated
+   * (NEEDS_UPGRADE for an older file) and jobs are left alone. Every write throws READ_ONLY.
+   */
+  readOnly?: boolean;
+  /** Who opens it, shown to anyone else who tries ('rerender propagate'); default from process.argv. */
+  label?: string;
+}
+
 export interface CreateOptions {
-  /** Replace an existing file at the path (default: refuse with EXISTS). */
+  /** Replace an existing file at the path (default: refuse with EXISTS; IN_USE if someone has it open). */
   overwrite?: boolean;
+  /** As in OpenOptions. */
+  label?: string;
 }
 
 export class Project {
@@ -44,12 +98,17 @@ export class Project {
   readonly #jobs: JobStore;
   readonly #cache: CacheStore;
   readonly #meta: Database.Statement<[string], { value: string }>;
+  /** Null when opened read-only. */
+  readonly #lock: ProjectLock | null;
+  /** Read-only: whether a -wal file was there before this open (else SQLite made one for it). */
+  #hadWal = true;
   /** How many jobs were found 'running' at open (left by a crashed process) and marked interrupted. */
   readonly interruptedJobs: number;
 
-  private constructor(file: string, db: Database.Database) {
+  private constructor(file: string, db: Database.Database, lock: ProjectLock | null) {
     this.path = file;
     this.#db = db;
+    this.#lock = lock;
     this.#settings = new SettingsStore(db);
     this.#source = new SourceStore(db);
     const frameCount = () => this.#source.frameCount();
@@ -58,12 +117,27 @@ export class Project {
     this.#jobs = new JobStore(db);
     this.#cache = new CacheStore(db);
     this.#meta = db.prepare('SELECT value FROM meta WHERE key = ?');
-    this.interruptedJobs = this.#jobs.markInterrupted();
+    this.#checkStored();
+    // Only the lock holder may judge 'running' jobs dead: with the lock held, no live process owns one.
+    this.interruptedJobs = lock === null ? 0 : this.#jobs.markInterrupted();
   }
 
   /** Creates a new project file atomically and opens it. */
   static create(file: string, init: ProjectInit, opts: CreateOptions = {}): Project {
     const target = path.resolve(file);
+    checkFolder(target);
+    // Locked before the file exists, so an overwrite cannot pull a project from under its writer.
+    const lock = acquireLock(target, opts.label ?? defaultLockLabel());
+    try {
+      Project.#build(target, init, opts.overwrite === true);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    return Project.#openWith(target, lock);
+  }
+
+  static #build(target: string, init: ProjectInit, overwrite: boolean): void {
     createProjectFile(
       target,
       (db) => {
@@ -78,30 +152,130 @@ export class Project {
           init.working,
         );
       },
-      opts.overwrite === true,
+      overwrite,
     );
-    return Project.open(target);
   }
 
-  /** Opens an existing project, migrating an older file forward. Throws NOT_FOUND, NOT_A_PROJECT or NEWER_VERSION. */
-  static open(file: string): Project {
+  /**
+   * Opens an existing project, migrating an older file forward. For writing (the default) it takes
+   * the project's lock, released by close(). Throws NOT_FOUND, NOT_A_PROJECT, NEWER_VERSION,
+   * IN_USE (another process has it open for writing), DAMAGED, or NEEDS_UPGRADE (read-only only).
+   */
+  static open(file: string, opts: OpenOptions = {}): Project {
     const target = path.resolve(file);
-    const db = openConnection(target);
+    if (opts.readOnly === true) {
+      const hadWal = existsSync(`${target}-wal`);
+      const db = openConnection(target, { readOnly: true });
+      try {
+        const p = guardDamage(target, () => new Project(target, db, null));
+        p.#hadWal = hadWal;
+        return p;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    }
+    // The cheap identity checks first: no lock file appears beside a missing or foreign file.
+    inspectFile(target);
+    return Project.#openWith(target, acquireLock(target, opts.label ?? defaultLockLabel()));
+  }
+
+  /** Opens without writing: `Project.open(file, { readOnly: true })`. */
+  static openReadOnly(file: string): Project {
+    return Project.open(file, { readOnly: true });
+  }
+
+  static #openWith(target: string, lock: ProjectLock): Project {
+    let db: Database.Database | null = null;
     try {
-      return new Project(target, db);
+      db = openConnection(target);
+      const opened = db;
+      return guardDamage(target, () => new Project(target, opened, lock));
     } catch (err) {
-      closeConnection(db);
+      if (db?.open) db.close();
+      lock.release();
       throw err;
     }
   }
 
-  /** Checkpoints the WAL into the file and closes it; the .rrproj then stands alone. Safe to call twice. */
+  /**
+   * Checkpoints the WAL into the file and closes it; the .rrproj then stands alone. Releases the
+   * lock. Safe to call twice.
+   */
   close(): void {
-    closeConnection(this.#db);
+    if (this.#lock === null) {
+      if (!this.#db.open) return;
+      this.#db.close();
+      if (!this.#hadWal) tidyAfterReadOnly(this.path);
+      return;
+    }
+    try {
+      closeConnection(this.#db);
+    } finally {
+      this.#lock.release();
+    }
   }
 
   get isOpen(): boolean {
     return this.#db.open;
+  }
+
+  get readOnly(): boolean {
+    return this.#lock === null;
+  }
+
+  /** Every write goes through this first. */
+  #writable(): void {
+    if (this.#lock === null) {
+      throw new ProjectError('READ_ONLY', `${this.path} was opened read-only; it cannot be changed through this handle`);
+    }
+  }
+
+  /**
+   * Stored values are checked once at open, like arguments: the settings and source rows against
+   * their schemas (frame counts against MAX_FRAMES), key frames and renders against the frame count.
+   * DAMAGED says what is wrong and what the file still holds.
+   */
+  #checkStored(): void {
+    const problems: string[] = [];
+    const check = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        if (!isProjectError(err, 'DAMAGED')) throw err;
+        problems.push(err.message);
+      }
+    };
+    check(() => this.#settings.get());
+    check(() => {
+      const frames = this.#source.frameCount();
+      for (const table of ['keyframes', 'renders'] as const) {
+        const last = (this.#db.prepare(`SELECT max(frame) AS m FROM ${table}`).get() as { m: number | null }).m;
+        if (last !== null && last >= frames) {
+          const what = table === 'keyframes' ? 'a key frame' : 'a render';
+          throw new ProjectError('DAMAGED', `${what} is stored for frame ${last}, but the source has frames 0 to ${frames - 1}`);
+        }
+      }
+    });
+    if (problems.length === 0) return;
+    throw new ProjectError('DAMAGED', `${this.path} is damaged: ${problems.join('; ')}. ${this.#stillHeld()}`);
+  }
+
+  /** What a damaged file still holds, as far as SQLite can read it. */
+  #stillHeld(): string {
+    try {
+      const n = (sql: string): number => (this.#db.prepare(sql).get() as { n: number }).n;
+      const keyframes = n('SELECT count(*) AS n FROM keyframes');
+      const images = n('SELECT count(*) AS n FROM keyframes WHERE image IS NOT NULL');
+      const renders = n('SELECT count(*) AS n FROM renders');
+      return (
+        `The file still holds ${keyframes} key frame(s) (${images} with an image) and ${renders} rendered frame(s), ` +
+        'as PNG images in its keyframes and renders tables, which any SQLite tool can read out. ' +
+        'Rerender Studio cannot open it as it is; keep a copy before trying to repair it.'
+      );
+    } catch {
+      return 'Rerender Studio cannot open it as it is; keep a copy before trying to repair it.';
+    }
   }
 
   /** The file name without its extension. */
@@ -135,6 +309,7 @@ export class Project {
 
   /** Merges `patch` (nested objects merge, arrays replace), validates and saves; INVALID_SETTINGS on a bad value. */
   updateSettings(patch: SettingsPatch): ProjectSettings {
+    this.#writable();
     return this.#settings.update(patch);
   }
 
@@ -145,6 +320,7 @@ export class Project {
   }
 
   setWorkingGeometry(working: WorkingGeometry): void {
+    this.#writable();
     this.#source.setWorking(working);
   }
 
@@ -161,7 +337,8 @@ export class Project {
       case 'nowhere':
         return { status: 'missing', path: stored.path };
       case 'at':
-        this.#source.relocate(loc.path, loc.mtimeMs);
+        // Read-only: the new place is reported but not stored.
+        if (this.#lock !== null) this.#source.relocate(loc.path, loc.mtimeMs);
         return loc.path === path.resolve(stored.path)
           ? { status: 'linked', path: loc.path }
           : { status: 'relinked', path: loc.path, previousPath: stored.path };
@@ -182,35 +359,43 @@ export class Project {
 
   /** Idempotent; returns whether a key frame was added. */
   addKeyframe(frame: number): boolean {
+    this.#writable();
     return this.#keyframes.add(frame);
   }
 
   removeKeyframe(frame: number): void {
+    this.#writable();
     this.#keyframes.remove(frame);
   }
 
   /** NO_KEYFRAME if `from` is not a key frame, EXISTS if `to` is. */
   moveKeyframe(from: number, to: number): void {
+    this.#writable();
     this.#keyframes.move(from, to);
   }
 
   setKeyframes(frames: readonly number[]): void {
+    this.#writable();
     this.#keyframes.set(frames);
   }
 
   setKeyframeImage(frame: number, png: Uint8Array, origin: KeyframeOrigin, paramsHash: string | null): void {
+    this.#writable();
     this.#keyframes.setImage(frame, png, origin, paramsHash);
   }
 
   clearKeyframeImage(frame: number): void {
+    this.#writable();
     this.#keyframes.clearImage(frame);
   }
 
   setKeyframeMask(frame: number, png: Uint8Array | null): void {
+    this.#writable();
     this.#keyframes.setMask(frame, png);
   }
 
   setKeyframePrompt(frame: number, prompt: string | null): void {
+    this.#writable();
     this.#keyframes.setPrompt(frame, prompt);
   }
 
@@ -218,11 +403,13 @@ export class Project {
 
   /** Returns once the frame is committed and fsynced. */
   putRender(frame: number, png: Uint8Array, tag: RenderTag): void {
+    this.#writable();
     this.#renders.put(frame, png, tag);
   }
 
   /** All in one transaction. */
   putRenders(items: readonly RenderInput[]): void {
+    this.#writable();
     this.#renders.putMany(items);
   }
 
@@ -245,16 +432,19 @@ export class Project {
 
   /** Deletes the given frames' renders (all when omitted); returns how many went. */
   deleteRenders(frames?: readonly number[]): number {
+    this.#writable();
     return this.#renders.delete(frames);
   }
 
   // Jobs
 
   createJob(job: NewJob): JobRecord {
+    this.#writable();
     return this.#jobs.create(job);
   }
 
   updateJob(id: string, patch: JobPatch): JobRecord {
+    this.#writable();
     return this.#jobs.update(id, patch);
   }
 
@@ -269,6 +459,7 @@ export class Project {
   // Cache of re-computable data
 
   putCache(kind: string, key: string, data: Uint8Array, meta?: unknown): void {
+    this.#writable();
     this.#cache.put(kind, key, data, meta);
   }
 
@@ -282,6 +473,7 @@ export class Project {
 
   /** Deletes every entry of `kind`, or one entry; returns how many. */
   deleteCache(kind: string, key?: string): number {
+    this.#writable();
     return this.#cache.delete(kind, key);
   }
 }

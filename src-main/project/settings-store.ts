@@ -1,8 +1,8 @@
 // The single settings row: read once, validated on every write, kept in memory in between.
 import type Database from 'better-sqlite3';
 import { ProjectError } from './errors.ts';
-import { applySettingsPatch, parseSettings, type ProjectSettings } from './settings.ts';
-import { nowIso } from './validate.ts';
+import { applySettingsPatch, parseSettings, settingsSchema, type ProjectSettings } from './settings.ts';
+import { nowIso, parseStored } from './validate.ts';
 
 export class SettingsStore {
   readonly #read: Database.Statement<[], { json: string }>;
@@ -19,7 +19,7 @@ export class SettingsStore {
     if (this.#current === null) {
       const row = this.#read.get();
       if (!row) throw new ProjectError('NOT_A_PROJECT', 'The project file has no settings row');
-      this.#current = parseSettings(JSON.parse(row.json));
+      this.#current = parseStored(settingsSchema, row.json, 'the stored settings');
     }
     return structuredClone(this.#current);
   }

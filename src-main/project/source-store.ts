@@ -10,7 +10,7 @@ import {
   type SourceRecord,
   type WorkingGeometry,
 } from './source.ts';
-import { parseArg } from './validate.ts';
+import { parseArg, parseStored } from './validate.ts';
 
 interface Row {
   path: string;
@@ -50,14 +50,16 @@ export class SourceStore {
     if (this.#current === null) {
       const r = this.#read.get();
       if (!r) throw new ProjectError('NOT_A_PROJECT', 'The project file has no source row');
-      this.#current = {
-        path: r.path,
-        size: r.size,
-        mtimeMs: r.mtime_ms,
-        sha256: r.sha256,
-        probe: JSON.parse(r.probe) as SourceProbe,
-        working: JSON.parse(r.working) as WorkingGeometry,
-      };
+      const probe = parseStored(sourceProbeSchema, r.probe, 'the stored probe of the source video');
+      const working = parseStored(workingGeometrySchema, r.working, 'the stored working size');
+      const { crop } = working;
+      if (crop.left + crop.right >= probe.width || crop.top + crop.bottom >= probe.height) {
+        throw new ProjectError('DAMAGED', `the stored crop (${crop.left},${crop.right},${crop.top},${crop.bottom}) leaves nothing of the ${probe.width}×${probe.height} source`);
+      }
+      if (!sourceFileSchema.safeParse({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, sha256: r.sha256 }).success) {
+        throw new ProjectError('DAMAGED', 'the stored identity of the source video (path, size or hash) fails its checks');
+      }
+      this.#current = { path: r.path, size: r.size, mtimeMs: r.mtime_ms, sha256: r.sha256.toLowerCase(), probe, working };
     }
     return this.#current;
   }

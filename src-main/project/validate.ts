@@ -34,3 +34,22 @@ export function parseArg<T extends z.ZodType>(schema: T, value: unknown, what: s
   }
   return r.data;
 }
+
+/**
+ * Parses a JSON column read back from the file with `schema`, or throws DAMAGED naming `what`:
+ * stored values are checked like arguments, since the file may have been damaged or crafted.
+ */
+export function parseStored<T extends z.ZodType>(schema: T, json: string, what: string): z.output<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new ProjectError('DAMAGED', `${what} cannot be read (${(err as Error).message})`, { cause: err });
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const details = r.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
+    throw new ProjectError('DAMAGED', `${what} did not pass the checks (${details})`, { cause: r.error });
+  }
+  return r.data;
+}

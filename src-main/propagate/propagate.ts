@@ -116,8 +116,10 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
       addon, source, key, frames, settings, signal, timing,
       onFrame: async (t, f) => {
         report.synthesisCount++;
-        progress('synthesis');
+        // Reported once handled: for a head or tail frame that means stored, so a count seen
+        // before a crash never includes a frame that was not saved.
         await onFrame(t, f);
+        progress('synthesis');
       },
     });
   };

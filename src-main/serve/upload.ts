@@ -8,7 +8,12 @@ import type http from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 16 * 1024 ** 3;
+/** A clip for this editor is seconds to minutes long; 4 GiB is generous and bounds one request. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
+/** All of <dataDir>/uploads together (see upload-store.ts). */
+export const DEFAULT_UPLOAD_QUOTA_BYTES = 16 * 1024 ** 3;
+/** Temporary names; anything matching this in the uploads folder is an upload in flight or a leftover. */
+export const TEMP_UPLOAD = /^\.upload-[0-9a-f]+\.part$/;
 const MAX_NAME = 120;
 
 export interface UploadResult {
@@ -56,16 +61,32 @@ function candidate(name: string, n: number): string {
   return `${name.slice(0, name.length - ext.length)} (${n})${ext}`;
 }
 
+export interface ReceiveOptions {
+  maxBytes: number;
+  /**
+   * Asked with the declared length before anything is read, then with the bytes received so
+   * far at every chunk: an error refuses the upload (the quota).
+   */
+  check?: (bytes: number) => UploadError | null;
+  /** Told the temporary file's path before it is created, and the bytes received so far. */
+  onProgress?: (tmp: string, bytes: number) => void;
+}
+
 /** Streams the request body into `dir` under a sanitized name; never overwrites an existing file. */
-export async function receiveUpload(req: http.IncomingMessage, rawName: string, dir: string, maxBytes: number): Promise<UploadResult> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    throw new UploadError(413, 'TOO_LARGE', `The file is ${declared} bytes; uploads are limited to ${maxBytes} bytes.`);
+export async function receiveUpload(req: http.IncomingMessage, rawName: string, dir: string, opts: ReceiveOptions): Promise<UploadResult> {
+  const { maxBytes } = opts;
+  const declaredHeader = req.headers['content-length'];
+  const declared = declaredHeader === undefined ? null : Number(declaredHeader);
+  if (declared !== null && declared > maxBytes) {
+    throw new UploadError(413, 'TOO_LARGE', `The file is ${declaredHeader} bytes; uploads are limited to ${maxBytes} bytes.`);
   }
+  const early = declared !== null && Number.isFinite(declared) ? opts.check?.(declared) : null;
+  if (early) throw early;
   const name = sanitizeUploadName(rawName);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.upload-${randomBytes(8).toString('hex')}.part`);
   let size = 0;
+  opts.onProgress?.(tmp, 0);
   try {
     await new Promise<void>((resolve, reject) => {
       const out = createWriteStream(tmp, { flags: 'wx' });
@@ -79,7 +100,10 @@ export async function receiveUpload(req: http.IncomingMessage, rawName: string, 
       // (the caller closes the connection; the rest of the body is never stored).
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) fail(new UploadError(413, 'TOO_LARGE', `The upload passed the limit of ${maxBytes} bytes.`));
+        opts.onProgress?.(tmp, size);
+        if (size > maxBytes) return fail(new UploadError(413, 'TOO_LARGE', `The upload passed the limit of ${maxBytes} bytes.`));
+        const refused = opts.check?.(size);
+        if (refused) fail(refused);
       });
       req.on('aborted', () => fail(new UploadError(400, 'ABORTED', 'The upload was cut off.')));
       req.on('error', fail);

@@ -1,6 +1,7 @@
 // `export`: the project's frames as an MP4 at the working size and the source's exact frame rate.
 // Each frame is, in order of preference: its render, the key frame's own image, the source frame.
 import { decodePng, encodeMp4, toRgb, type MediaTools } from '../media/index.ts';
+import { checkOutputTarget, type ReplacePolicy } from '../media/output.ts';
 import type { Project } from '../project/index.ts';
 import type { Progress } from '../jobs/progress.ts';
 import { openSource } from './source.ts';
@@ -10,6 +11,8 @@ export interface ExportRequest {
   outPath: string;
   crf?: number;
   audio?: boolean;
+  /** What an existing file at `outPath` may be (default 'videos'); the project itself never. */
+  replace?: ReplacePolicy;
 }
 
 export interface ExportDeps {
@@ -28,7 +31,22 @@ export interface ExportResult {
   audio: boolean;
 }
 
+/** The project's file and its SQLite/lock companions: being read, so never an export's target. */
+function projectFiles(project: Project): string[] {
+  return ['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${project.path}${suffix}`);
+}
+
+/**
+ * Refuses (OUTPUT_EXISTS / OUTPUT_UNWRITABLE) an output path the export would not write, before
+ * any work: the editor asks this first so it can offer to replace an existing file.
+ */
+export async function checkExportTarget(project: Project, outPath: string, replace: ReplacePolicy = 'videos'): Promise<void> {
+  await checkOutputTarget(outPath, { replace, protect: projectFiles(project) });
+}
+
 export async function exportVideo(project: Project, req: ExportRequest, deps: ExportDeps): Promise<ExportResult> {
+  // Before the source is even opened: a refused path costs nothing.
+  await checkExportTarget(project, req.outPath, req.replace);
   const src = await openSource(project, deps.searchDirs);
   const { geometry, probe } = src;
   const total = probe.frameCount;
@@ -64,6 +82,8 @@ export async function exportVideo(project: Project, req: ExportRequest, deps: Ex
         fps: probe.fps,
         frameCount: total,
         crf: req.crf,
+        replace: req.replace,
+        protect: projectFiles(project),
         audioFrom: audio ? { path: src.path, codec: probe.audio[0]?.codec ?? null } : null,
         frame: async (i) => {
           let rgb: Uint8Array;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileContentHash, type MediaTools } from '../media/index.ts';
-import { Project, defaultSettings, type ProjectSettings, type SettingsPatch } from '../project/index.ts';
+import { Project, defaultSettings, sourceWarnings, type ProjectSettings, type SettingsPatch } from '../project/index.ts';
 import { ProgressTracker, type Progress } from '../jobs/progress.ts';
 import type { ProviderSetting } from '../engine/runtime/providers.ts';
 import type { Precision } from '../engine/runtime/precision.ts';
@@ -162,6 +162,7 @@ export async function runVideo(req: RunRequest, deps: RunDeps): Promise<RunResul
         ...(crop ? { crop: { left: crop[0], right: crop[1], top: crop[2], bottom: crop[3] } } : {}),
         settings: patch,
       }, { tools: deps.tools, ...(deps.signal ? { signal: deps.signal } : {}) });
+      sourceWarnings(project.source().probe).forEach(warn);
     }
     initDone({ stage: 'init', done: 1, total: 1, etaSeconds: 0 });
     const p = project;

@@ -129,6 +129,11 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
         <div className="source-info muted">
           {src.width}×{src.height} → {project.working.width}×{project.working.height} · {formatFps(src.fps)} · {src.frameCount} frames
           {src.hasAudio ? ' · audio' : ''}
+          {src.warnings && src.warnings.length > 0 && (
+            <span className="source-warning" title={src.warnings.join('\n')} role="note">
+              {' '}· ⚠ {src.warnings.length === 1 ? 'note on the source' : `${src.warnings.length} notes on the source`}
+            </span>
+          )}
         </div>
         <div className="actions">
           <button onClick={() => setExporting(true)} title="Export video (Ctrl+E)">

@@ -1,4 +1,6 @@
 // Export: output path, quality (CRF), audio; then the job's progress and "reveal file".
+// Nothing is replaced unasked: the services refuse an existing file (OUTPUT_EXISTS) and the
+// dialog asks "Replace <name>?" before retrying with `overwrite`.
 import { useState } from 'react';
 import type { JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
 import type { Services } from './App.tsx';
@@ -8,6 +10,16 @@ import { Modal } from './Modal.tsx';
 function defaultOutput(projectPath: string): string {
   const m = /^(.*?)(\.[^./\\]+)?$/.exec(projectPath);
   return `${m?.[1] || projectPath}-rerendered.mp4`;
+}
+
+function baseName(file: string): string {
+  return file.split(/[/\\]/).filter((p) => p !== '').at(-1) ?? file;
+}
+
+/** "'a.txt' already exists and is not a video; it was not replaced. …" → what was found. */
+function finding(message: string): string {
+  const cut = message.indexOf('; it was not replaced');
+  return cut > 0 ? message.slice(0, cut) : message;
 }
 
 export function ExportDialog({ services, project, jobs, onClose }: { services: Services; project: ProjectSummary; jobs: JobInfo[]; onClose(): void }) {
@@ -20,13 +32,29 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
   const [error, setError] = useState<string | null>(null);
   const job = jobs.find((j) => j.id === jobId) ?? null;
 
-  const start = async () => {
+  /** An existing file the services would not replace unasked: its name and what it is. */
+  const [confirm, setConfirm] = useState<{ name: string; finding: string } | null>(null);
+
+  const start = async (overwrite = false) => {
     const q = Number(crf);
     if (!Number.isInteger(q) || q < 0 || q > 51) return setError('Quality (CRF) must be a whole number from 0 (lossless) to 51.');
-    if (!outPath.trim()) return setError('Choose where to write the video.');
+    const out = outPath.trim();
+    if (!out) return setError('Choose where to write the video.');
+    // The services refuse this too (comparing the real files); saying it here spares a pointless question.
+    if (out === project.path) return setError('That is the open project; choose another file name for the video.');
     setError(null);
-    const j = await services.run(api.startJob({ kind: 'export', outPath: outPath.trim(), crf: q, audio }));
-    if (j) setJobId(j.id);
+    setConfirm(null);
+    try {
+      const j = await api.startJob({ kind: 'export', outPath: out, crf: q, audio, overwrite });
+      setJobId(j.id);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'OUTPUT_EXISTS' && !overwrite) {
+        setConfirm({ name: baseName(out), finding: finding(err instanceof Error ? err.message : String(err)) });
+        return;
+      }
+      await services.run(Promise.reject(err));
+    }
   };
 
   return (
@@ -39,7 +67,14 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
         )}
         <label className="field">
           Output file
-          <input id="export-path" value={outPath} onChange={(e) => setOutPath(e.target.value)} />
+          <input
+            id="export-path"
+            value={outPath}
+            onChange={(e) => {
+              setOutPath(e.target.value);
+              setConfirm(null);
+            }}
+          />
         </label>
         <label className="field">
           Quality (CRF, 0 = lossless, 18 ≈ visually lossless, 51 = worst)
@@ -50,6 +85,21 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
           Include the source audio{!project.source.hasAudio && ' (the source has none)'}
         </label>
         {error && <p className="field-error">{error}</p>}
+        {confirm && (
+          <div className="reason" role="alertdialog" aria-label={`Replace ${confirm.name}?`} data-testid="export-confirm">
+            <strong>Replace {confirm.name}?</strong>
+            {'\n'}
+            {confirm.finding}. Replacing it loses what it holds now.
+            <div className="button-row end">
+              <button onClick={() => setConfirm(null)} autoFocus>
+                Cancel
+              </button>
+              <button className="primary" onClick={() => void start(true)} data-testid="export-replace">
+                Replace
+              </button>
+            </div>
+          </div>
+        )}
         {job && (
           <ul className="jobs">
             <JobRow job={job} onCancel={() => void services.run(api.cancelJob(job.id))} />
@@ -62,7 +112,7 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
             </button>
           )}
           <button onClick={onClose}>Close</button>
-          <button className="primary" onClick={() => void start()} disabled={job !== null && (job.status === 'queued' || job.status === 'running')}>
+          <button className="primary" onClick={() => void start()} disabled={confirm !== null || (job !== null && (job.status === 'queued' || job.status === 'running'))}>
             {job ? 'Export again' : 'Export'}
           </button>
         </div>

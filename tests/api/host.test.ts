@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
 import type { ProjectSummary } from '../../src-main/api/contract.ts';
@@ -32,6 +32,38 @@ test('requests are validated before anything runs', async () => {
   assert.equal(caps.ffmpeg.available, true);
   assert.equal(caps.translate.available, false);
   assert.match(caps.translate.message, /Open a project first/);
+});
+
+test('createProject only makes a new .rrproj in an existing folder, checked before the video is read', async () => {
+  const code = (c: string) => (e: Error & { code?: string }) => e.code === c;
+  const create = (projectPath: string) => host.api.createProject({ videoPath: clip, projectPath });
+  await assert.rejects(create(path.join(dir, 'evil.sh')), code('INVALID_ARGUMENT'));
+  await assert.rejects(create(path.join(dir, '.rrproj')), code('INVALID_ARGUMENT'));
+  await assert.rejects(create('relative.rrproj'), code('INVALID_ARGUMENT'));
+  await assert.rejects(create(path.join(dir, 'no-such-folder', 'p.rrproj')), code('OUTPUT_UNWRITABLE'));
+  const taken = path.join(dir, 'taken.rrproj');
+  writeFileSync(taken, 'not mine');
+  await assert.rejects(create(taken), code('EXISTS'));
+  assert.equal(readFileSync(taken, 'utf8'), 'not mine', 'an existing file is never replaced');
+  assert.equal(existsSync(path.join(dir, 'evil.sh')), false);
+  assert.equal(await host.api.project(), null);
+  await assert.rejects(host.api.revealFile('relative/file'), code('INVALID_ARGUMENT'));
+  await assert.rejects(host.api.revealFile(path.join(dir, 'missing.mp4')), code('NOT_FOUND'));
+});
+
+test('a project made from an upload is recorded, so the upload clean-up keeps its source', async () => {
+  const dataDir = path.join(dir, 'data-uploads');
+  mkdirSync(path.join(dataDir, 'uploads'), { recursive: true });
+  const uploaded = path.join(dataDir, 'uploads', 'clip.mp4');
+  copyFileSync(clip, uploaded);
+  const own = createApiHost({ dataDir, env: process.env });
+  try {
+    const projectPath = path.join(dir, 'from-upload.rrproj');
+    await own.api.createProject({ videoPath: uploaded, projectPath, shortSide: 64 });
+    assert.deepEqual(JSON.parse(readFileSync(path.join(dataDir, 'upload-sources.json'), 'utf8')), { [projectPath]: uploaded });
+  } finally {
+    await own.dispose();
+  }
 });
 
 test('create a project, edit key frames, serve media, export with progress', async () => {

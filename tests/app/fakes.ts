@@ -8,6 +8,8 @@ import type {
   InvokeEventLike,
   MenuItemTemplate,
   MessagePortLike,
+  NavigationEventLike,
+  SessionLike,
   WindowOptions,
 } from '../../src-main/app/electron-types.ts';
 import { serveHost } from '../../src-main/app/services-messages.ts';
@@ -78,33 +80,66 @@ export function portPair(): [MessagePortLike, MessagePortLike] {
   return [mk(a, b, true), mk(b, a, false)];
 }
 
+type Listener = (...args: unknown[]) => void;
+
+/** A web contents that records every listener and handler the shell installs on it. */
+export class FakeWebContents {
+  listeners = new Map<string, Listener[]>();
+  openHandler: ((d: { url: string }) => { action: 'deny' | 'allow' }) | null = null;
+  sent: Array<{ channel: string; args: unknown[] }>;
+  inputs: unknown[];
+  constructor(sent: Array<{ channel: string; args: unknown[] }> = [], inputs: unknown[] = []) {
+    this.sent = sent;
+    this.inputs = inputs;
+  }
+  send(channel: string, ...args: unknown[]): void {
+    this.sent.push({ channel, args });
+  }
+  sendInputEvent(e: unknown): void {
+    this.inputs.push(e);
+  }
+  setWindowOpenHandler(h: (d: { url: string }) => { action: 'deny' | 'allow' }): void {
+    this.openHandler = h;
+  }
+  on(event: 'will-navigate' | 'will-redirect', listener: (event: NavigationEventLike, url?: string) => void): this;
+  on(event: 'will-attach-webview', listener: (event: { preventDefault(): void }, webPreferences: unknown, params: unknown) => void): this;
+  on(event: string, listener: (...args: never[]) => void): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener as Listener]);
+    return this;
+  }
+  isDestroyed(): boolean {
+    return false;
+  }
+  /** Emits `event` as Electron 45 does (target on event.url, and as the deprecated second argument); true when a listener prevented it. */
+  fire(event: 'will-navigate' | 'will-redirect', url: string): boolean;
+  fire(event: 'will-attach-webview', webPreferences: unknown, params: unknown): boolean;
+  fire(event: string, ...args: unknown[]): boolean {
+    let prevented = false;
+    const e = { preventDefault: () => void (prevented = true), ...(event === 'will-attach-webview' ? {} : { url: args[0] }) };
+    for (const l of this.listeners.get(event) ?? []) l(e, ...args);
+    return prevented;
+  }
+}
+
 export class FakeWindow extends EventEmitter implements BrowserWindowLike {
   static all: FakeWindow[] = [];
+  /** Set by fakeElectron: Electron emits app `web-contents-created` while a window is constructed. */
+  static onContentsCreated: ((contents: FakeWebContents) => void) | null = null;
   static getAllWindows(): BrowserWindowLike[] {
     return FakeWindow.all;
   }
   loaded: string[] = [];
   sent: Array<{ channel: string; args: unknown[] }> = [];
   inputs: unknown[] = [];
-  openHandler: ((d: { url: string }) => { action: 'deny' | 'allow' }) | null = null;
-  navigateHandler: ((event: { preventDefault(): void }, url: string) => void) | null = null;
   readonly options: WindowOptions;
+  readonly webContents: FakeWebContents;
   constructor(options: WindowOptions) {
     super();
     this.options = options;
+    this.webContents = new FakeWebContents(this.sent, this.inputs);
     FakeWindow.all.push(this);
+    FakeWindow.onContentsCreated?.(this.webContents);
   }
-  webContents = {
-    send: (channel: string, ...args: unknown[]) => void this.sent.push({ channel, args }),
-    sendInputEvent: (e: unknown) => void this.inputs.push(e),
-    setWindowOpenHandler: (h: (d: { url: string }) => { action: 'deny' | 'allow' }) => {
-      this.openHandler = h;
-    },
-    on: (_e: 'will-navigate', l: (event: { preventDefault(): void }, url: string) => void) => {
-      this.navigateHandler = l;
-    },
-    isDestroyed: () => false,
-  };
   async loadURL(url: string): Promise<void> {
     this.loaded.push(url);
   }
@@ -114,7 +149,31 @@ export class FakeWindow extends EventEmitter implements BrowserWindowLike {
   }
 }
 
+/** The default session's handlers, as the shell installed them. */
+export interface FakeSession extends SessionLike {
+  requestHandler: Parameters<SessionLike['setPermissionRequestHandler']>[0];
+  checkHandler: Parameters<SessionLike['setPermissionCheckHandler']>[0];
+  deviceHandler: Parameters<SessionLike['setDevicePermissionHandler']>[0];
+}
+
+function fakeSession(): FakeSession {
+  const s: FakeSession = {
+    requestHandler: null,
+    checkHandler: null,
+    deviceHandler: null,
+    setPermissionRequestHandler: (h) => void (s.requestHandler = h),
+    setPermissionCheckHandler: (h) => void (s.checkHandler = h),
+    setDevicePermissionHandler: (h) => void (s.deviceHandler = h),
+  };
+  return s;
+}
+
 export interface FakeElectron extends ElectronMainLike {
+  session: { defaultSession: FakeSession };
+  /** App event listeners by event name (web-contents-created, activate, ...). */
+  appListeners: Map<string, Listener[]>;
+  /** Events in the order the shell did them, to check that guards come before windows. */
+  timeline: string[];
   handlers: Map<string, (event: InvokeEventLike, ...args: unknown[]) => Promise<unknown>>;
   schemes: Array<{ scheme: string; privileges: Record<string, boolean> }>;
   protocolHandlers: Map<string, (r: Request) => Promise<Response>>;
@@ -125,7 +184,14 @@ export interface FakeElectron extends ElectronMainLike {
 
 export function fakeElectron(host: FakeHost): FakeElectron {
   FakeWindow.all = [];
+  FakeWindow.onContentsCreated = (contents) => {
+    fe.timeline.push('window');
+    for (const l of fe.appListeners.get('web-contents-created') ?? []) l({}, contents);
+  };
   const fe: FakeElectron = {
+    session: { defaultSession: fakeSession() },
+    appListeners: new Map(),
+    timeline: [],
     handlers: new Map(),
     schemes: [],
     protocolHandlers: new Map(),
@@ -135,7 +201,11 @@ export function fakeElectron(host: FakeHost): FakeElectron {
     app: {
       whenReady: async () => {},
       getPath: () => '/tmp/rerender-fake-user-data',
-      on: () => undefined,
+      on: ((event: string, listener: Listener) => {
+        fe.timeline.push(`app.on ${event}`);
+        fe.appListeners.set(event, [...(fe.appListeners.get(event) ?? []), listener]);
+        return undefined;
+      }) as unknown as ElectronMainLike['app']['on'],
       quit: () => {},
       setName: () => {},
     },

@@ -44,3 +44,24 @@ test('rerender:// serves the app and forwards media with Range and ETag', async 
   assert.equal(missing.status, 404);
   assert.deepEqual(host.mediaCalls.map((c) => c.route), ['frame/source/3.png', 'frame/source/3.png', 'frame/source/99.png']);
 });
+
+test('rerender://media answers 400 to malformed percent-encoding and NUL, and the handler never rejects', async () => {
+  const host = new FakeHost();
+  const handle = createProtocolHandler({ rendererDir: '/nonexistent', media: (r, q) => host.media(r, q) });
+  for (const bad of ['rerender://media/frame/%E0%A4%A.png', 'rerender://media/frame/100%.png', 'rerender://media/%FF', 'rerender://media/frame%00/1.png']) {
+    const r = await handle(new Request(bad));
+    assert.equal(r.status, 400, bad);
+    assert.equal(await r.text(), 'bad media path');
+  }
+  assert.deepEqual(host.mediaCalls, [], 'nothing malformed reached the services');
+  // an encoded but valid route still decodes
+  assert.equal((await handle(new Request('rerender://media/frame%2Fsource%2F3.png'))).status, 200);
+  // a media reader that throws gives 500, not a rejected promise (an opaque network error in the page)
+  const throwing = createProtocolHandler({ rendererDir: '/nonexistent', media: async () => { throw new Error('reader broke'); } });
+  const r = await throwing(new Request('rerender://media/x'));
+  assert.equal(r.status, 500);
+  assert.equal(await r.text(), 'reader broke');
+  // a request whose headers cannot be read still gets an answer
+  const odd = { url: 'rerender://media/x', method: 'GET', get headers(): Headers { throw new Error('no headers'); } } as unknown as Request;
+  assert.equal((await throwing(odd)).status, 500);
+});

@@ -9,9 +9,12 @@ import { startServer } from '../../src-main/serve/server.ts';
 import { decodeWire, encodeWire } from '../../src-main/serve/wire.ts';
 import { FakeHost } from './fakes.ts';
 
+const TOKEN = 'test-token-0123456789abcdefghij';
+
+/** An authenticated GET (Bearer token) unless `headers.authorization` says otherwise. */
 function get(port: number, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathname, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathname, headers: { host: `127.0.0.1:${port}`, authorization: `Bearer ${TOKEN}`, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -22,7 +25,7 @@ function get(port: number, pathname: string, headers: Record<string, string> = {
 
 function connect(url: string, origin: string | undefined): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+    const ws = new WebSocket(url, { ...(origin === undefined ? {} : { origin }), headers: { authorization: `Bearer ${TOKEN}` } });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
@@ -37,9 +40,10 @@ async function withServer(fn: (s: { port: number; url: string; host: FakeHost })
   writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(path.join(root, 'secret.txt'), 'secret');
   const host = new FakeHost();
-  const server = await startServer({ port: 0, dataDir: root, staticDir, apiHost: host });
+  const server = await startServer({ port: 0, dataDir: root, staticDir, apiHost: host, token: TOKEN });
   try {
-    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(server.url, `http://127.0.0.1:${server.port}/?token=${TOKEN}`);
+    assert.equal(server.origin, `http://127.0.0.1:${server.port}/`);
     await fn({ port: server.port, url: server.url, host });
   } finally {
     await server.close();
@@ -109,6 +113,9 @@ test('WebSocket /api: same-origin only, requests with bytes, typed errors, event
     assert.deepEqual(await next((m) => m.id === 2), { id: 2, ok: false, error: { code: 'PROJECT_NOT_FOUND', message: 'no project at /missing' } });
     host.emit('job', { id: 'j', done: 1, total: 2 });
     assert.deepEqual(await next((m) => m.event === 'job'), { event: 'job', payload: { id: 'j', done: 1, total: 2 } });
+    // Valid JSON whose bytes are not base64: answered as a bad argument, the socket stays.
+    ws.send('{"id":3,"method":"importKeyframeImage","args":[1,{"$bytes":"!!!"}]}');
+    assert.deepEqual(await next((m) => m.id === 3), { id: 3, ok: false, error: { code: 'INVALID_ARGUMENT', message: 'The request carries bytes that are not valid base64.' } });
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.send('not json');
     assert.equal(await closed, 1003);

@@ -93,10 +93,10 @@ test('shell: privileged scheme, sandboxed window on the app origin, guarded IPC 
   assert.ok(win);
   assert.deepEqual(win.loaded, [APP_ENTRY_URL]);
   assert.equal(win.options.webPreferences.sandbox, true);
-  assert.equal(win.openHandler?.({ url: 'https://evil.example' }).action, 'deny');
-  let prevented = false;
-  win.navigateHandler?.({ preventDefault: () => (prevented = true) }, 'https://evil.example');
-  assert.equal(prevented, true);
+  // the app-wide guard (web-contents-created) reached the main window before it loaded anything
+  assert.equal(win.webContents.openHandler?.({ url: 'https://evil.example' }).action, 'deny');
+  assert.equal(win.webContents.fire('will-navigate', 'https://evil.example'), true);
+  assert.equal(win.webContents.fire('will-navigate', 'rerender://app/index.html'), false);
 
   const handler = electron.handlers.get(IPC_CHANNEL);
   assert.ok(handler);

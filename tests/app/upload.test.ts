@@ -13,10 +13,13 @@ interface Reply {
   body: string;
 }
 
-/** PUT `body` to `pathname`; `chunked` sends it without a Content-Length. */
+const TOKEN = 'upload-test-token-0123456789abcdef';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+/** An authenticated PUT of `body` to `pathname`; `chunked` sends it without a Content-Length. */
 function put(port: number, pathname: string, body: Uint8Array, opts: { headers?: Record<string, string>; chunked?: boolean } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: `127.0.0.1:${port}`, ...(opts.chunked ? {} : { 'content-length': String(body.length) }), ...opts.headers };
+    const headers: Record<string, string> = { host: `127.0.0.1:${port}`, ...AUTH, ...(opts.chunked ? {} : { 'content-length': String(body.length) }), ...opts.headers };
     const req = http.request({ host: '127.0.0.1', port, path: pathname, method: 'PUT', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -29,14 +32,19 @@ function put(port: number, pathname: string, body: Uint8Array, opts: { headers?:
   });
 }
 
-async function withServer(maxUploadBytes: number, fn: (port: number, uploads: string) => Promise<void>) {
+async function withServer(
+  maxUploadBytes: number,
+  fn: (port: number, uploads: string, root: string) => Promise<void>,
+  more: { uploadQuotaBytes?: number; prepare?: (root: string) => void } = {},
+) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'rr-upload-'));
   const staticDir = path.join(root, 'renderer');
   mkdirSync(staticDir);
   writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html>');
-  const server = await startServer({ port: 0, dataDir: root, staticDir, apiHost: new FakeHost(), maxUploadBytes });
+  more.prepare?.(root);
+  const server = await startServer({ port: 0, dataDir: root, staticDir, apiHost: new FakeHost(), maxUploadBytes, uploadQuotaBytes: more.uploadQuotaBytes, token: TOKEN });
   try {
-    await fn(server.port, path.join(root, 'uploads'));
+    await fn(server.port, path.join(root, 'uploads'), root);
   } finally {
     await server.close();
     rmSync(root, { recursive: true, force: true });
@@ -64,7 +72,7 @@ test('PUT /upload stores the exact bytes under the sanitized name and never over
     assert.equal(path.basename(sneaky.path), 'passwd.mp4');
     // Chunked (no Content-Length) is counted as it streams.
     assert.equal((await put(port, '/upload/chunked.webm', bytes(1000), { chunked: true })).status, 201);
-    assert.deepEqual(readdirSync(uploads).sort(), ['chunked.webm', 'clip (2).mp4', 'clip.mp4', 'passwd.mp4'], 'no temporary files remain');
+    assert.deepEqual(readdirSync(uploads).sort(), ['.index.json', 'chunked.webm', 'clip (2).mp4', 'clip.mp4', 'passwd.mp4'], 'no temporary files remain');
   });
 });
 
@@ -79,13 +87,13 @@ test('PUT /upload refuses foreign hosts and origins, other methods, and bodies o
     assert.equal(streamedTooBig.status, 413);
     assert.equal((await put(port, '/upload/ok.mp4', bytes(1000))).status, 201);
     const get = await new Promise<number>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/upload/ok.mp4', headers: { host: `127.0.0.1:${port}` } }, (res) => {
+      http.get({ host: '127.0.0.1', port, path: '/upload/ok.mp4', headers: { host: `127.0.0.1:${port}`, ...AUTH } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       }).on('error', reject);
     });
     assert.equal(get, 405, 'uploads are not served back');
-    assert.deepEqual(readdirSync(uploads), ['ok.mp4'], 'refused uploads leave nothing behind');
+    assert.deepEqual(readdirSync(uploads).sort(), ['.index.json', 'ok.mp4'], 'refused uploads leave nothing behind');
   });
 });
 
@@ -100,4 +108,80 @@ test('upload names: last segment, no hidden or control characters, bounded lengt
   const long = sanitizeUploadName(`${'x'.repeat(500)}.webm`);
   assert.equal(long.length, 120);
   assert.ok(long.endsWith('.webm'));
+});
+
+test('PUT /upload: a total quota for the uploads folder, checked up front and while streaming', async () => {
+  await withServer(
+    10_000,
+    async (port, uploads) => {
+      assert.equal((await put(port, '/upload/first.mp4', bytes(600))).status, 201);
+      const declared = await put(port, '/upload/second.mp4', bytes(500));
+      assert.equal(declared.status, 507, declared.body);
+      const body = JSON.parse(declared.body) as { code: string; message: string };
+      assert.equal(body.code, 'QUOTA_EXCEEDED');
+      assert.match(body.message, /--upload-quota-mb/);
+      assert.equal((await put(port, '/upload/second.mp4', bytes(500), { chunked: true })).status, 507, 'counted while streaming too');
+      assert.equal((await put(port, '/upload/third.mp4', bytes(400))).status, 201, 'what fits is still accepted');
+      assert.deepEqual(readdirSync(uploads).filter((n) => !n.startsWith('.')).sort(), ['first.mp4', 'third.mp4']);
+    },
+    { uploadQuotaBytes: 1000 },
+  );
+});
+
+test('uploads clean-up: leftovers and expired unused uploads go; used, fresh and unknown files stay', async () => {
+  const day = 24 * 3600 * 1000;
+  await withServer(
+    1 << 20,
+    async (port, uploads, root) => {
+      // At start: everything swept but what a project uses, what is fresh, and what we never uploaded.
+      assert.deepEqual(readdirSync(uploads).sort(), ['.index.json', 'fresh.mp4', 'legacy.mp4', 'used.mp4']);
+      assert.equal(readFileSync(path.join(root, 'secret.txt'), 'utf8'), 'keep', 'a damaged index never reaches outside the folder');
+      const index = JSON.parse(readFileSync(path.join(uploads, '.index.json'), 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(index).sort(), ['fresh.mp4', 'used.mp4']);
+
+      // An upload in flight keeps its temporary file while another upload's clean-up runs.
+      let answer: Promise<Reply> | null = null;
+      const slow = http.request({ host: '127.0.0.1', port, path: '/upload/slow.mp4', method: 'PUT', headers: { host: `127.0.0.1:${port}`, ...AUTH } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        answer = new Promise((r) => res.on('end', () => r({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() })));
+      });
+      slow.write(bytes(100));
+      const part = async () => {
+        for (let i = 0; i < 200; i++) {
+          const found = readdirSync(uploads).find((n) => n.endsWith('.part'));
+          if (found) return found;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error('no temporary file appeared');
+      };
+      const tmp = await part();
+      assert.equal((await put(port, '/upload/other.mp4', bytes(10))).status, 201);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(readdirSync(uploads).includes(tmp), 'an upload in flight is not a leftover');
+      slow.end(bytes(50));
+      while (!answer) await new Promise((r) => setTimeout(r, 10));
+      const done = await (answer as Promise<Reply>);
+      assert.equal(done.status, 201, done.body);
+      assert.equal((JSON.parse(done.body) as { size: number }).size, 150);
+    },
+    {
+      prepare: (root) => {
+        const uploads = path.join(root, 'uploads');
+        mkdirSync(uploads);
+        for (const n of ['.upload-0123abcd.part', 'old.mp4', 'used.mp4', 'orphan.mp4', 'fresh.mp4', 'legacy.mp4']) writeFileSync(path.join(uploads, n), 'v');
+        writeFileSync(path.join(root, 'secret.txt'), 'keep');
+        writeFileSync(path.join(root, 'p.rrproj'), 'project');
+        const old = Date.now() - 2 * day;
+        writeFileSync(
+          path.join(uploads, '.index.json'),
+          JSON.stringify({ 'old.mp4': { uploadedAt: old }, 'used.mp4': { uploadedAt: old }, 'orphan.mp4': { uploadedAt: old }, 'fresh.mp4': { uploadedAt: Date.now() }, '../secret.txt': { uploadedAt: old } }),
+        );
+        writeFileSync(
+          path.join(root, 'upload-sources.json'),
+          JSON.stringify({ [path.join(root, 'p.rrproj')]: path.join(uploads, 'used.mp4'), [path.join(root, 'gone.rrproj')]: path.join(uploads, 'orphan.mp4') }),
+        );
+      },
+    },
+  );
 });

@@ -91,10 +91,14 @@ export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   return sum / a.length;
 }
 
+/** host:port → the access token of the server there (so httpGet can send it as a Bearer header). */
+const tokens = new Map<string, string>();
+
 export function httpGet(url: string): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
+  const token = tokens.get(new URL(url).host);
   return new Promise((resolve, reject) => {
     http
-      .get(url, (res) => {
+      .get(url, { headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
@@ -173,6 +177,7 @@ export interface PlaybackSample {
 
 export interface EditorSession {
   host: ApiHost;
+  /** The server, with `url` the address without the token: the page already holds the cookie. */
   server: RunningServer;
   context: BrowserContext;
   page: Page;
@@ -182,10 +187,19 @@ export interface EditorSession {
 /** The real services host behind browser mode, and headless Chromium on one page: an e2e file's setup. */
 export async function openEditorSession(opts: { dataDir: string; profileDir: string; env?: Record<string, string | undefined> }): Promise<EditorSession> {
   const host = createApiHost({ dataDir: opts.dataDir, env: opts.env ?? process.env });
-  const server = await startServer({ port: 0, dataDir: opts.dataDir, staticDir: STATIC_DIR, apiHost: host });
+  const running = await startServer({ port: 0, dataDir: opts.dataDir, staticDir: STATIC_DIR, apiHost: host });
+  if (running.token === null) throw new Error('browser mode must run with an access token');
+  tokens.set(new URL(running.origin).host, running.token);
   const context = await launchBrowser(opts.profileDir);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err));
+  // The user's first step: open the printed URL. The server trades the token for its cookie and
+  // redirects to the clean address, which every later request (page, media, WebSocket) uses.
+  const first = await page.goto(running.url);
+  if (page.url() !== running.origin || first?.status() !== 200) {
+    throw new Error(`opening ${running.url} ended at ${page.url()} (HTTP ${first?.status()}), not ${running.origin}`);
+  }
+  const server: RunningServer = { ...running, url: running.origin };
   return {
     host,
     server,
@@ -194,6 +208,7 @@ export async function openEditorSession(opts: { dataDir: string; profileDir: str
     async close() {
       await context.close();
       await server.close();
+      tokens.delete(new URL(running.origin).host);
       await host.dispose();
     },
   };

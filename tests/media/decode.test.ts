@@ -113,18 +113,22 @@ test('thumbnail strip: one PNG, tiles are the listed frames', async () => {
   assert.deepEqual(thumbnailFrames(3, 10), [0, 1, 2], 'never more tiles than frames');
 });
 
-test('frames outside the clip are rejected; a truncated file is CORRUPT when decoding runs short', async () => {
+test('frames outside the clip are rejected; a truncated file has only its decodable frames, all of which decode', async () => {
   const clip = await makeClip(dir, { frames: 48, width: 160, height: 120, fps: { num: 30, den: 1 }, faststart: true });
   const p = await probeVideo(clip, { tools });
   const g = workingGeometry(p, { shortSide: 64 });
   await assert.rejects(decodeFrame(clip, p, g, 48, { tools }), (err) => isMediaError(err, 'INVALID_ARGUMENT'));
   await assert.rejects(decodeFrames(clip, p, g, { start: 0, count: 0 }, { tools, onFrame: () => {} }), (err) => isMediaError(err, 'INVALID_ARGUMENT'));
 
-  // With the index first, half the file still probes as 48 frames; the missing half shows when decoding.
+  // With the index first, half the file's header still promises 48 frames; probing counts what decodes.
   const truncated = await truncatedCopy(clip);
   const tp = await probeVideo(truncated, { tools });
-  assert.equal(tp.frameCount, 48);
-  await assert.rejects(decodeFrames(truncated, tp, g, { start: 0, count: 48 }, { tools, onFrame: () => {} }), (err) => {
+  assert.equal(tp.headerFrameCount, 48);
+  assert.ok(tp.frameCount > 10 && tp.frameCount < 48, `about half is left (${tp.frameCount})`);
+  assert.equal((await decodeAll(truncated, tp, g)).length, tp.frameCount);
+  await assert.rejects(decodeFrame(truncated, tp, g, tp.frameCount, { tools }), (err) => isMediaError(err, 'INVALID_ARGUMENT'));
+  // A stored probe that still claims all 48 frames (older projects) fails clearly, never silently.
+  await assert.rejects(decodeFrames(truncated, { ...tp, frameCount: 48 }, g, { start: 0, count: 48 }, { tools, onFrame: () => {} }), (err) => {
     assert.ok(isMediaError(err, 'CORRUPT'), String(err));
     assert.match(err.message, /truncated or damaged/);
     return true;

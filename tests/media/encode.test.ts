@@ -1,9 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { locateTools, type MediaTools } from '../../src-main/media/locate.ts';
@@ -209,4 +209,42 @@ test('DISK_FULL: exporting onto a full (tiny tmpfs) disk fails cleanly', async (
   } finally {
     await exec('umount', [dir]);
   }
+});
+
+test('temp files carry the writer PID; a dead writer\'s leftover is removed by the next export, a live one\'s kept', async () => {
+  const dir = await outDir();
+  const out = path.join(dir, 'clip.mp4');
+  // A PID that surely ended: a child that has exited (and been reaped).
+  const dead = await new Promise<number>((resolve) => {
+    const c = spawn(process.execPath, ['-e', '']);
+    c.once('exit', () => resolve(c.pid!));
+  });
+  const stale = `.clip.rr-${dead}-0badf00d.partial.mp4`;
+  const live = `.clip.rr-${process.ppid}-0000beef.partial.mp4`; // the test runner: alive
+  const other = `.other.rr-${dead}-0badf00d.partial.mp4`; // another output's: not ours to touch
+  for (const name of [stale, live, other]) await writeFile(path.join(dir, name), 'partial');
+
+  let temp = '';
+  await encodeMp4({ out, width: 16, height: 16, fps: { num: 24, den: 1 }, frameCount: 2, frame: solidFrames(16, 16) }, {
+    tools,
+    onProgress: () => {
+      temp ||= readdirSync(dir).find((n) => n.includes(`.rr-${process.pid}-`)) ?? '';
+    },
+  });
+  assert.match(temp, new RegExp(`^\\.clip\\.rr-${process.pid}-[0-9a-f]{8}\\.partial\\.mp4$`), 'the temp file names its writer');
+  assert.deepEqual((await readdir(dir)).sort(), [live, other, 'clip.mp4'].sort());
+});
+
+test('an existing non-video is not replaced unless allowed; a video is', async () => {
+  const dir = await outDir();
+  const out = path.join(dir, 'x.mp4');
+  await writeFile(out, 'not a video');
+  const job = { out, width: 16, height: 16, fps: { num: 24, den: 1 }, frameCount: 1, frame: solidFrames(16, 16) };
+  await assert.rejects(encodeMp4(job, { tools }), (err: Error & { code?: string }) => err.code === 'OUTPUT_EXISTS');
+  assert.equal(await readFile(out, 'utf8'), 'not a video');
+  assert.deepEqual(await readdir(dir), ['x.mp4'], 'nothing was left behind');
+  await encodeMp4({ ...job, replace: 'any' }, { tools });
+  await encodeMp4(job, { tools }); // now a video: replaced without asking
+  await assert.rejects(encodeMp4({ ...job, replace: 'never' }, { tools }), (err: Error & { code?: string }) => err.code === 'OUTPUT_EXISTS');
+  await assert.rejects(encodeMp4({ ...job, replace: 'any', protect: [out] }, { tools }), (err: Error & { code?: string }) => err.code === 'OUTPUT_EXISTS');
 });

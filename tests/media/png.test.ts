@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from 'fast-png';
-import { decodePng, encodePng, toRgb } from '../../src-main/media/png.ts';
+import { decodePng, encodePng, readPngHeader, toRgb } from '../../src-main/media/png.ts';
 import { isMediaError } from '../../src-main/media/errors.ts';
+import { craftedPng } from '../helpers/crafted-png.ts';
 
 function gradient(width: number, height: number, channels: number): Uint8Array {
   const data = new Uint8Array(width * height * channels);
@@ -46,4 +47,31 @@ test('16-bit and grey images are normalised to 8-bit RGB', () => {
   assert.deepEqual([...toRgb(grey)], [10, 10, 10, 200, 200, 200]);
   const rgba = decodePng(encodePng(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 2, 1, 4));
   assert.deepEqual([...toRgb(rgba)], [1, 2, 3, 5, 6, 7]);
+});
+
+test('a tiny PNG declaring 20000×20000 is refused from its header, before any inflating', () => {
+  const bomb = craftedPng(20000, 20000, 4 << 20);
+  assert.ok(bomb.length < 64 * 1024, `the crafted file is small (${bomb.length} bytes)`);
+  assert.deepEqual(readPngHeader(bomb), { width: 20000, height: 20000, bitDepth: 8, colorType: 0 });
+  const started = performance.now();
+  assert.throws(() => decodePng(bomb), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'TOO_LARGE');
+    assert.match(err.message, /20000×20000/);
+    return true;
+  });
+  // Also with an expected size: the header alone decides.
+  assert.throws(() => decodePng(bomb, { width: 64, height: 64 }), (err: Error & { code?: string }) => err.code === 'TOO_LARGE');
+  const ms = performance.now() - started;
+  assert.ok(ms < 50, `refused in ${ms.toFixed(1)} ms`);
+});
+
+test('an image of the wrong size is refused from its header even when its data is broken', () => {
+  // 8×8 declared, data that would not inflate: the size check comes first, nothing is inflated.
+  const png = Buffer.from(craftedPng(8, 8, 72));
+  const idat = png.indexOf('IDAT', 0, 'latin1');
+  png.fill(0xff, idat + 4, idat + 10);
+  assert.throws(() => decodePng(png, { width: 16, height: 16 }), (err) => isMediaError(err, 'IMAGE_SIZE_MISMATCH'));
+  assert.throws(() => decodePng(png), (err) => isMediaError(err, 'INVALID_IMAGE'));
+  assert.throws(() => decodePng(craftedPng(0, 8, 8)), (err) => isMediaError(err, 'INVALID_IMAGE'));
+  assert.throws(() => decodePng(craftedPng(16385, 1, 8)), (err: Error & { code?: string }) => err.code === 'TOO_LARGE');
 });

@@ -99,12 +99,17 @@ test('bad inputs give typed errors with messages that name the file', async () =
   await expectCode(await makeClip(dir, { frames: 0, width: 160, height: 120, fps: { num: 30, den: 1 } }), 'NO_FRAMES');
 });
 
-test('truncated files (first half of a real MP4 / AVI) are CORRUPT at probe time', async () => {
+test('truncated files: an MP4 without its index is CORRUPT; a half AVI is used up to what decodes, with a warning', async () => {
   const mp4 = await makeClip(dir, { frames: 48, width: 160, height: 120, fps: { num: 30, den: 1 }, audio: true });
   await expectCode(await truncatedCopy(mp4), 'CORRUPT', /not saved or copied completely/);
   const avi = await makeClip(dir, { frames: 48, width: 160, height: 120, fps: { num: 30, den: 1 }, container: 'avi' });
-  assert.equal((await probeVideo(avi, { tools })).frameCount, 48);
-  await expectCode(await truncatedCopy(avi), 'CORRUPT', /promises 48 frames/);
+  const whole = await probeVideo(avi, { tools });
+  assert.equal(whole.frameCount, 48);
+  assert.deepEqual(whole.warnings, []);
+  const half = await probeVideo(await truncatedCopy(avi), { tools });
+  assert.ok(half.frameCount > 10 && half.frameCount < 48, `about half is left (${half.frameCount})`);
+  assert.equal(half.headerFrameCount, 48);
+  assert.match(half.warnings.join('\n'), new RegExp(`header promises 48 frames but only ${half.frameCount} can be decoded`));
 });
 
 test('an aborted probe is CANCELLED', async () => {

@@ -1,8 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { locateTools, type MediaTools } from '../../src-main/media/locate.ts';
-import { runTool, spawnTool } from '../../src-main/media/process.ts';
+import { deathSignalWrapper, runTool, spawnTool } from '../../src-main/media/process.ts';
 import { isMediaError } from '../../src-main/media/errors.ts';
 
 let tools: MediaTools;
@@ -71,4 +74,46 @@ test('ffmpeg hitting ENOSPC is DISK_FULL (writes to /dev/full)', { skip: !exists
       return true;
     },
   );
+});
+
+/** Alive and not a zombie (a killed orphan may wait a while for a reaper that never comes). */
+function isLive(pid: number): boolean {
+  if (!isRunning(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('ffmpeg dies with a SIGKILLed parent (setpriv --pdeathsig)', { skip: deathSignalWrapper().length === 0 && 'no setpriv (util-linux) here' }, async () => {
+  // A Node process starts an endless ffmpeg through spawnTool, prints its PID, then is SIGKILLed.
+  const script = `
+    const { spawnTool } = await import(${JSON.stringify(pathToFileURL(path.resolve('src-main/media/process.ts')).href)});
+    const run = spawnTool(${JSON.stringify(tools.ffmpeg)}, ['-v', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-f', 'null', '-'], { what: 'Test' });
+    process.stdout.write(String(run.pid) + '\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    parent.stdout.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('\n')) resolve(text.trim());
+    });
+    parent.once('exit', () => reject(new Error(`the parent exited early: ${text}`)));
+  });
+  const ffmpegPid = Number(line);
+  assert.ok(ffmpegPid > 0);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(isLive(ffmpegPid), 'ffmpeg runs while its parent lives');
+  const parentGone = new Promise((r) => parent.once('exit', r));
+  parent.kill('SIGKILL');
+  await parentGone;
+  const deadline = Date.now() + 1000;
+  while (isLive(ffmpegPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const alive = isLive(ffmpegPid);
+  if (alive) process.kill(ffmpegPid, 'SIGKILL');
+  assert.equal(alive, false, 'ffmpeg was still running 1 s after its parent was killed');
 });

@@ -2,7 +2,7 @@ import type { Command } from '../command.ts';
 import { formatRational } from '../../media/index.ts';
 import { translationHashes } from '../../studio/params.ts';
 import { parse } from './args.ts';
-import { withProject } from './project-io.ts';
+import { withProjectReadOnly } from './project-io.ts';
 import { existsSync } from 'node:fs';
 
 export const infoCommand: Command = {
@@ -11,7 +11,8 @@ export const infoCommand: Command = {
   usage: 'Usage: rerender info <project.rrproj>',
   async run(ctx, argv) {
     const { positionals } = parse(argv, {}, 1);
-    await withProject(positionals[0]!, async (p) => {
+    // Read-only: info works while the editor or a propagate has the project open, and changes nothing.
+    await withProjectReadOnly(positionals[0]!, async (p) => {
       const s = p.source();
       const keyframes = p.listKeyframes(translationHashes(p));
       const jobs = p.listJobs().slice(0, 5);

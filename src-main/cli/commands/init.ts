@@ -4,6 +4,7 @@ import { initProject } from '../../studio/init.ts';
 import { formatRational } from '../../media/index.ts';
 import { cropOption, intOption, parse } from './args.ts';
 import { tools } from './project-io.ts';
+import { sourceWarnings } from '../../project/index.ts';
 
 export const initCommand: Command = {
   name: 'init',
@@ -29,6 +30,7 @@ export const initCommand: Command = {
     );
     try {
       const s = project.source();
+      for (const w of sourceWarnings(s.probe)) ctx.out.warn(w);
       ctx.out.result(
         { project: project.path, frames: s.probe.frameCount, fps: s.probe.fps, width: s.working.width, height: s.working.height },
         `created ${project.path}: ${s.probe.frameCount} frames at ${formatRational(s.probe.fps)} fps, working size ${s.working.width}×${s.working.height}`,

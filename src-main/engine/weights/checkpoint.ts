@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { CodedError } from '../../errors.ts';
 import {
-  readSafetensorsHeader, readTensorFloat32, numel, type DType, type TensorInfo,
+  assertFloatDType, readSafetensorsHeader, readTensorFloat32, numel, type DType, type TensorInfo,
 } from './safetensors.ts';
 import {
   hintLastIndex, inferUnetLayout, inferVaeLayout, isVaeAttentionProjection, ldmControlNetKeyToDiffusers,
@@ -51,7 +51,10 @@ export function assertNotPickle(path: string): void {
   }
 }
 
+// Every mapped tensor is a weight the graphs compute with: an integer dtype here is refused at load
+// (before any compile), and read() refuses NaN/Inf (readTensorFloat32 scans every float tensor).
 function lazy(path: string, info: TensorInfo, shape?: readonly number[]): LazyTensor {
+  assertFloatDType(path, info);
   return {
     dtype: info.dtype,
     shape: shape ?? info.shape,

@@ -164,7 +164,7 @@ export function parseLora(path: string, names: CanonicalNames): ParsedLora {
     }
     const rank = slot.down.shape[0]!;
     if (slot.up.shape[1] !== rank) throw new LoraError(`${nodePath.basename(path)}: ${module}: up ${JSON.stringify(slot.up.shape)} does not match down ${JSON.stringify(slot.down.shape)}`);
-    const alpha = slot.alpha ? readTensorFloat32(path, slot.alpha)[0]! : null;
+    const alpha = slot.alpha ? readTensorFloat32(path, slot.alpha, { allowInteger: true })[0]! : null; // an integer alpha is a valid scalar
     pairs.push({ component: target[0], target: target[1], rank, alpha, down: slot.down, up: slot.up });
   }
   return { path, pairs, unmatched };

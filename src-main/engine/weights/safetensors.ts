@@ -167,22 +167,42 @@ function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+let halfTable: Float32Array | null = null;
+
+/** All 65536 half values as float32 (256 KB, built once): a lookup is ~30x faster than decoding. */
+function halfLookup(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  return halfTable;
+}
+
 /** Converts stored bytes of any supported dtype to float32 (int64 goes through Number). */
 export function bytesToFloat32(buf: Buffer, dtype: DType): Float32Array {
   const n = buf.length / DTYPE_BYTES[dtype];
   const out = new Float32Array(n);
+  const aligned = buf.byteOffset % 4 === 0;
   switch (dtype) {
     case 'F32':
       // little-endian hosts (all supported platforms) copy the bytes as they are
-      if (LITTLE_ENDIAN) out.set(new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)));
+      if (LITTLE_ENDIAN && aligned) out.set(new Float32Array(buf.buffer, buf.byteOffset, n));
+      else if (LITTLE_ENDIAN) out.set(new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)));
       else for (let i = 0; i < n; i++) out[i] = buf.readFloatLE(i * 4);
       break;
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = buf.readDoubleLE(i * 8);
       break;
-    case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(buf.readUInt16LE(i * 2));
+    case 'F16': {
+      const table = halfLookup();
+      if (LITTLE_ENDIAN && aligned) {
+        const h = new Uint16Array(buf.buffer, buf.byteOffset, n);
+        for (let i = 0; i < n; i++) out[i] = table[h[i]!]!;
+      } else {
+        for (let i = 0; i < n; i++) out[i] = table[buf.readUInt16LE(i * 2)]!;
+      }
       break;
+    }
     case 'BF16': {
       const u = new Uint32Array(out.buffer);
       for (let i = 0; i < n; i++) u[i] = buf.readUInt16LE(i * 2) << 16;
@@ -208,8 +228,79 @@ export function bytesToFloat32(buf: Buffer, dtype: DType): Float32Array {
   return out;
 }
 
-export function readTensorFloat32(path: string, info: TensorInfo): Float32Array {
-  return bytesToFloat32(readTensorBytes(path, info), info.dtype);
+const FLOAT_DTYPES: ReadonlySet<DType> = new Set<DType>(['F64', 'F32', 'F16', 'BF16']);
+
+export function isFloatDType(dtype: DType): boolean {
+  return FLOAT_DTYPES.has(dtype);
+}
+
+/** Refuses an integer tensor where a float weight is needed: typically float bits mislabelled I32/I16. */
+export function assertFloatDType(path: string, info: TensorInfo): void {
+  if (!isFloatDType(info.dtype)) {
+    throw new SafetensorsError(path, `tensor ${info.name} is ${info.dtype}, but the model needs floating-point weights here (F32, F16, BF16 or F64); the file is mislabelled or not this kind of model`);
+  }
+}
+
+/**
+ * Counts NaN/Inf values (exponent bits all ones) in stored little-endian bytes of a float dtype,
+ * with integer masks over the raw words: no value is converted, so this runs at memory speed.
+ */
+export function countNonFinite(bytes: Uint8Array, dtype: DType): number {
+  if (!isFloatDType(dtype)) return 0;
+  // Uint16/Uint32 views need an aligned offset; an unaligned buffer is scanned from a copy
+  const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  let count = 0;
+  if (dtype === 'F16' || dtype === 'BF16') {
+    const exp = dtype === 'F16' ? 0x7c00 : 0x7f80;
+    // two halves per 32-bit word (about twice as fast as a Uint16 loop); Int32 views keep every
+    // element a small integer in V8, where Uint32 values above 2^31 become doubles
+    const words = new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
+    const lo = exp;
+    const hi = exp << 16;
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if ((w & lo) === lo) count++;
+      if ((w & hi) === hi) count++;
+    }
+    if (b.length & 2) {
+      const last = b[b.length - 2]! | (b[b.length - 1]! << 8);
+      if ((last & exp) === exp) count++;
+    }
+    return count;
+  }
+  const words = new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
+  if (dtype === 'F32') {
+    for (let i = 0; i < words.length; i++) if ((words[i]! & 0x7f800000) === 0x7f800000) count++;
+    return count;
+  }
+  // F64: the exponent lives in the high (odd, little-endian) word of each pair
+  for (let i = 1; i < words.length; i += 2) if ((words[i]! & 0x7ff00000) === 0x7ff00000) count++;
+  return count;
+}
+
+/** Refuses a float tensor holding NaN or Inf: such a model renders garbage (or black) silently. */
+export function assertFinite(path: string, info: TensorInfo, bytes: Uint8Array): void {
+  const bad = countNonFinite(bytes, info.dtype);
+  if (bad > 0) {
+    const total = numel(info.shape);
+    throw new SafetensorsError(path, `tensor ${info.name} holds ${bad} NaN or Inf value${bad === 1 ? '' : 's'} (of ${total}); the model file is damaged`);
+  }
+}
+
+export interface ReadFloatOptions {
+  /** Accept integer dtypes too (a scalar such as a LoRA alpha may be stored as an integer). */
+  readonly allowInteger?: boolean;
+}
+
+/**
+ * A tensor as float32. Every weight the engine uses passes here, so this is where a bad model is
+ * refused: an integer dtype where a float is needed, and NaN/Inf in float data.
+ */
+export function readTensorFloat32(path: string, info: TensorInfo, options: ReadFloatOptions = {}): Float32Array {
+  if (!options.allowInteger) assertFloatDType(path, info);
+  const bytes = readTensorBytes(path, info);
+  assertFinite(path, info, bytes);
+  return bytesToFloat32(bytes, info.dtype);
 }
 
 export function readTensorInt64(path: string, info: TensorInfo): BigInt64Array {

@@ -1,0 +1,31 @@
+// Telling a damaged project file from a bug: SQLite's own corruption errors, and the wording of the
+// DAMAGED error a command reports (what is damaged, what the file still holds).
+import { ProjectError } from './errors.ts';
+
+/** SQLite result codes that mean the file's bytes are wrong (not a busy file or a full disk). */
+const DAMAGE_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_FORMAT', 'SQLITE_IOERR_SHORT_READ']);
+
+export function isSqliteDamage(err: unknown): boolean {
+  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') return false;
+  return err.code.startsWith('SQLITE_CORRUPT') || DAMAGE_CODES.has(err.code);
+}
+
+/** The DAMAGED error for an SQLite corruption error met while reading `file`. */
+export function sqliteDamage(file: string, err: Error): ProjectError {
+  return new ProjectError(
+    'DAMAGED',
+    `${file} is damaged: SQLite reports "${err.message}" (${(err as Error & { code: string }).code}). ` +
+      'Keep a copy of the file; the parts SQLite can still read may be recovered with `sqlite3 <file> .recover`.',
+    { cause: err },
+  );
+}
+
+/** Runs `fn`, turning SQLite corruption errors into DAMAGED. */
+export function guardDamage<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isSqliteDamage(err)) throw sqliteDamage(file, err as Error);
+    throw err;
+  }
+}
