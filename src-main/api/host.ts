@@ -23,6 +23,7 @@ import { Project, sourceWarnings, type SettingsPatch } from '../project/index.ts
 import { initProject } from '../studio/init.ts';
 import { importKeyframe, storeMask } from '../studio/keyframe-image.ts';
 import { translationHashes } from '../studio/params.ts';
+import { findProjectModels } from '../studio/models.ts';
 import { CodedError } from '../errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { MediaServer, type MediaRequest, type MediaResponse } from './media-server.ts';
@@ -124,9 +125,25 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
     }
   }
 
+  /**
+   * A project with no model or ControlNet set takes what `rerender models list` finds (the models
+   * folder, RERENDER_MODEL_ROOTS, the huggingface_hub cache), as the CLI's translate does; a scan
+   * that fails never stops the project from opening.
+   */
+  function fillFoundModels(p: Project): void {
+    const s = p.settings();
+    try {
+      const { patch } = findProjectModels(env, s, { hed: s.controlnet.kind === 'hed' || s.controlnet.kind === 'softedge' });
+      if (Object.keys(patch).length > 0) p.updateSettings(patch);
+    } catch {
+      // the settings keep their empty paths; the model settings say what is missing
+    }
+  }
+
   async function adopt(p: Project): Promise<ProjectSummary> {
     await closeCurrent();
     project = p;
+    fillFoundModels(p);
     mediaServer.reset();
     sourceLinked = (await p.resolveSource([], (f) => fileContentHash(f))).status !== 'missing';
     await rememberRecent(p.path);

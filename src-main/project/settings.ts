@@ -13,18 +13,39 @@ function period(start: number, end: number) {
 
 const unit = z.number().min(0).max(1);
 
+/**
+ * What a ControlNet was trained on, i.e. which map of the key frame it gets: Canny edges, HED soft
+ * edges (softedge: the same HED map), a depth map, or the key frame itself (raw, e.g. a tile
+ * ControlNet). A subset of the engine's ControlType: lineart and scribble have no preprocessor.
+ */
+export const CONTROL_KINDS = ['canny', 'hed', 'softedge', 'depth', 'raw'] as const;
+export type ControlKind = (typeof CONTROL_KINDS)[number];
+const controlKind = z.enum(CONTROL_KINDS);
+const controlScale = z.number().min(0).max(2);
+
+/** The ControlNet of `controlnetModel`: its control type, Canny thresholds (canny only) and scale. */
 const controlnetSchema = z
   .strictObject({
-    kind: z.enum(['canny']).default('canny'),
+    kind: controlKind.default('canny'),
     lowThreshold: z.number().int().min(0).max(255).default(50),
     highThreshold: z.number().int().min(0).max(255).default(100),
-    scale: z.number().min(0).max(2).default(0.7),
+    scale: controlScale.default(0.7),
   })
   .refine((c) => c.lowThreshold <= c.highThreshold, {
     message: 'lowThreshold must not exceed highThreshold',
     path: ['lowThreshold'],
   })
   .prefault({});
+
+/** A 2nd, 3rd… ControlNet; its residuals add to the first one's (diffusers' MultiControlNet). */
+const extraControlnetSchema = z.strictObject({
+  path: z.string().min(1),
+  kind: controlKind.default('canny'),
+  scale: controlScale.default(1),
+});
+
+/** At most this many ControlNets besides `controlnetModel` (each one is a UNet encoder per step). */
+export const MAX_EXTRA_CONTROLNETS = 3;
 
 const loraSchema = z.strictObject({
   path: z.string().min(1),
@@ -111,6 +132,8 @@ export const settingsSchema = z.strictObject({
   /** Paths of the model files; null until chosen. */
   model: z.string().min(1).nullable().default(null),
   controlnetModel: z.string().min(1).nullable().default(null),
+  /** More ControlNets after `controlnetModel`, in order (Canny ones use `controlnet`'s thresholds). */
+  extraControlnets: z.array(extraControlnetSchema).max(MAX_EXTRA_CONTROLNETS).default([]),
   loras: z.array(loraSchema).default([]),
   /**
    * The float precision the engine computes in ('auto': fp16 where the GPU supports it). It changes

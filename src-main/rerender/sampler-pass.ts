@@ -1,7 +1,7 @@
 // One sampler pass of a key frame with Rerender's per-step hooks on the diffusion pipeline:
 // cross-frame attention (keep / attend to kept contexts), shape-aware warp and AdaIN on x̂0, the pixel-aware
 // pull of pass B, and a painted mask's source blending.
-import type { DenoiseRequest, FreeUFactors, HeldStats, StepInfo, StepOverride, Tensor, TextEmbeddings } from '../engine/pipeline/index.ts';
+import type { ControlInput, DenoiseRequest, FreeUFactors, HeldStats, StepInfo, StepOverride, Tensor, TextEmbeddings } from '../engine/pipeline/index.ts';
 import type { DdimScheduler } from '../engine/scheduler/ddim.ts';
 import type { RerenderConfig } from './config.ts';
 import { inMaskPeriod, inPeriod, startStep } from './config.ts';
@@ -45,11 +45,25 @@ export interface PassSetup {
   onStepDone?: () => void;
 }
 
+/**
+ * A key frame's control: the map of the pipeline's one ControlNet, or one input per ControlNet.
+ * A lone map, and a list's first input without a scale, take config.controlScale; the list's
+ * others without one take their ControlNetSpec's.
+ */
+export type KeyframeControl = Tensor | readonly ControlInput[] | null;
+
+/** What denoise gets for `control` (see KeyframeControl). */
+function controlInputs(control: KeyframeControl, scale: number): ControlInput | readonly ControlInput[] | null {
+  if (control === null) return null;
+  if (!Array.isArray(control)) return { image: control as Tensor, scale };
+  return (control as readonly ControlInput[]).map((c, i) => (i === 0 && c.scale === undefined ? { ...c, scale } : c));
+}
+
 export interface PassInput {
   role: 'anchor' | 'later';
   /** E(source frame) in UNet space. */
   source: Float32Array;
-  control: Tensor | null;
+  control: KeyframeControl;
   /** Shape-aware fusion (later key frames with it on). */
   warp?: { flow: Planes; mask: Planes } | null;
   /** Pass B's pull target. */
@@ -146,7 +160,7 @@ export async function runPass(s: PassSetup, p: PassInput): Promise<Float32Array>
     steps,
     timesteps: ts.slice(start),
     guidance: cfg.guidance,
-    control: p.control ? { image: p.control, scale: cfg.controlScale } : null,
+    control: controlInputs(p.control, cfg.controlScale),
     attention: (pos) => {
       if (!cross.enabled) return null;
       const sources = p.role === 'later' && inPeriod(pos.step, steps, cross.period) ? s.store.sources(pos.step) : null;

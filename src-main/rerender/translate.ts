@@ -3,7 +3,6 @@
 // attention, shape-aware fusion, AdaIN), then pixel-aware fusion and pass B pulled toward it.
 import type { Progress } from '../jobs/progress.ts';
 import { ProgressTracker, throwIfAborted } from '../jobs/progress.ts';
-import type { Tensor } from '../engine/pipeline/index.ts';
 import type { RerenderConfig } from './config.ts';
 import { RerenderConfigError, startStep } from './config.ts';
 import { ContextStore } from './context-store.ts';
@@ -14,7 +13,7 @@ import type { Planes } from './image-ops.ts';
 import { gaussianBlur } from './image-ops.ts';
 import type { RerenderNoise } from './noise.ts';
 import { rerenderNoise } from './noise.ts';
-import type { PassSetup, RerenderPipeline } from './sampler-pass.ts';
+import type { KeyframeControl, PassSetup, RerenderPipeline } from './sampler-pass.ts';
 import { runPass } from './sampler-pass.ts';
 import { colorCorrect } from './color.ts';
 
@@ -28,8 +27,11 @@ export interface TranslateDeps {
   keyframes: readonly number[];
   /** RGB bytes (HWC) of a frame at the working size. */
   frame(index: number): Promise<Uint8Array>;
-  /** ControlNet conditioning [1, 3, H, W] in [0, 1] of a frame (e.g. its canny edges); null: no ControlNet. */
-  control(index: number, rgb: Uint8Array): Promise<Tensor | null>;
+  /**
+   * ControlNet conditioning of a frame: one map [1, 3, H, W] in [0, 1] (e.g. its canny edges), one
+   * ControlInput per ControlNet in the pipeline's order (several ControlNets), or null: none.
+   */
+  control(index: number, rgb: Uint8Array): Promise<KeyframeControl>;
   /** Backward flow from `from` into `to` and `to`'s occlusion (see flow-provider.ts). */
   motion(from: number, to: number): Promise<FrameMotion>;
   /** Painted mask of a key frame ([H·W], 1 = translate, 0 = keep the source); null: the whole frame. */
@@ -45,6 +47,7 @@ export interface TranslateDeps {
   /** Intermediate results, for tests and diagnostics. */
   inspect?(event: InspectEvent): void;
 }
+
 
 export interface KeyframeResult {
   frame: number;
@@ -126,6 +129,11 @@ interface RunState {
   refresh: number;
 }
 
+function checkControl(control: KeyframeControl): KeyframeControl {
+  if (Array.isArray(control) && control.length === 0) throw new RerenderConfigError('a key frame\'s control list is empty (give null for no ControlNet)');
+  return control;
+}
+
 async function translateAll(deps: TranslateDeps, config: RerenderConfig, { setup, codec, stored, refresh }: RunState): Promise<KeyframeResult[]> {
   const { width, height, keyframes, signal } = deps;
   const every = config.crossFrame.styleUpdateEvery;
@@ -136,7 +144,7 @@ async function translateAll(deps: TranslateDeps, config: RerenderConfig, { setup
   const anchorRgb = await deps.frame(anchorFrame);
   const anchorPaint = await latentMask(deps, anchorFrame, width, height);
   const anchorSource = await codec.encode(rgbToPlanes(anchorRgb, width, height));
-  const anchorLat = await runPass(setup, { role: 'anchor', source: anchorSource, control: await deps.control(anchorFrame, anchorRgb), paint: anchorPaint?.latent ?? null });
+  const anchorLat = await runPass(setup, { role: 'anchor', source: anchorSource, control: checkControl(await deps.control(anchorFrame, anchorRgb)), paint: anchorPaint?.latent ?? null });
   let anchorImg = composite(await codec.decode(anchorLat), anchorRgb, anchorPaint?.pixels ?? null, config.maskFeather, width, height);
   deps.inspect?.({ frame: anchorFrame, stage: 'anchor', latents: anchorLat, image: anchorImg });
   if (stored[0]) {
@@ -167,7 +175,7 @@ async function translateAll(deps: TranslateDeps, config: RerenderConfig, { setup
     const srcRgb = await deps.frame(frame);
     const encRgb = config.colorPreserve ? srcRgb : colorCorrect(srcRgb, anchorResultRgb, width, height);
     const source = await codec.encode(rgbToPlanes(encRgb, width, height));
-    const control = await deps.control(frame, srcRgb);
+    const control = checkControl(await deps.control(frame, srcRgb));
     const paint = await latentMask(deps, frame, width, height);
     const toAnchor = await deps.motion(anchorFrame, frame);
     const toPrevious = previous.frame === anchorFrame ? toAnchor : await deps.motion(previous.frame, frame);

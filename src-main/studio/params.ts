@@ -49,8 +49,11 @@ export function translationChain(base: ChainBase, keys: readonly ChainKeyframe[]
   // Propagation and export settings do not touch key frames; the prompt is per key frame. The float
   // precision is left out like the execution provider: it is how the engine computes, and a key
   // frame made in fp16 on one machine stays valid when another computes in fp32.
-  const { propagation: _p, export: _e, precision: _f, prompt, ...rest } = base.settings;
-  const common = paramsHash({ stage: 'translate-v1', settings: rest, source: base.source, working: base.working, overlay: pruneEmpty(base.overlay) });
+  // The ControlNets (paths, kinds, scales) are all in the settings; an empty list of extra ones is
+  // left out so that projects from before it existed keep their hashes.
+  const { propagation: _p, export: _e, precision: _f, prompt, extraControlnets, ...rest } = base.settings;
+  const settings = extraControlnets.length > 0 ? { ...rest, extraControlnets } : rest;
+  const common = paramsHash({ stage: 'translate-v1', settings, source: base.source, working: base.working, overlay: pruneEmpty(base.overlay) });
   const sorted = [...keys].sort((a, b) => a.frame - b.frame);
   const out = new Map<number, string>();
   let anchor: string | null = null;

@@ -43,6 +43,8 @@ export interface RunDeps {
   /** Overrides the project's precision for this run; absent: the project's (see TranslateProjectDeps). */
   precision?: Precision;
   intraOpThreads?: number;
+  /** The models folder, whose annotators/ holds the HED and depth preprocessors (see TranslateProjectDeps). */
+  modelsDir?: string;
 }
 
 export interface RunResult {
@@ -113,17 +115,28 @@ export function defaultProjectPath(out: string): string {
   return (ext ? out.slice(0, -ext.length) : out) + '.rrproj';
 }
 
-function merged(base: ProjectSettings, ...patches: (SettingsPatch | undefined)[]): Pick<ProjectSettings, 'model' | 'controlnetModel' | 'loras'> {
-  let r = { model: base.model, controlnetModel: base.controlnetModel, loras: base.loras };
+type ModelSettings = Pick<ProjectSettings, 'model' | 'controlnetModel' | 'loras' | 'controlnet' | 'extraControlnets'>;
+
+function merged(base: ProjectSettings, ...patches: (SettingsPatch | undefined)[]): ModelSettings {
+  let r: ModelSettings = { model: base.model, controlnetModel: base.controlnetModel, loras: base.loras, controlnet: base.controlnet, extraControlnets: base.extraControlnets };
   for (const p of patches) {
     if (!p) continue;
     r = {
       model: p.model !== undefined ? p.model : r.model,
       controlnetModel: p.controlnetModel !== undefined ? p.controlnetModel : r.controlnetModel,
       loras: p.loras !== undefined ? p.loras.map((l) => ({ path: l.path ?? '', weight: l.weight ?? 1 })) : r.loras,
+      controlnet: { ...r.controlnet, ...p.controlnet },
+      extraControlnets: p.extraControlnets !== undefined ? p.extraControlnets.map((e) => ({ path: e.path ?? '', kind: e.kind ?? 'canny', scale: e.scale ?? 1 })) : r.extraControlnets,
     };
   }
   return r;
+}
+
+/** The config's settings with the command line's over them; the ControlNet settings merge key by key. */
+function settingsPatchOf(config: SettingsPatch | undefined, cli: SettingsPatch | undefined): SettingsPatch {
+  const patch: SettingsPatch = { ...config, ...cli };
+  if (config?.controlnet && cli?.controlnet) patch.controlnet = { ...config.controlnet, ...cli.controlnet };
+  return patch;
 }
 
 const HOW_TO_SET = '`rerender run <video> --model PATH --controlnet PATH …` (saved in its project), or `rerender translate <project> --model PATH --controlnet PATH`';
@@ -143,7 +156,7 @@ export async function runVideo(req: RunRequest, deps: RunDeps): Promise<RunResul
   try {
     const problems = modelProblems(merged(project?.settings() ?? defaultSettings(), cfg?.settings, req.settings));
     if (problems.length > 0) throw new ModelError(modelMessage(problems, HOW_TO_SET), problems);
-    const patch: SettingsPatch = { ...cfg?.settings, ...req.settings };
+    const patch = settingsPatchOf(cfg?.settings, req.settings);
     const initDone = progress.stage('init');
     const created = project === null;
     if (project) {
@@ -185,6 +198,7 @@ export async function runVideo(req: RunRequest, deps: RunDeps): Promise<RunResul
       ...(deps.provider !== undefined ? { provider: deps.provider } : {}),
       ...(deps.precision !== undefined ? { precision: deps.precision } : {}),
       ...(deps.intraOpThreads !== undefined ? { intraOpThreads: deps.intraOpThreads } : {}),
+      ...(deps.modelsDir !== undefined ? { modelsDir: deps.modelsDir } : {}),
     });
     progress.end('translate');
 

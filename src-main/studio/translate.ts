@@ -1,5 +1,5 @@
 // `translate`: stage 1 in a project. The key frames are translated with Stable Diffusion 1.5 +
-// ControlNet (Canny of the source frame) under Rerender's cross-frame constraints, and each is
+// one or more ControlNets (each given its map of the source frame: Canny, HED, depth) under Rerender's cross-frame constraints, and each is
 // stored in the project as soon as it is made, tagged with its chain hash (params.ts). A rerun
 // redoes only key frames whose hash changed; artist-edited key frames are kept as they are and
 // serve as the anchor / previous image for the key frames after them.
@@ -7,11 +7,11 @@ import path from 'node:path';
 import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
 import type { Project, ProjectSettings, SettingsPatch } from '../project/index.ts';
 import type { Progress } from '../jobs/progress.ts';
-import { StableDiffusionPipeline, controlFromRgb8 } from '../engine/pipeline/index.ts';
+import { StableDiffusionPipeline } from '../engine/pipeline/index.ts';
 import type { TextEmbeddings } from '../engine/pipeline/index.ts';
 import type { ProviderSetting } from '../engine/runtime/providers.ts';
 import type { Precision } from '../engine/runtime/precision.ts';
-import { loadCanny } from '../engine/control/index.ts';
+import { resolveModelsDir } from '../engine/weights/model-roots.ts';
 import { loadPropagateAddon } from '../propagate/native.ts';
 import {
   RerenderConfigError, defaultRerenderConfig, mapOfficialConfig, nativeMotion, rerenderPipelineOptions, resolveRerenderConfig, translateKeyframes,
@@ -22,6 +22,7 @@ import { SourceFrames } from './source-frames.ts';
 import { cacheDirOf } from './flow-cache.ts';
 import { projectChain, pruneEmpty } from './params.ts';
 import { resolveTranslationModels } from './models.ts';
+import { kindWarnings, openControlMaps, pipelineControlNets, projectControlNets } from './control-maps.ts';
 import { CodedError } from '../errors.ts';
 
 export class TranslateError extends CodedError<'INVALID_SETTINGS' | 'NO_KEYFRAME'> {}
@@ -52,6 +53,11 @@ export interface TranslateProjectDeps {
   /** Overrides the project's precision for this run (the CLI's --precision); absent: the project's. */
   precision?: Precision;
   intraOpThreads?: number;
+  /**
+   * The models folder: HED and depth ControlNets get their maps from the annotator weights under
+   * its annotators/. Default: RERENDER_MODELS_DIR, else ~/.rerender-studio/models.
+   */
+  modelsDir?: string;
 }
 
 export interface TranslateProjectResult {
@@ -137,7 +143,7 @@ export function projectConfigOf(config: unknown): ProjectConfig {
   const controlnet: NonNullable<SettingsPatch['controlnet']> = {};
   if (p.controlScale !== undefined) controlnet.scale = p.controlScale;
   if (job.control) {
-    if (job.control.kind !== 'canny') warnings.push(`control_type ${job.control.kind} is not supported here; Canny edges are used`);
+    controlnet.kind = job.control.kind;
     if (job.control.lowThreshold !== undefined) controlnet.lowThreshold = job.control.lowThreshold;
     if (job.control.highThreshold !== undefined) controlnet.highThreshold = job.control.highThreshold;
   }
@@ -285,18 +291,56 @@ export async function translateProject(project: Project, req: TranslateRequest, 
 
   const src = await openSource(project);
   const { width, height } = src.geometry;
-  const canny = loadCanny();
   const addon = loadPropagateAddon();
   const decoded = new SourceFrames(src, deps.tools, deps.signal);
   // The anchor is needed for every key frame's motion; keep it rather than decode its window again.
   const anchor = decoded.get(run[0]!);
   anchor.catch(() => undefined);
   const frames = { get: (i: number): Promise<Uint8Array> => (i === run[0] ? anchor : decoded.get(i)) };
+  const controlnets = projectControlNets(settings, models.controlnet);
+  kindWarnings(controlnets).forEach(warn);
+  const cacheDir = deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine');
+  const { lowThreshold: low, highThreshold: high } = settings.controlnet;
+  // Before the diffusion models: a missing HED or depth file fails fast.
+  const maps = await openControlMaps(controlnets, {
+    width, height, canny: { low, high }, cacheDir, provider: deps.provider ?? 'auto',
+    modelsDir: deps.modelsDir ?? resolveModelsDir(process.env),
+    ...(deps.intraOpThreads !== undefined ? { intraOpThreads: deps.intraOpThreads } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  try {
+    await translateWith(project, { settings, models, config, chain, run, width, height, frames, addon, maps, controlnets: pipelineControlNets(controlnets), cacheDir, warn, result }, deps);
+  } finally {
+    await maps.close();
+  }
+  return result;
+}
+
+interface TranslateRun {
+  settings: ProjectSettings;
+  models: ReturnType<typeof resolveTranslationModels>;
+  config: RerenderConfig;
+  chain: Map<number, string>;
+  run: number[];
+  width: number;
+  height: number;
+  frames: { get(i: number): Promise<Uint8Array> };
+  addon: ReturnType<typeof loadPropagateAddon>;
+  maps: Awaited<ReturnType<typeof openControlMaps>>;
+  controlnets: ReturnType<typeof pipelineControlNets>;
+  cacheDir: string;
+  warn: (m: string) => void;
+  result: TranslateProjectResult;
+}
+
+/** Loads the pipeline and translates `run`, storing each key frame as it is made. */
+async function translateWith(project: Project, r: TranslateRun, deps: TranslateProjectDeps): Promise<void> {
+  const { settings, models, config, chain, run, width, height, frames, addon, maps, cacheDir, warn, result } = r;
   const sd = await StableDiffusionPipeline.load({
     model: models.model,
-    controlnet: models.controlnet,
+    controlnet: r.controlnets,
     loras: models.loras,
-    cacheDir: deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine'),
+    cacheDir,
     provider: deps.provider ?? 'auto',
     precision: deps.precision ?? settings.precision,
     // Cross-frame attention layers, FreeU and the contexts' type are compiled into the UNet graphs.
@@ -312,7 +356,6 @@ export async function translateProject(project: Project, req: TranslateRequest, 
     result.device = sd.deviceLine;
     deps.onDevice?.({ provider: sd.provider, floatType: sd.floatType, notes: result.notes });
     const prompts = withPerKeyframePrompts(sd, config.prompt, config.negativePrompt, deps.signal);
-    const { lowThreshold: low, highThreshold: high } = settings.controlnet;
     let out;
     try {
       out = await translateKeyframes({
@@ -323,8 +366,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
         frame: (i) => frames.get(i),
         control: async (i, rgb) => {
           await prompts.select(project.getKeyframe(i)?.prompt ?? config.prompt);
-          const edges = await canny({ data: rgb, width, height, channels: 3 }, { low, high }, deps.signal);
-          return controlFromRgb8(edges.data, width, height);
+          return maps.of(rgb);
         },
         motion: nativeMotion(addon, (i) => frames.get(i), width, height, deps.signal ? { signal: deps.signal } : {}),
         mask: async (i) => {
@@ -354,5 +396,4 @@ export async function translateProject(project: Project, req: TranslateRequest, 
   } finally {
     await sd.close();
   }
-  return result;
 }

@@ -1,52 +1,43 @@
-// Parameters → Models: the Stable Diffusion checkpoint, the ControlNet and its Canny edge
-// settings, LoRAs with weights, and the float precision the engine computes in. Each is checked
+// Parameters → Models: the Stable Diffusion checkpoint, the ControlNet with its control type and
+// Canny edge settings, more ControlNets (path, type, scale), LoRAs with weights, and the float precision the engine computes in. Each is checked
 // here before it is saved through updateSettings; whether the files make a working engine is the
 // services' answer (capabilities().translate), shown at the bottom and re-checked after every change.
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { Capabilities, ProjectSummary } from '../../src-main/api/contract.ts';
 import {
   CANNY_THRESHOLD,
+  CONTROL_KIND_CHOICES,
   CONTROLNET_SCALE,
   LORA_WEIGHT,
+  MAX_EXTRA_CONTROLNETS,
   PRECISION_CHOICES,
-  addLoraDraft,
   checkCanny,
+  checkControlnets,
   checkLoras,
+  controlnetsToDrafts,
+  isControlKind,
   isPrecisionChoice,
   lorasToDrafts,
   parseModelPath,
   readModelSettings,
-  removeLoraDraft,
-  updateLoraDraft,
   type CannyDraft,
+  type ControlKind,
+  type ControlnetDraft,
+  type ExtraControlnetSetting,
+  type LoraSetting,
   type LoraDraft,
   type Precision,
 } from '../lib/model-settings.ts';
 import { engineReason } from '../lib/translate.ts';
 import { usePickFile } from './FilePicker.tsx';
+import { ModelRows } from './ModelRows.tsx';
+import { useSyncedDraft } from './synced-draft.ts';
 
 export interface ModelSettingsProps {
   project: ProjectSummary;
   capabilities: Capabilities | null;
   /** Saves a settings patch; resolves false when the services refused it (they say why). */
   save(patch: Record<string, unknown>): Promise<boolean>;
-}
-
-/**
- * A draft that follows the saved value, except for the echo of this component's own save: the
- * user may already be typing the next change, which a reset would throw away.
- */
-function useSyncedDraft<D>(savedKey: string, fromSaved: (key: string) => D) {
-  const [draft, setDraft] = useState(() => fromSaved(savedKey));
-  // Saves in flight, by key: several may be, when the user moves on quickly.
-  const pending = useRef(new Set<string>());
-  const from = useRef(fromSaved);
-  from.current = fromSaved;
-  useEffect(() => {
-    if (pending.current.delete(savedKey)) return;
-    setDraft(from.current(savedKey));
-  }, [savedKey]);
-  return { draft, setDraft, committing: (key: string) => void pending.current.add(key) };
 }
 
 function PathField({ id, label, hint, value, save }: { id: string; label: string; hint: string; value: string | null; save(v: string | null): Promise<boolean> }) {
@@ -108,106 +99,21 @@ function PathField({ id, label, hint, value, save }: { id: string; label: string
 }
 
 function Loras({ saved, save }: { saved: ReturnType<typeof readModelSettings>['loras']; save(v: unknown): Promise<boolean> }) {
-  const savedKey = JSON.stringify(saved);
-  const { draft: drafts, setDraft: setDrafts, committing } = useSyncedDraft<LoraDraft[]>(savedKey, (k) => lorasToDrafts(JSON.parse(k) as typeof saved));
-  const [touched, setTouched] = useState<boolean[]>([]);
-  const [failed, setFailed] = useState(false);
-  const pick = usePickFile();
-  const check = checkLoras(drafts);
-
-  const commit = async (next: LoraDraft[]) => {
-    const c = checkLoras(next);
-    if (c.value === null || JSON.stringify(c.value) === savedKey) return;
-    committing(JSON.stringify(c.value));
-    setFailed(!(await save(c.value)));
-  };
-
   return (
-    <div className="field loras" data-testid="loras">
-      <label>
-        LoRAs <span className="muted">· weight {LORA_WEIGHT.min}–{LORA_WEIGHT.max}</span>
-      </label>
-      {drafts.length === 0 && <p className="muted small">None.</p>}
-      {drafts.map((d, i) => {
-        const n = i + 1;
-        const err = touched[i] ? check.errors[i] : null;
-        const blur = () => {
-          setTouched((t) => {
-            const next = [...t];
-            next[i] = true;
-            return next;
-          });
-          void commit(drafts);
-        };
-        return (
-          <div key={i} className="lora-row">
-            <input
-              aria-label={`LoRA ${n} path`}
-              value={d.path}
-              title={d.path}
-              spellCheck={false}
-              placeholder="/path/to/lora.safetensors"
-              aria-invalid={err != null}
-              onChange={(e) => setDrafts(updateLoraDraft(drafts, i, { path: e.target.value }))}
-              onBlur={blur}
-            />
-            <button
-              className="small"
-              aria-label={`Browse for LoRA ${n}`}
-              title="Browse for a .safetensors LoRA"
-              onClick={() =>
-                void pick('model', 'open', d.path || undefined, `Choose LoRA ${n}`).then(
-                  (p) => {
-                    if (!p) return;
-                    const next = updateLoraDraft(drafts, i, { path: p });
-                    setDrafts(next);
-                    setTouched((t) => {
-                      const marked = [...t];
-                      marked[i] = true;
-                      return marked;
-                    });
-                    void commit(next);
-                  },
-                  () => setFailed(true),
-                )
-              }
-            >
-              …
-            </button>
-            <input
-              className="lora-weight"
-              aria-label={`LoRA ${n} weight`}
-              value={d.weight}
-              inputMode="decimal"
-              aria-invalid={err != null}
-              onChange={(e) => setDrafts(updateLoraDraft(drafts, i, { weight: e.target.value }))}
-              onBlur={blur}
-            />
-            <button
-              className="small danger"
-              aria-label={`Remove LoRA ${n}`}
-              title="Remove this LoRA"
-              onClick={() => {
-                const next = removeLoraDraft(drafts, i);
-                setDrafts(next);
-                setTouched((t) => t.filter((_, j) => j !== i));
-                void commit(next);
-              }}
-            >
-              ×
-            </button>
-            {err && <p className="field-error lora-error">{err}</p>}
-          </div>
-        );
-      })}
-      <div className="button-row">
-        <button className="small" onClick={() => setDrafts(addLoraDraft(drafts))}>
-          + Add LoRA
-        </button>
-        {check.value === null && drafts.length > 0 && <span className="muted small">Not saved until every row is valid.</span>}
-        {failed && <span className="field-error">LoRAs: not saved</span>}
-      </div>
-    </div>
+    <ModelRows<LoraDraft, LoraSetting>
+      testId="loras"
+      label={<>LoRAs <span className="muted">· weight {LORA_WEIGHT.min}–{LORA_WEIGHT.max}</span></>}
+      noun="LoRA"
+      firstNumber={1}
+      placeholder="/path/to/lora.safetensors"
+      browseTitle="Browse for a .safetensors LoRA"
+      numberField="weight"
+      savedKey={JSON.stringify(saved)}
+      toDrafts={(k) => lorasToDrafts(JSON.parse(k) as typeof saved)}
+      blank={{ path: '', weight: '1' }}
+      check={checkLoras}
+      save={save}
+    />
   );
 }
 
@@ -257,6 +163,74 @@ function Canny({ low, high, scale, save }: { low: number; high: number; scale: n
   );
 }
 
+function KindField({ value, save }: { value: ControlKind; save(v: ControlKind): Promise<boolean> }) {
+  const { draft, setDraft, committing } = useSyncedDraft<string>(value, (k) => k);
+  const [failed, setFailed] = useState(false);
+  return (
+    <div className="field">
+      <label htmlFor="controlnet-kind">
+        Control type <span className="muted">· the map of each key frame the ControlNet gets</span>
+      </label>
+      <select
+        id="controlnet-kind"
+        value={draft}
+        onChange={(e) => {
+          const v = e.target.value;
+          if (!isControlKind(v)) return;
+          setDraft(v);
+          if (v === value) return;
+          committing(v);
+          void save(v).then((ok) => setFailed(!ok));
+        }}
+      >
+        {CONTROL_KIND_CHOICES.map((c) => (
+          <option key={c.value} value={c.value}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+      {failed && <p className="field-error">Control type: not saved</p>}
+    </div>
+  );
+}
+
+/** The 2nd, 3rd… ControlNets: rows of path, control type and scale, saved when every row is valid. */
+function ExtraControlnets({ saved, first, save }: { saved: ReturnType<typeof readModelSettings>['extraControlnets']; first: string | null; save(v: unknown): Promise<boolean> }) {
+  return (
+    <ModelRows<ControlnetDraft, ExtraControlnetSetting>
+      testId="extra-controlnets"
+      label={<>More ControlNets <span className="muted">· their effects add up; scale {CONTROLNET_SCALE.min}–{CONTROLNET_SCALE.max}</span></>}
+      noun="ControlNet"
+      firstNumber={2}
+      placeholder="/path/to/controlnet"
+      browseTitle="Browse for a ControlNet"
+      numberField="scale"
+      savedKey={JSON.stringify(saved)}
+      toDrafts={(k) => controlnetsToDrafts(JSON.parse(k) as typeof saved)}
+      blank={{ path: '', kind: 'canny', scale: '1' }}
+      maxRows={MAX_EXTRA_CONTROLNETS}
+      check={(drafts) => checkControlnets(drafts, first)}
+      extra={(d, set, n) => (
+        <select
+          aria-label={`ControlNet ${n} control type`}
+          value={d.kind}
+          onChange={(e) => {
+            const v = e.target.value;
+            if (isControlKind(v)) set({ kind: v });
+          }}
+        >
+          {CONTROL_KIND_CHOICES.map((c) => (
+            <option key={c.value} value={c.value}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+      )}
+      save={save}
+    />
+  );
+}
+
 function PrecisionField({ value, save }: { value: Precision; save(v: Precision): Promise<boolean> }) {
   // A draft, so the menu shows the choice at once rather than snapping back until the save's echo.
   const { draft, setDraft, committing } = useSyncedDraft<string>(value, (k) => k);
@@ -302,8 +276,10 @@ export function ModelSettings({ project, capabilities, save }: ModelSettingsProp
         value={m.model}
         save={(v) => save({ model: v })}
       />
-      <PathField id="model-controlnet" label="ControlNet" hint="Canny ControlNet: .safetensors or a diffusers folder" value={m.controlnetModel} save={(v) => save({ controlnetModel: v })} />
+      <PathField id="model-controlnet" label="ControlNet" hint="of the control type below: .safetensors or a diffusers folder" value={m.controlnetModel} save={(v) => save({ controlnetModel: v })} />
+      <KindField value={m.kind} save={(v) => save({ controlnet: { kind: v } })} />
       <Canny low={m.lowThreshold} high={m.highThreshold} scale={m.scale} save={(v) => save({ controlnet: v })} />
+      <ExtraControlnets saved={m.extraControlnets} first={m.controlnetModel} save={(v) => save({ extraControlnets: v })} />
       <Loras saved={m.loras} save={(v) => save({ loras: v })} />
       <PrecisionField value={m.precision} save={(v) => save({ precision: v })} />
       {reason === null ? (

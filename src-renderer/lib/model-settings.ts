@@ -3,18 +3,29 @@
 // path really holds a usable model only the services can tell: they answer through
 // capabilities().translate, shown next to these fields.
 import type { Precision } from '../../src-main/engine/runtime/precision.ts';
+import type { ControlKind } from '../../src-main/project/settings.ts';
 import { parseNumberField, type Parsed } from './settings-fields.ts';
 
-export type { Precision };
+export type { ControlKind, Precision };
 
 export interface LoraSetting {
   path: string;
   weight: number;
 }
 
+/** A 2nd, 3rd… ControlNet (settings.extraControlnets). */
+export interface ExtraControlnetSetting {
+  path: string;
+  kind: ControlKind;
+  scale: number;
+}
+
 export interface ModelSettings {
   model: string | null;
   controlnetModel: string | null;
+  /** The control type of controlnetModel: which map of each key frame it gets. */
+  kind: ControlKind;
+  extraControlnets: ExtraControlnetSetting[];
   loras: LoraSetting[];
   lowThreshold: number;
   highThreshold: number;
@@ -29,7 +40,7 @@ export interface LoraDraft {
 }
 
 /** The setting keys this module owns; the generic parameter list leaves them out. */
-export const MODEL_SETTING_KEYS = ['model', 'controlnetModel', 'loras', 'controlnet', 'precision'] as const;
+export const MODEL_SETTING_KEYS = ['model', 'controlnetModel', 'extraControlnets', 'loras', 'controlnet', 'precision'] as const;
 
 /**
  * The precision choices in the words an artist reads, in menu order. A Record keyed by Precision,
@@ -45,6 +56,23 @@ export const PRECISION_CHOICES = (Object.keys(PRECISION_LABELS) as Precision[]).
 export function isPrecisionChoice(v: unknown): v is Precision {
   return typeof v === 'string' && Object.hasOwn(PRECISION_LABELS, v);
 }
+
+/** The control types in the words an artist reads; keyed by ControlKind so none is left unlabelled. */
+const CONTROL_KIND_LABELS: Record<ControlKind, string> = {
+  canny: 'Canny edges',
+  hed: 'HED soft edges',
+  softedge: 'Soft edges (HED)',
+  depth: 'Depth',
+  raw: 'The frame itself (e.g. tile)',
+};
+export const CONTROL_KIND_CHOICES = (Object.keys(CONTROL_KIND_LABELS) as ControlKind[]).map((value) => ({ value, label: CONTROL_KIND_LABELS[value] }));
+
+export function isControlKind(v: unknown): v is ControlKind {
+  return typeof v === 'string' && Object.hasOwn(CONTROL_KIND_LABELS, v);
+}
+
+/** ControlNets besides the first (the services' MAX_EXTRA_CONTROLNETS). */
+export const MAX_EXTRA_CONTROLNETS = 3;
 
 export const LORA_WEIGHT = { min: -4, max: 4 } as const;
 export const CANNY_THRESHOLD = { min: 0, max: 255 } as const;
@@ -68,9 +96,20 @@ export function readModelSettings(settings: Record<string, unknown>): ModelSetti
         return path === null ? [] : [{ path, weight: num(r.weight, 1) }];
       })
     : [];
+  const extraControlnets = Array.isArray(settings.extraControlnets)
+    ? settings.extraControlnets.flatMap((c: unknown) => {
+        if (typeof c !== 'object' || c === null) return [];
+        const r = c as Record<string, unknown>;
+        const path = str(r.path);
+        return path === null ? [] : [{ path, kind: isControlKind(r.kind) ? r.kind : 'canny', scale: num(r.scale, 1) }];
+      })
+    : [];
   return {
     model: str(settings.model),
     controlnetModel: str(settings.controlnetModel),
+    // Projects from before the choice existed have Canny, as before.
+    kind: isControlKind(cn.kind) ? cn.kind : 'canny',
+    extraControlnets,
     loras,
     lowThreshold: num(cn.lowThreshold, 50),
     highThreshold: num(cn.highThreshold, 100),
@@ -92,28 +131,15 @@ export function parseModelPath(text: string, label: string, required = false, ki
   if (/[\r\n\0]/.test(t)) return { ok: false, error: `${label}: a path cannot contain line breaks` };
   if (!ABSOLUTE.test(t)) return { ok: false, error: `${label}: give the full path (starting with / or a drive letter), as seen by the services` };
   const ext = /\.[^./\\]+$/.exec(t)?.[0].toLowerCase() ?? '';
-  // Loading a pickle can run code; the services refuse them, so say so before saving.
-  if (PICKLES.has(ext)) return { ok: false, error: `${label}: ${ext} files are PyTorch pickles, which are refused; convert to .safetensors` };
-  if (kind === 'lora' && ext !== '.safetensors') return { ok: false, error: `${label}: a LoRA is a .safetensors file` };
+  // PyTorch checkpoints are read by the services' own pickle reader, which runs nothing.
+  if (kind === 'lora' && !WEIGHT_EXTENSIONS.has(ext)) return { ok: false, error: `${label}: a LoRA is a .safetensors (or PyTorch .pt/.pth/.ckpt/.bin) file` };
   return { ok: true, value: t };
 }
 
-const PICKLES = new Set(['.ckpt', '.pt', '.pth', '.bin', '.pkl']);
+const WEIGHT_EXTENSIONS = new Set(['.safetensors', '.ckpt', '.pt', '.pth', '.bin']);
 
 export function lorasToDrafts(loras: readonly LoraSetting[]): LoraDraft[] {
   return loras.map((l) => ({ path: l.path, weight: String(l.weight) }));
-}
-
-export function addLoraDraft(drafts: readonly LoraDraft[]): LoraDraft[] {
-  return [...drafts, { path: '', weight: '1' }];
-}
-
-export function removeLoraDraft(drafts: readonly LoraDraft[], index: number): LoraDraft[] {
-  return drafts.filter((_, i) => i !== index);
-}
-
-export function updateLoraDraft(drafts: readonly LoraDraft[], index: number, change: Partial<LoraDraft>): LoraDraft[] {
-  return drafts.map((d, i) => (i === index ? { ...d, ...change } : d));
 }
 
 export interface LoraCheck {
@@ -167,4 +193,44 @@ export function checkCanny(d: CannyDraft): CannyCheck {
     return { value: null, errors };
   }
   return { value: { lowThreshold: low.value, highThreshold: high.value, scale: scale.value }, errors };
+}
+
+/** An extra ControlNet row as typed: the scale stays text until it parses. */
+export interface ControlnetDraft {
+  path: string;
+  kind: ControlKind;
+  scale: string;
+}
+
+export function controlnetsToDrafts(list: readonly ExtraControlnetSetting[]): ControlnetDraft[] {
+  return list.map((c) => ({ path: c.path, kind: c.kind, scale: String(c.scale) }));
+}
+
+export interface ControlnetCheck {
+  /** The list to save, when every row is valid. */
+  value: ExtraControlnetSetting[] | null;
+  /** One message per row (null when the row is fine). */
+  errors: Array<string | null>;
+}
+
+/**
+ * Checks every extra ControlNet row (numbered from 2: the first is the ControlNet field): a full
+ * path, a known control type, a scale 0–2, no file twice (nor the first ControlNet again).
+ */
+export function checkControlnets(drafts: readonly ControlnetDraft[], first: string | null = null): ControlnetCheck {
+  const value: ExtraControlnetSetting[] = [];
+  const errors = drafts.map((d, i) => {
+    const label = `ControlNet ${i + 2}`;
+    const path = parseModelPath(d.path, label, true);
+    if (!path.ok) return path.error;
+    if (!isControlKind(d.kind)) return `${label}: choose its control type`;
+    const scale = parseNumberField(d.scale, { kind: 'number', label: `${label} scale`, ...CONTROLNET_SCALE });
+    if (!scale.ok) return scale.error;
+    if (scale.value === null) return `${label} scale needs a number`;
+    if (path.value === first || drafts.findIndex((o) => o.path.trim() === path.value) !== i) return `${label}: this ControlNet is already in use`;
+    value.push({ path: path.value!, kind: d.kind, scale: scale.value });
+    return null;
+  });
+  if (drafts.length > MAX_EXTRA_CONTROLNETS) errors.push(`At most ${MAX_EXTRA_CONTROLNETS} more ControlNets`);
+  return { value: errors.every((e) => e === null) ? value : null, errors };
 }

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
 import type { ProjectSummary } from '../../src-main/api/contract.ts';
@@ -165,4 +165,21 @@ test('a cancelled export is recorded as cancelled and leaves no file', async () 
   const cancelled = await host.api.cancelJob(started.id);
   assert.equal(cancelled.status, 'cancelled');
   assert.equal(existsSync(out), false);
+});
+
+test('a project with no model set takes the checkpoint and ControlNet the models folder holds, as the CLI does', async () => {
+  const models = path.join(dir, 'found-models');
+  const fixtures = path.resolve(import.meta.dirname, '..', 'fixtures', 'engine');
+  cpSync(path.join(fixtures, 'tiny-sd'), path.join(models, 'checkpoints', 'tiny-sd'), { recursive: true });
+  cpSync(path.join(fixtures, 'tiny-controlnet'), path.join(models, 'controlnet', 'control_v11p_sd15_canny'), { recursive: true });
+  // Nothing of this machine's: only the folder above.
+  const env = { ...process.env, HOME: path.join(dir, 'found-home'), HF_HOME: path.join(dir, 'found-hf'), HF_HUB_CACHE: undefined, RERENDER_MODEL_ROOTS: undefined, RERENDER_MODELS: undefined, RERENDER_MODELS_DIR: models };
+  const own = createApiHost({ dataDir: path.join(dir, 'found-data'), env });
+  try {
+    const s = await own.api.createProject({ videoPath: clip, projectPath: path.join(dir, 'found.rrproj'), shortSide: 64 });
+    assert.equal(s.settings.model, path.join(models, 'checkpoints', 'tiny-sd'));
+    assert.equal(s.settings.controlnetModel, path.join(models, 'controlnet', 'control_v11p_sd15_canny'));
+  } finally {
+    await own.dispose();
+  }
 });

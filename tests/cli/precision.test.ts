@@ -15,7 +15,7 @@ let env: Record<string, string> = {};
 before(async () => {
   dir = await makeTempDir('rerender-precision-');
   // Nothing from the user's own folders: the model is always given.
-  env = { ...process.env, HOME: dir, RERENDER_MODELS: path.join(dir, 'models'), HF_HOME: path.join(dir, 'hf'), RERENDER_CACHE: path.join(dir, 'cache') } as Record<string, string>;
+  env = { ...process.env, HOME: dir, RERENDER_MODELS_DIR: path.join(dir, 'models'), HF_HOME: path.join(dir, 'hf'), RERENDER_CACHE: path.join(dir, 'cache') } as Record<string, string>;
 });
 after(async () => removeDir(dir));
 

@@ -87,7 +87,9 @@ test('run: init, key frames, translation, propagation and export in one command,
 
 test('run with no usable model: exit 4 and the exact message, before any project is made', async () => {
   const out = path.join(dir, 'none.mp4');
-  const r = await runCli(['run', clip, '--prompt', 'a fox', '-o', out, '--json'], { env: { ...process.env } });
+  // No models folder or huggingface_hub cache of this machine's.
+  const env = { ...process.env, HOME: path.join(dir, 'home'), HF_HOME: path.join(dir, 'hf'), RERENDER_MODELS_DIR: undefined, RERENDER_MODELS: undefined, RERENDER_MODEL_ROOTS: undefined, HF_HUB_CACHE: undefined };
+  const r = await runCli(['run', clip, '--prompt', 'a fox', '-o', out, '--json'], { env });
   assert.equal(r.code, EXIT.environment);
   const err = jsonLines(r.stdout).find((l) => l.type === 'error')!;
   assert.equal(err.code, 'MODEL_MISSING');

@@ -4,7 +4,7 @@
 // official config is applied, and a painted mask keeps the source outside it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeClip, makeTempDir, removeDir } from '../helpers/clips.ts';
 import { Project } from '../../src-main/project/index.ts';
@@ -46,8 +46,11 @@ interface Translated {
   stderr: string;
 }
 
+/** No models folder or huggingface_hub cache of this machine's: only what a test names is found. */
+const isolated = (): Record<string, string | undefined> => ({ ...process.env, HOME: path.join(dir, 'home'), HF_HOME: path.join(dir, 'hf'), RERENDER_MODELS_DIR: undefined, RERENDER_MODELS: undefined, RERENDER_MODEL_ROOTS: undefined, HF_HUB_CACHE: undefined });
+
 async function translate(proj: string, ...args: string[]): Promise<Translated> {
-  const r = await runCli(['translate', proj, ...common, ...args]);
+  const r = await runCli(['translate', proj, ...common, ...args], { env: isolated() });
   const lines = jsonLines(r.stdout);
   return { code: r.code, result: lines.find((l) => l.type === 'result') ?? {}, lines, stderr: r.stderr };
 }
@@ -184,12 +187,12 @@ test('no usable model: exit 4 with what is missing and how to get it', async () 
   assert.match(msg, /huggingface\.co\/stable-diffusion-v1-5/);
   assert.match(msg, /huggingface\.co\/lllyasviel\/control_v11p_sd15_canny/);
 
-  const pickle = path.join(dir, 'model.ckpt');
-  writeFileSync(pickle, 'not really a pickle');
-  r = await translate(proj, '--model', pickle, '--controlnet', path.join(ENGINE, 'tiny-sd'));
+  const junk = path.join(dir, 'model.ckpt');
+  writeFileSync(junk, 'not really a checkpoint');
+  r = await translate(proj, '--model', junk, '--controlnet', path.join(ENGINE, 'tiny-sd'));
   assert.equal(r.code, EXIT.environment);
   const m2 = r.lines.find((l) => l.type === 'error')!.message as string;
-  assert.match(m2, /model\.ckpt is a PyTorch pickle/);
+  assert.match(m2, /model\.ckpt is not a weights file/);
   assert.match(m2, /tiny-sd holds a checkpoint, not a ControlNet/);
   assert.doesNotMatch(m2, /Stable Diffusion 1\.5 model: not set/);
 });
@@ -223,6 +226,61 @@ test('an official config is mapped into the project and used', async () => {
   // Loose attention hooks fewer decoder layers; with 3 steps from x0_strength 0.9, the stores differ in size.
   assert.notEqual(r.result.contextBytes, base.result.contextBytes);
   assert.deepEqual(states(proj), ['0:translated', '4:translated', '8:translated']);
+});
+
+test('several ControlNets: --controlnet PATH:TYPE:SCALE repeated is saved in the project and used', async () => {
+  const proj = await newProject('multi.rrproj', '0,8');
+  const single = await translate(proj, ...MODELS, '--prompt', 'a fox');
+  assert.equal(single.code, 0, JSON.stringify(single.lines));
+  const before = images(proj);
+  const a = path.join(ENGINE, 'tiny-controlnet');
+  const b = path.join(ENGINE, 'multi-controlnet', 'controlnet-b');
+  const r = await translate(proj, '--controlnet', `${a}:canny`, '--controlnet', `${b}:canny:0.5`);
+  assert.equal(r.code, 0, JSON.stringify(r.lines));
+  assert.deepEqual(r.result.translated, [0, 8], 'another ControlNet list makes the key frames stale');
+  const p = Project.open(proj);
+  const s = p.settings();
+  p.close();
+  assert.equal(s.controlnetModel, a);
+  assert.equal(s.controlnet.kind, 'canny');
+  assert.deepEqual(s.extraControlnets, [{ path: b, kind: 'canny', scale: 0.5 }]);
+  const after = images(proj);
+  for (const f of [0, 8]) assert.ok(!after.get(f)!.equals(before.get(f)!), `key frame ${f} differs with the second ControlNet`);
+  assert.deepEqual(states(proj), ['0:translated', '8:translated']);
+
+  const bad = await translate(proj, '--controlnet', `${a}:lineart`);
+  assert.equal(bad.code, EXIT.usage);
+  assert.match(bad.stderr + JSON.stringify(bad.lines), /no lineart map can be made of a key frame/);
+});
+
+test('an official config with control_type HED uses HED maps from the models folder; without its weights MODEL_MISSING names the file', async () => {
+  const proj = await newProject('hed.rrproj', '0,8');
+  const base = await translate(proj, ...MODELS, '--prompt', 'a fox');
+  assert.equal(base.code, 0, JSON.stringify(base.lines));
+  const canny = images(proj);
+  const official = path.join(dir, 'official-hed.json');
+  writeFileSync(official, JSON.stringify({ prompt: 'a fox', control_type: 'HED' }));
+  const models = path.join(dir, 'hed-models');
+  mkdirSync(path.join(models, 'annotators'), { recursive: true });
+  const env = { ...process.env, RERENDER_MODELS_DIR: models };
+  const missing = await runCli(['translate', proj, ...common, '--config', official], { env });
+  assert.equal(missing.code, EXIT.environment);
+  const err = jsonLines(missing.stdout).find((l) => l.type === 'error')!;
+  assert.equal(err.code, 'MODEL_MISSING');
+  assert.ok((err.message as string).includes(path.join(models, 'annotators', 'ControlNetHED')), err.message as string);
+
+  copyFileSync(path.join(ENGINE, 'annotators', 'hed-tiny.safetensors'), path.join(models, 'annotators', 'ControlNetHED.safetensors'));
+  const r = await runCli(['translate', proj, ...common, '--config', official], { env });
+  const lines = jsonLines(r.stdout);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(lines.find((l) => l.type === 'result')!.translated, [0, 8]);
+  const warnings = lines.filter((l) => l.type === 'warning').map((l) => l.message as string);
+  assert.ok(!warnings.some((w) => /control_type|Canny edges are used/.test(w)), warnings.join('\n'));
+  const p = Project.open(proj);
+  assert.equal(p.settings().controlnet.kind, 'hed');
+  p.close();
+  const hed = images(proj);
+  for (const f of [0, 8]) assert.ok(!hed.get(f)!.equals(canny.get(f)!), `key frame ${f} is made with the HED map`);
 });
 
 test('a painted mask keeps the source outside it', async () => {

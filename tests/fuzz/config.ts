@@ -9,6 +9,7 @@ export const CLASSES = {
   server: { cases: 30, base: 5000, caseMs: 10_000 },
   kill: { cases: 5, base: 6000, caseMs: 60_000 },
   writers: { cases: 2, base: 7000, caseMs: 60_000 },
+  pickle: { cases: 80, base: 8000, caseMs: 5_000 },
 } as const;
 
 export type ClassName = keyof typeof CLASSES;

@@ -46,6 +46,36 @@ test('precision: auto, fp16 or fp32; a project saved before it existed opens wit
   assert.equal(parseSettings(old).precision, 'auto');
 });
 
+test('ControlNets: a control type and extra ControlNets persist; a project saved before them opens with canny and none', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'p.rrproj');
+  const p = Project.create(file, initFor(makeVideo(dir)));
+  const extra = [{ path: '/m/depth', kind: 'depth' as const, scale: 0.4 }, { path: '/m/hed', kind: 'hed' as const, scale: 1.5 }];
+  p.updateSettings({ controlnet: { kind: 'softedge' }, extraControlnets: extra });
+  p.close();
+  const again = Project.open(file);
+  t.after(() => again.close());
+  const s = again.settings();
+  assert.equal(s.controlnet.kind, 'softedge');
+  assert.equal(s.controlnet.scale, 0.7, 'a kind alone keeps the scale and thresholds');
+  assert.deepEqual(s.extraControlnets, extra);
+  // Defaults fill what an entry leaves out; a bad kind, scale or a missing path is refused and changes nothing.
+  assert.deepEqual(again.updateSettings({ extraControlnets: [{ path: '/m/c' }] as unknown as SettingsPatch['extraControlnets'] }).extraControlnets, [{ path: '/m/c', kind: 'canny', scale: 1 }]);
+  for (const bad of [[{ path: '/m/x', kind: 'lineart' }], [{ path: '/m/x', scale: 3 }], [{ kind: 'hed' }], [{ path: '/m/x', weight: 1 }]]) {
+    assert.throws(
+      () => again.updateSettings({ extraControlnets: bad as unknown as SettingsPatch['extraControlnets'] }),
+      (err: unknown) => err instanceof ProjectError && err.code === 'INVALID_SETTINGS' && /extraControlnets/.test(err.message),
+      JSON.stringify(bad),
+    );
+  }
+  assert.throws(() => again.updateSettings({ controlnet: { kind: 'normal' as unknown as 'canny' } }), (err: unknown) => err instanceof ProjectError && /controlnet\.kind/.test(err.message));
+  assert.deepEqual(again.settings().extraControlnets, [{ path: '/m/c', kind: 'canny', scale: 1 }]);
+  const { extraControlnets: _, ...old } = defaultSettings();
+  const read = parseSettings({ ...old, controlnet: { kind: 'canny', lowThreshold: 50, highThreshold: 100, scale: 0.7 } });
+  assert.deepEqual(read.extraControlnets, []);
+  assert.equal(read.controlnet.kind, 'canny');
+});
+
 test('updateSettings merges and persists a valid patch, rejects bad values and keeps the old ones', (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 's.rrproj');

@@ -161,6 +161,53 @@ describe('model settings: precision', () => {
   });
 });
 
+describe('model settings: control types and more ControlNets', () => {
+  function choose(select: HTMLSelectElement, value: string) {
+    act(() => {
+      Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value')!.set!.call(select, value);
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+  }
+
+  it('saves the ControlNet\'s control type, and adds, checks and removes more ControlNets', async () => {
+    const saves: unknown[] = [];
+    const el = render(<ModelSettings project={makeProject({ controlnetModel: '/m/canny' })} capabilities={null} save={async (p) => (saves.push(p), true)} />);
+    const kind = el.querySelector<HTMLSelectElement>('#controlnet-kind')!;
+    expect(kind.value).toBe('canny');
+    expect([...kind.options].map((o) => o.value)).toEqual(['canny', 'hed', 'softedge', 'depth', 'raw']);
+    choose(kind, 'hed');
+    await act(async () => {});
+    expect(saves).toEqual([{ controlnet: { kind: 'hed' } }]);
+
+    await act(async () => button(el, '+ Add ControlNet').click());
+    const path2 = byLabel(el, 'ControlNet 2 path');
+    type(path2, '/m/canny');
+    await blur(path2);
+    expect(el.querySelector('[data-testid="extra-controlnets"] .field-error')?.textContent).toBe('ControlNet 2: this ControlNet is already in use');
+    type(path2, '/m/depth');
+    type(byLabel(el, 'ControlNet 2 scale'), '3');
+    await blur(byLabel(el, 'ControlNet 2 scale'));
+    expect(el.querySelector('[data-testid="extra-controlnets"] .field-error')?.textContent).toMatch(/ControlNet 2 scale/);
+    expect(saves).toHaveLength(1);
+    type(byLabel(el, 'ControlNet 2 scale'), '0.5');
+    choose(el.querySelector<HTMLSelectElement>('[aria-label="ControlNet 2 control type"]')!, 'depth');
+    await act(async () => {});
+    expect(saves.at(-1)).toEqual({ extraControlnets: [{ path: '/m/depth', kind: 'depth', scale: 0.5 }] });
+    // The services echo the saved list.
+    const save = async (p: Record<string, unknown>) => (saves.push(p), true);
+    rerender(<ModelSettings project={makeProject({ controlnetModel: '/m/canny', controlnet: { kind: 'hed' }, extraControlnets: [{ path: '/m/depth', kind: 'depth', scale: 0.5 }] })} capabilities={null} save={save} />);
+    expect(byLabel(el, 'ControlNet 2 path').value).toBe('/m/depth');
+    expect(el.querySelector<HTMLSelectElement>('#controlnet-kind')!.value).toBe('hed');
+    await act(async () => button(el, '+ Add ControlNet').click());
+    await act(async () => button(el, '+ Add ControlNet').click());
+    expect(button(el, '+ Add ControlNet').disabled).toBe(true);
+    await act(async () => byLabel(el, 'Remove ControlNet 4').click());
+    await act(async () => byLabel(el, 'Remove ControlNet 3').click());
+    await act(async () => byLabel(el, 'Remove ControlNet 2').click());
+    expect(saves.at(-1)).toEqual({ extraControlnets: [] });
+  });
+});
+
 describe('translate actions', () => {
   const models = { model: '/m/sd', controlnetModel: '/m/cn', prompt: 'oil painting' };
   const kfs: ProjectSummary['keyframes'] = [

@@ -62,7 +62,8 @@ test('an official config splits into project settings, a run overlay and job set
   assert.deepEqual(m.overlay, { x0Strength: -1, pixelFusion: { smoothBoundary: false } });
   assert.deepEqual(m.settings.crossFrame?.freeu, { enabled: true, b1: 1.1, b2: 1.2, s1: 0.9, s2: 0.2, variant: 'official' });
   assert.deepEqual([m.job.interval, m.job.crop], [5, [1, 2, 3, 4]]);
-  assert.ok(m.warnings.some((w) => /control_type hed is not supported/i.test(w)));
+  assert.equal(m.settings.controlnet?.kind, 'hed', 'HED maps are made, no longer replaced by Canny');
+  assert.ok(!m.warnings.some((w) => /control_type/i.test(w)), m.warnings.join('\n'));
   assert.ok(m.warnings.some((w) => /sd_model/.test(w)));
   assert.ok(m.warnings.some((w) => /use_limit_device_resolution/.test(w)));
   // Ours: what settings hold goes there, the rest stays an overlay.

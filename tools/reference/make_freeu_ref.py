@@ -29,6 +29,7 @@ import torch
 
 from diffusers import UNet2DConditionModel
 from diffusers.utils.torch_utils import fourier_filter
+from fixture_io import save_tensor  # noqa: E402  (tools/reference is the script's own folder)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIX = os.path.join(ROOT, "tests", "fixtures", "engine")
@@ -40,11 +41,8 @@ torch.use_deterministic_algorithms(True)
 manifest: dict = {}
 
 
-def save(name: str, t: torch.Tensor) -> None:
-    arr = np.ascontiguousarray(t.detach().cpu().numpy().astype("<f4"))
-    fname = name + ".bin"
-    arr.tofile(os.path.join(OUT, fname))
-    manifest[name] = {"file": fname, "shape": list(arr.shape), "dtype": "float32"}
+def save(name: str, value) -> None:
+    save_tensor(manifest, OUT, name, value)
 
 
 def side_matrices(n: int) -> tuple[torch.Tensor, torch.Tensor]:

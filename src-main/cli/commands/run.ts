@@ -1,18 +1,19 @@
 // `rerender run`: the whole video in one command (project, key frames, translation, propagation,
 // export) with one progress display; rerunning it resumes.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { keyframePlanOption } from './keyframes.ts';
-import { runVideo } from '../../studio/run.ts';
+import { defaultProjectPath, runVideo } from '../../studio/run.ts';
 import { intOption, parse } from './args.ts';
 import { tools } from './project-io.ts';
-import { MODEL_OPTIONS, MODEL_USAGE, engineDeps, readConfig, settingsFromOptions, translateSummary } from './translate.ts';
+import { MODEL_OPTIONS, MODEL_USAGE, engineDeps, foundModelsPatch, readConfig, settingsFromOptions, translateSummary } from './translate.ts';
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'the whole job: project, key frames, translation, propagation and export in one command',
-  usage: `Usage: rerender run <video> --prompt TEXT -o out.mp4 [--config c.json] [--model PATH --controlnet PATH] [--every N | --auto] [--size 512] [--project p.rrproj] [options]
+  usage: `Usage: rerender run <video> --prompt TEXT -o out.mp4 [--config c.json] [--model PATH --controlnet PATH[:TYPE[:SCALE]]…] [--every N | --auto] [--size 512] [--project p.rrproj] [options]
 
 Creates (or reuses) the project, chooses key frames, translates them, propagates them to every
 frame and exports the MP4 at the source's frame rate. Everything is stored in the project as it
@@ -37,8 +38,11 @@ ${MODEL_USAGE}`,
     }, 1);
     if (values.output === undefined) throw new UsageError('-o out.mp4 is required');
     const engine = engineDeps(ctx, values);
-    const settings = settingsFromOptions(ctx, values);
     const config = readConfig(ctx, values.config);
+    const projectPath = path.resolve(ctx.cwd, values.project ?? defaultProjectPath(values.output));
+    // A new project gets the models `rerender models list` finds; a resumed one keeps its own.
+    const found = existsSync(projectPath) ? {} : foundModelsPatch(ctx, values, { model: null, controlnetModel: null }, config);
+    const settings = { ...found, ...settingsFromOptions(ctx, values) };
     const configPrompt = typeof config === 'object' && config !== null && typeof (config as { prompt?: unknown }).prompt === 'string';
     if (values.prompt === undefined && !configPrompt) throw new UsageError('--prompt TEXT is required (or a config with a prompt)');
     const keyframes = keyframePlanOption(values);

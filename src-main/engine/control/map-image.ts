@@ -18,10 +18,13 @@ function rgbOf(image: RgbImage): Uint8Array {
   return out;
 }
 
-/** [1, 3, H, W] float input at `side`×`side` (or the image size rounded down to a multiple of 8). */
-export function planarInput(image: RgbImage, side: number | null, scale: number, offset: number): { tensor: TensorData } {
-  const w = side ?? Math.max(8, image.width - (image.width % 8));
-  const h = side ?? Math.max(8, image.height - (image.height % 8));
+/**
+ * [1, 3, H, W] float input at `size` (a side for a square, or width × height), or, when null,
+ * at the image size rounded down to a multiple of 8.
+ */
+export function planarInput(image: RgbImage, size: number | { width: number; height: number } | null, scale: number, offset: number): { tensor: TensorData } {
+  const w = size === null ? Math.max(8, image.width - (image.width % 8)) : typeof size === 'number' ? size : size.width;
+  const h = size === null ? Math.max(8, image.height - (image.height % 8)) : typeof size === 'number' ? size : size.height;
   const rgb = resizeRgb8(rgbOf(image), image.width, image.height, w, h);
   const n = w * h;
   const data = new Float32Array(3 * n);

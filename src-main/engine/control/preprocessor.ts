@@ -1,5 +1,6 @@
-// ControlNet preprocessors behind one interface: Canny (native OpenCV) and
-// HED / depth through ONNX models the user provides (none are bundled).
+// ControlNet preprocessors behind one interface: Canny (native OpenCV), and HED /
+// depth compiled from their original weights (builtin.ts) or, failing those, run
+// from ONNX models the user exported.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceHost } from '../runtime/inference-host.ts';
@@ -9,6 +10,8 @@ import type { CannyFn, CannyOptions } from './canny.ts';
 import { abortError } from './rgb-image.ts';
 import type { RgbImage } from './rgb-image.ts';
 import { greyToRgb, normalizeMap, planarInput } from './map-image.ts';
+import { BUILTIN_ANNOTATORS, builtinPreprocessor, builtinWeightsPath } from './builtin.ts';
+import type { BuiltinOptions } from './builtin.ts';
 
 export type PreprocessorKind = 'canny' | 'hed' | 'depth';
 
@@ -77,4 +80,16 @@ export async function onnxPreprocessor(kind: Exclude<PreprocessorKind, 'canny'>,
       return greyToRgb(grey, mw, mh, image.width, image.height);
     },
   };
+}
+
+/**
+ * HED or depth from the models folder: the original weights under `annotators/` (compiled into
+ * `options.cacheDir`), else the user's exported `annotators/<kind>.onnx`; MODEL_MISSING names both.
+ */
+export async function annotatorPreprocessor(kind: Exclude<PreprocessorKind, 'canny'>, modelsDir: string, host: InferenceHost, options: BuiltinOptions): Promise<Preprocessor> {
+  const weights = builtinWeightsPath(modelsDir, kind);
+  if (weights) return builtinPreprocessor(kind, weights, host, options);
+  if (existsSync(annotatorPath(modelsDir, kind))) return onnxPreprocessor(kind, modelsDir, host);
+  const original = path.join(modelsDir, 'annotators', BUILTIN_ANNOTATORS[kind].files[0]!);
+  throw new ControlError('MODEL_MISSING', `The ${kind} preprocessor needs ${BUILTIN_ANNOTATORS[kind].what} at ${original} (or a ${ANNOTATORS[kind].what} at ${annotatorPath(modelsDir, kind)}), or use --canny.`);
 }

@@ -56,6 +56,8 @@ export interface UNetConfig {
   crossAttentionDim: number;
   /** Attention heads per down block (up blocks use it reversed). */
   heads: number[];
+  /** Width of the time embedding (diffusers' time_embedding_dim; default 4 × block_out_channels[0]). */
+  timeEmbeddingDim: number;
   normGroups: number;
   normEps: number;
   useLinearProjection: boolean;
@@ -70,7 +72,9 @@ export function unetConfig(cfg: Json): UNetConfig {
   const layers = cfg['layers_per_block'];
   if (Array.isArray(layers)) throw new UnsupportedModelError('config.json: per-block "layers_per_block" is not supported');
   const tlpb = cfg['transformer_layers_per_block'];
-  if (tlpb !== undefined && tlpb !== null && tlpb !== 1) throw new UnsupportedModelError('config.json: transformer_layers_per_block other than 1 is not supported');
+  if (tlpb !== undefined && tlpb !== null && tlpb !== 1 && !(Array.isArray(tlpb) && tlpb.every((d) => d === 1))) {
+    throw new UnsupportedModelError(`config.json: transformer_layers_per_block ${JSON.stringify(tlpb)} is not supported (one transformer block per attention, as SD 1.x/2.x)`);
+  }
   for (const key of ['addition_embed_type', 'class_embed_type', 'encoder_hid_dim']) {
     if (cfg[key] !== undefined && cfg[key] !== null) throw new UnsupportedModelError(`config.json: "${key}" is not supported (SD 1.x/2.x UNets only)`);
   }
@@ -88,6 +92,7 @@ export function unetConfig(cfg: Json): UNetConfig {
     upBlockTypes: strs(cfg, 'up_block_types', ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D']),
     crossAttentionDim: num(cfg, 'cross_attention_dim', 768),
     heads,
+    timeEmbeddingDim: num(cfg, 'time_embedding_dim', 4 * blockOutChannels[0]!),
     normGroups: num(cfg, 'norm_num_groups', 32),
     normEps: num(cfg, 'norm_eps', 1e-5),
     useLinearProjection: bool(cfg, 'use_linear_projection', false),
@@ -141,6 +146,8 @@ export function vaeConfig(cfg: Json): VaeConfig {
 
 export interface ClipTextConfig {
   hiddenSize: number;
+  intermediateSize: number;
+  vocabSize: number;
   layers: number;
   heads: number;
   maxPositions: number;
@@ -151,8 +158,11 @@ export interface ClipTextConfig {
 export function clipTextConfig(cfg: Json): ClipTextConfig {
   const act = cfg['hidden_act'] ?? 'quick_gelu';
   if (act !== 'quick_gelu' && act !== 'gelu') throw new UnsupportedModelError(`config.json: hidden_act ${String(act)} is not supported`);
+  const hiddenSize = num(cfg, 'hidden_size', 512);
   return {
-    hiddenSize: num(cfg, 'hidden_size', 512),
+    hiddenSize,
+    intermediateSize: num(cfg, 'intermediate_size', 4 * hiddenSize),
+    vocabSize: num(cfg, 'vocab_size', 49408),
     layers: num(cfg, 'num_hidden_layers', 12),
     heads: num(cfg, 'num_attention_heads', 8),
     maxPositions: num(cfg, 'max_position_embeddings', 77),

@@ -1,12 +1,13 @@
-// A safetensors file (engine/weights reader) as a compiler TensorSource:
-// header read once, tensors read lazily as the graph builder asks for them.
-import { readSafetensorsHeader, readTensorFloat32 } from '../weights/safetensors.ts';
+// A weights file (safetensors or PyTorch checkpoint, engine/weights readers) as a compiler
+// TensorSource: index read once, tensors read lazily as the graph builder asks for them.
+import { readTensorFloat32 } from '../weights/safetensors.ts';
+import { readWeightsIndex } from '../weights/tensor-file.ts';
 import type { WeightTensor } from './builder.ts';
 import { MissingWeightError } from './tensor-source.ts';
 import type { TensorSource } from './tensor-source.ts';
 
 export function safetensorsSource(path: string): TensorSource {
-  const header = readSafetensorsHeader(path);
+  const header = readWeightsIndex(path);
   return {
     count: header.tensors.size,
     has: (name) => header.tensors.has(name),

@@ -8,6 +8,7 @@ import { CodedError } from '../../errors.ts';
 import { cacheKey, compileModel, COMPILER_VERSION } from '../graph/compile.ts';
 import type { CompiledModel, CompileOptions, ModelSource } from '../graph/compile.ts';
 import type { ModelChoice } from './model-files.ts';
+import type { ControlNetSpec } from './types.ts';
 
 // The entry file sits next to this one, .ts when run from source, .js when built.
 const entryUrl = new URL(`./compile-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -30,6 +31,11 @@ export interface CompileInWorkerHooks {
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
+function plainControlNet(c: NonNullable<ModelChoice['controlnet']>): NonNullable<ModelChoice['controlnet']> {
+  const one = (x: string | ControlNetSpec): string | ControlNetSpec => (typeof x === 'string' ? x : { ...x });
+  return Array.isArray(c) ? (c as readonly (string | ControlNetSpec)[]).map(one) : one(c as string | ControlNetSpec);
+}
+
 /** The plain fields of a model choice, free of anything a worker cannot receive (callbacks, signals). */
 export function plainChoice(choice: ModelChoice): ModelChoice {
   const { model, configFrom, vae, loras, controlnet } = choice;
@@ -38,7 +44,7 @@ export function plainChoice(choice: ModelChoice): ModelChoice {
     ...(configFrom !== undefined ? { configFrom } : {}),
     ...(vae !== undefined ? { vae } : {}),
     ...(loras !== undefined ? { loras: loras.map((l) => ({ ...l })) } : {}),
-    ...(controlnet !== undefined ? { controlnet: typeof controlnet === 'string' ? controlnet : { ...controlnet } } : {}),
+    ...(controlnet !== undefined ? { controlnet: plainControlNet(controlnet) } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type { InferenceHost, LoadedModel } from '../runtime/inference-host.ts';
 import type { ExecutionProvider } from '../runtime/providers.ts';
 import type { ModelChoice, ModelFiles } from './model-files.ts';
 import { cachedModel, compileInWorker } from './compile-worker.ts';
+import type { ControlNetSpec } from './types.ts';
 import { unetAttentionChunks, vaeAttentionChunks } from '../graph/attention-budget.ts';
 
 export interface Graph {
@@ -18,8 +19,13 @@ export interface Graph {
 
 export interface GraphSetOptions {
   files: ModelFiles;
-  /** The choice `files` was resolved from: the compile worker resolves it again on its own thread. */
+  /**
+   * The choice `files` was resolved from, without its ControlNets: the compile worker resolves
+   * it again on its own thread, given only the ControlNet it compiles.
+   */
   choice: ModelChoice;
+  /** The ControlNets of `files.controlnets`, in the same order. */
+  controlnets: readonly ControlNetSpec[];
   host: InferenceHost;
   provider: ExecutionProvider;
   floatType: FloatType;
@@ -78,9 +84,13 @@ export class GraphSet {
     return this.get('vae-decoder', this.opts.files.vae, vaeAttentionChunks(...latent, this.opts.maxBindingBytes));
   }
 
-  controlnet(latent: LatentSize): Promise<Graph> | null {
-    const src = this.opts.files.controlnet;
-    return src ? this.get('controlnet', src, unetAttentionChunks('controlnet', src.config, ...latent, 0, this.opts.maxBindingBytes)) : null;
+  /** The `index`th ControlNet (null: there is no such ControlNet). */
+  controlnet(latent: LatentSize, index = 0): Promise<Graph> | null {
+    const src = this.opts.files.controlnets[index];
+    const spec = this.opts.controlnets[index];
+    if (!src || !spec) return null;
+    const choice: ModelChoice = { ...this.opts.choice, controlnet: { ...spec } };
+    return this.get('controlnet', src, unetAttentionChunks('controlnet', src.config, ...latent, 0, this.opts.maxBindingBytes), String(index), undefined, choice);
   }
 
   /**
@@ -104,11 +114,11 @@ export class GraphSet {
   }
 
   /** `chunks`: attention query slices per level (empty: unsplit), see attention-budget.ts. */
-  private get(kind: ModelKind, source: ModelSource, chunks: readonly number[] = [], tag = '', unet?: CompiledUNetOptions): Promise<Graph> {
+  private get(kind: ModelKind, source: ModelSource, chunks: readonly number[] = [], tag = '', unet?: CompiledUNetOptions, choice = this.opts.choice): Promise<Graph> {
     const key = `${kind}:${tag}:${chunks.join(',')}`;
     let g = this.graphs.get(key);
     if (!g) {
-      g = this.build(kind, source, chunks, unet);
+      g = this.build(kind, source, chunks, choice, unet);
       // A failed build is not cached: the next call retries (e.g. after an abort).
       g.catch(() => this.graphs.delete(key));
       this.graphs.set(key, g);
@@ -116,8 +126,8 @@ export class GraphSet {
     return g;
   }
 
-  private async build(kind: ModelKind, source: ModelSource, chunks: readonly number[], unet?: CompiledUNetOptions): Promise<Graph> {
-    const { host, provider, floatType, cacheDir, onCompileProgress, signal, choice } = this.opts;
+  private async build(kind: ModelKind, source: ModelSource, chunks: readonly number[], choice: ModelChoice, unet?: CompiledUNetOptions): Promise<Graph> {
+    const { host, provider, floatType, cacheDir, onCompileProgress, signal } = this.opts;
     const options: CompileOptions = { kind, target: provider, floatType, ...(chunks.length > 0 ? { ops: { attentionChunks: chunks } } : {}), ...(unet ? { unet } : {}) };
     const started = performance.now();
     // A cache hit is answered here; only a real build pays for a worker thread (see cachedModel).

@@ -17,14 +17,23 @@ import type { DdimConfig } from '../scheduler/ddim.ts';
 import { PipelineError } from './errors.ts';
 import { inferControlNetConfig, inferTextConfig, inferUnetConfig, inferVaeConfig } from './sd15-configs.ts';
 import type { ShapeOf } from './sd15-configs.ts';
+import { checkComponentShapes } from './model-shapes.ts';
+import type { Component } from './model-shapes.ts';
+import { clipTextConfig, controlNetConfig, unetConfig, vaeConfig } from '../graph/model-config.ts';
 import type { ControlNetSpec, LoraSpec } from './types.ts';
 
 type Json = Record<string, unknown>;
+
+/** Latent channels the pipeline (noise, scheduler, VAE calls) is written for. */
+const LATENT_CHANNELS = 4;
 
 export interface ModelFiles {
   textEncoder: ModelSource;
   unet: ModelSource;
   vae: ModelSource;
+  /** The ControlNets in the choice's order (empty: none). */
+  controlnets: ModelSource[];
+  /** The first of `controlnets` (the compile worker's choice names only the one it compiles). */
   controlnet: ModelSource | null;
   tokenizer: ClipTokenizer;
   ddim: DdimConfig;
@@ -34,10 +43,23 @@ export interface ModelFiles {
 
 export interface ModelChoice {
   model: string;
+  /**
+   * Configs for a single-file model (key by key over what its tensors imply): a diffusers model
+   * folder (unet/, text_encoder/, vae/ config.json, tokenizer/, scheduler/), a component folder
+   * holding config.json, or one config.json (a UNet's unless its _class_name says otherwise).
+   */
   configFrom?: string | undefined;
   vae?: string | undefined;
   loras?: readonly LoraSpec[] | undefined;
-  controlnet?: string | ControlNetSpec | undefined;
+  /** One ControlNet, or several in order. */
+  controlnet?: string | ControlNetSpec | readonly (string | ControlNetSpec)[] | undefined;
+}
+
+/** The choice's ControlNets as specs, in order. */
+export function controlNetSpecs(controlnet: ModelChoice['controlnet']): ControlNetSpec[] {
+  if (controlnet === undefined) return [];
+  const list: readonly (string | ControlNetSpec)[] = Array.isArray(controlnet) ? controlnet : [controlnet as string | ControlNetSpec];
+  return list.map((c) => (typeof c === 'string' ? { path: c } : c));
 }
 
 /** The compiler's view of a lazy tensor map. */
@@ -72,7 +94,45 @@ function shapeOf(map: TensorMap): ShapeOf {
 }
 
 function readJson(path: string): Json | null {
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Json) : null;
+  if (!existsSync(path)) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CheckpointError(`${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new CheckpointError(`${path} is not a config object`);
+  return v as Json;
+}
+
+type ConfigPart = 'unet' | 'text_encoder' | 'vae';
+
+/** What a config source gives: component configs, and where a tokenizer / scheduler config may be. */
+interface ConfigSource {
+  part: (p: ConfigPart) => Json | null;
+  folder: string | undefined;
+}
+
+/** The component a lone config.json describes, from diffusers' _class_name or transformers' model_type. */
+function partOf(cfg: Json): ConfigPart {
+  const cls = String(cfg['_class_name'] ?? '');
+  const type = String(cfg['model_type'] ?? '');
+  if (cls === 'AutoencoderKL') return 'vae';
+  if (type.startsWith('clip') || Array.isArray(cfg['architectures'])) return 'text_encoder';
+  if (cls !== '' && cls !== 'UNet2DConditionModel') throw new CheckpointError(`a ${cls} config is not a UNet, VAE or text encoder config`);
+  return 'unet';
+}
+
+function configSource(from: string | undefined): ConfigSource {
+  if (from === undefined) return { part: () => null, folder: undefined };
+  requireExists(from, 'config');
+  if (!statSync(from).isDirectory() || !existsSync(join(from, 'model_index.json')) && existsSync(join(from, 'config.json'))) {
+    const file = statSync(from).isDirectory() ? join(from, 'config.json') : from;
+    const cfg = readJson(file)!;
+    const part = partOf(cfg);
+    return { part: (p) => (p === part ? cfg : null), folder: undefined };
+  }
+  return { part: (p) => readJson(join(from, p, 'config.json')), folder: from };
 }
 
 function requireExists(path: string, what: string): void {
@@ -101,9 +161,14 @@ function loadWeights(choice: ModelChoice): ReturnType<typeof loadStableDiffusion
 
 export function resolveModelFiles(choice: ModelChoice): ModelFiles {
   const weights = loadWeights(choice);
-  const folder = weights.format === 'diffusers' ? choice.model : choice.configFrom;
-  if (folder !== undefined) requireExists(folder, 'config folder');
-  const cfg = (component: string): Json | null => (folder !== undefined ? readJson(join(folder, component, 'config.json')) : null);
+  const singleFile = weights.format === 'single-file';
+  const given = configSource(singleFile ? choice.configFrom : choice.model);
+  const folder = given.folder;
+  // A single file's config: what its tensors imply, overridden key by key by a given one.
+  const config = (part: ConfigPart, map: TensorMap, infer: (s: ShapeOf) => Json): Json => {
+    const cfg = given.part(part);
+    return singleFile ? { ...infer(shapeOf(map)), ...(cfg ?? {}) } : cfg ?? infer(shapeOf(map));
+  };
 
   let unetMap = weights.unet;
   let textMap = weights.textEncoder;
@@ -137,25 +202,81 @@ export function resolveModelFiles(choice: ModelChoice): ModelFiles {
       'UNSUPPORTED_MODEL',
       `${basename(choice.model)}: its text encoder knows ${embedRows} tokens but the tokenizer has ${tokenizer.size}. ` +
         (folder === undefined
-          ? 'It is not a standard SD 1.x checkpoint; use it with a diffusers folder that holds its tokenizer (configFrom).'
+          ? 'It is not a standard SD 1.x checkpoint; use it with a diffusers folder that holds its tokenizer (--config).'
           : 'The tokenizer in the config folder does not belong to this text encoder.'),
     );
   }
   const schedulerJson = folder !== undefined ? readJson(join(folder, 'scheduler', 'scheduler_config.json')) : null;
 
+  const unetCfg = config('unet', weights.unet, inferUnetConfig);
+  const textCfg = config('text_encoder', weights.textEncoder, inferTextConfig);
+  // A VAE override replaces weights of the same architecture: the model's VAE config describes it too.
+  const vaeCfg = config('vae', weights.vae, inferVaeConfig);
+  // Checked on the unmerged maps: LoRAs keep shapes, and these name the file's own keys.
+  const unet = checked({ kind: 'unet', cfg: unetConfig(unetCfg) }, weights.unet, choice.model, given.part('unet'));
+  const text = checked({ kind: 'text', cfg: clipTextConfig(textCfg) }, weights.textEncoder, choice.model, given.part('text_encoder'));
+  const vae = checked({ kind: 'vae', cfg: vaeConfig(vaeCfg) }, weights.vae, choice.vae ?? choice.model, given.part('vae'));
+  checkPipelineFits(unet, vae, choice);
+  if (unet.crossAttentionDim !== text.hiddenSize) {
+    throw new CheckpointError(
+      `${basename(choice.model)}: the UNet attends to ${unet.crossAttentionDim}-wide text contexts (cross_attention_dim, from attn2.to_k) but the text encoder gives ${text.hiddenSize}-wide ones (hidden_size); they do not belong together.`,
+    );
+  }
+  const controlnets = controlNetSpecs(choice.controlnet).map((spec) => {
+    const src = controlNetSource(spec);
+    checkControlNetFits(controlNetConfig(src.config), unet, spec.path, choice);
+    return src;
+  });
+
   return {
-    unet: source(unetMap, cfg('unet') ?? inferUnetConfig(shapeOf(unetMap)), `${choice.model} (UNet)`, true),
-    textEncoder: source(textMap, cfg('text_encoder') ?? inferTextConfig(shapeOf(textMap)), `${choice.model} (text encoder)`, true),
-    vae: source(weights.vae, (choice.vae === undefined ? cfg('vae') : null) ?? inferVaeConfig(shapeOf(weights.vae)), `${choice.vae ?? choice.model} (VAE)`, false),
-    controlnet: choice.controlnet !== undefined ? controlNetSource(choice.controlnet) : null,
+    unet: source(unetMap, unetCfg, `${choice.model} (UNet)`, true),
+    textEncoder: source(textMap, textCfg, `${choice.model} (text encoder)`, true),
+    vae: source(weights.vae, vaeCfg, `${choice.vae ?? choice.model} (VAE)`, false),
+    controlnets,
+    controlnet: controlnets[0] ?? null,
     tokenizer,
     ddim: schedulerJson ? ddimConfigFromJson(schedulerJson) : SD15_DDIM,
     unmatchedLoraModules: unmatched,
   };
 }
 
-function controlNetSource(spec: string | ControlNetSpec): ModelSource {
-  const { path, configFrom } = typeof spec === 'string' ? { path: spec, configFrom: undefined } : spec;
+/** Parses `c`'s config (UNSUPPORTED_MODEL for variants the graphs lack) and checks every tensor's shape against it. */
+function checked<C extends Component>(c: C, map: TensorMap, where: string, given: Json | null): C['cfg'] {
+  checkComponentShapes(c, map, { where, given });
+  return c.cfg;
+}
+
+/** What the pipeline itself fixes: 4-channel latents, RGB images, an 8× VAE. */
+function checkPipelineFits(unet: ReturnType<typeof unetConfig>, vae: ReturnType<typeof vaeConfig>, choice: ModelChoice): void {
+  const factor = 2 ** (vae.blockOutChannels.length - 1);
+  const problems = [
+    unet.inChannels !== LATENT_CHANNELS || unet.outChannels !== LATENT_CHANNELS
+      ? `its UNet takes ${unet.inChannels} and gives ${unet.outChannels} channels (inpainting and other variants are not supported)` : null,
+    vae.latentChannels !== LATENT_CHANNELS ? `its VAE has ${vae.latentChannels} latent channels` : null,
+    factor !== 8 ? `its VAE scales by ${factor} (${vae.blockOutChannels.length} blocks), not 8` : null,
+    vae.inChannels !== 3 || vae.outChannels !== 3 ? `its VAE takes ${vae.inChannels} and gives ${vae.outChannels} image channels` : null,
+  ].filter((p) => p !== null);
+  if (problems.length > 0) {
+    throw new PipelineError('UNSUPPORTED_MODEL', `${basename(choice.vae ?? choice.model)}: ${problems.join('; ')}; the pipeline runs SD 1.x/2.x-style models (4 latent channels, an 8× VAE, RGB images).`);
+  }
+}
+
+/** The ControlNet's residuals are added to the UNet's skips: widths, depth and context must agree. */
+function checkControlNetFits(cn: ReturnType<typeof controlNetConfig>, unet: ReturnType<typeof unetConfig>, path: string, choice: ModelChoice): void {
+  const name = basename(path);
+  const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  const problems = [
+    !same(cn.blockOutChannels, unet.blockOutChannels) ? `block_out_channels [${cn.blockOutChannels.join(', ')}] vs the UNet's [${unet.blockOutChannels.join(', ')}]` : null,
+    cn.layersPerBlock !== unet.layersPerBlock ? `layers_per_block ${cn.layersPerBlock} vs ${unet.layersPerBlock}` : null,
+    cn.crossAttentionDim !== unet.crossAttentionDim ? `cross_attention_dim ${cn.crossAttentionDim} vs ${unet.crossAttentionDim}` : null,
+  ].filter((p) => p !== null);
+  if (problems.length > 0) {
+    throw new CheckpointError(`ControlNet ${name} does not fit the model ${basename(choice.model)}: ${problems.join('; ')}. Use a ControlNet trained for this base model.`);
+  }
+}
+
+function controlNetSource(spec: ControlNetSpec): ModelSource {
+  const { path, configFrom } = spec;
   requireExists(path, 'ControlNet');
   let map: TensorMap;
   try {
@@ -165,9 +286,11 @@ function controlNetSource(spec: string | ControlNetSpec): ModelSource {
     throw err;
   }
   const folder = configFrom ?? (statSync(path).isDirectory() ? path : undefined);
-  const config = folder !== undefined ? readJson(join(folder, 'config.json')) : null;
+  const given = folder !== undefined ? readJson(statSync(folder).isDirectory() ? join(folder, 'config.json') : folder) : null;
+  const config = given ?? inferControlNetConfig(shapeOf(map));
+  checked({ kind: 'controlnet', cfg: controlNetConfig(config) }, map, path, given);
   return {
-    config: config ?? inferControlNetConfig(shapeOf(map)),
+    config,
     weights: mapTensorSource(map, `${path} (ControlNet)`),
     identity: mapIdentity(map),
   };

@@ -20,13 +20,14 @@ import { invalid } from './errors.ts';
 import { GraphSet } from './graphs.ts';
 import { plainChoice } from './compile-worker.ts';
 import type { Graph } from './graphs.ts';
-import { resolveModelFiles } from './model-files.ts';
+import { controlNetSpecs, resolveModelFiles } from './model-files.ts';
 import type { ModelFiles } from './model-files.ts';
 import { promptIds } from './prompt.ts';
 import type {
-  AttentionControl, ControlInput, DenoiseRequest, GenerateRequest, GenerateResult, PipelineOptions, PromptOptions, StepInfo,
+  AttentionControl, ControlInput, ControlInputs, ControlNetSpec, DenoiseRequest, GenerateRequest, GenerateResult, PipelineOptions, PromptOptions, StepInfo,
   StepPosition, Tensor, TextEmbeddings,
 } from './types.ts';
+import { CONTROL_TYPES } from './types.ts';
 
 const LATENT_CHANNELS = 4;
 /** The UNet halves the latent three times, so image sides must divide by 8·8. */
@@ -62,6 +63,18 @@ function checkedFreeU(f: FreeUFactors | null | undefined): FreeUFactors | null {
   }
 }
 
+/** The ControlNets of the options, checked (type, scale) before anything is read. */
+function checkedControlNets(controlnet: PipelineOptions['controlnet']): ControlNetSpec[] {
+  const specs = controlNetSpecs(controlnet);
+  for (const [i, spec] of specs.entries()) {
+    const what = specs.length > 1 ? `ControlNet ${i + 1} (${spec.path})` : `ControlNet ${spec.path}`;
+    if (typeof spec.path !== 'string' || spec.path === '') throw invalid(`ControlNet ${i + 1}: path must be a non-empty string`);
+    if (spec.type !== undefined && !CONTROL_TYPES.includes(spec.type)) throw invalid(`${what}: type must be one of ${CONTROL_TYPES.join(', ')}, got ${String(spec.type)}`);
+    if (spec.scale !== undefined && !Number.isFinite(spec.scale)) throw invalid(`${what}: scale must be a finite number`);
+  }
+  return specs;
+}
+
 function duplicate(data: Float32Array): Float32Array {
   const out = new Float32Array(data.length * 2);
   out.set(data, 0);
@@ -79,6 +92,8 @@ export class StableDiffusionPipeline {
   /** One line for the user: where it runs and in which precision, and why. */
   readonly deviceLine: string;
   readonly hasControlNet: boolean;
+  /** ControlNets run at each step (their residuals summed); a control request gives one input per ControlNet. */
+  readonly controlnetCount: number;
   /** FreeU factors compiled into the UNet (null: off). */
   readonly freeu: FreeUFactors | null;
   /** Element type of the attention contexts (compiled into the record/replace UNets). */
@@ -86,14 +101,16 @@ export class StableDiffusionPipeline {
   /** The contexts' type as loaded: float32 replaces float16 on a device without 16-bit floats. */
   readonly contextTypeAsked: FloatType;
   private readonly files: ModelFiles;
+  private readonly controlnets: readonly ControlNetSpec[];
   /** Keys of contexts kept in the worker (AttentionControl.keep), so a bad source fails up front. */
   private readonly kept = new Set<string>();
   private readonly host: InferenceHost;
   private readonly graphs: GraphSet;
   private readonly onWarning: ((message: string) => void) | undefined;
 
-  private constructor(files: ModelFiles, host: InferenceHost, graphs: GraphSet, probe: ProbeResult, precision: PrecisionChoice, contextTypeAsked: FloatType, onWarning?: (m: string) => void) {
+  private constructor(files: ModelFiles, controlnets: readonly ControlNetSpec[], host: InferenceHost, graphs: GraphSet, probe: ProbeResult, precision: PrecisionChoice, contextTypeAsked: FloatType, onWarning?: (m: string) => void) {
     this.files = files;
+    this.controlnets = controlnets;
     this.host = host;
     this.graphs = graphs;
     this.provider = probe.provider;
@@ -101,7 +118,8 @@ export class StableDiffusionPipeline {
     this.device = probe.device;
     this.floatType = precision.floatType;
     this.deviceLine = deviceLine(probe.device, precision);
-    this.hasControlNet = files.controlnet !== null;
+    this.controlnetCount = files.controlnets.length;
+    this.hasControlNet = this.controlnetCount > 0;
     this.freeu = graphs.freeu;
     this.contextType = graphs.contextType;
     this.contextTypeAsked = contextTypeAsked;
@@ -117,7 +135,8 @@ export class StableDiffusionPipeline {
     const freeu = checkedFreeU(options.freeu);
     const contextType = options.contextType ?? 'float16';
     if (contextType !== 'float16' && contextType !== 'float32') throw invalid(`contextType must be float16 or float32, got ${String(contextType)}`);
-    const files = resolveModelFiles(options);
+    const controlnets = checkedControlNets(options.controlnet);
+    const files = resolveModelFiles({ ...options, controlnet: controlnets });
     if (files.unmatchedLoraModules.length > 0) {
       options.onWarning?.(`${files.unmatchedLoraModules.length} LoRA module(s) match no weight of the model and are ignored (e.g. ${files.unmatchedLoraModules[0]!})`);
     }
@@ -136,13 +155,13 @@ export class StableDiffusionPipeline {
       // Contexts pass through float16 casts inside the graph, which such a device cannot run.
       const keptContextType = probe.device.float16 ? contextType : 'float32';
       graphs = new GraphSet({
-        files, choice: plainChoice(options), host, provider: probe.provider, floatType: chosen.floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu, contextType: keptContextType,
+        files, choice: plainChoice({ ...options, controlnet: undefined }), controlnets, host, provider: probe.provider, floatType: chosen.floatType, cacheDir: options.cacheDir, crossFrame: options.crossFrame ?? 'decoder-loose', freeu, contextType: keptContextType,
         maxBindingBytes: probe.device.maxBindingBytes, onWarning: options.onWarning, onCompileProgress: options.onCompileProgress, signal: options.signal,
       });
       // Through the graph set, so each graph's load, which tries the providers again, does not repeat them.
       for (const n of probe.notes) graphs.warnOnce(n.message);
       if (chosen.warning) graphs.warnOnce(chosen.warning);
-      return new StableDiffusionPipeline(files, host, graphs, probe, chosen, contextType, options.onWarning);
+      return new StableDiffusionPipeline(files, controlnets, host, graphs, probe, chosen, contextType, options.onWarning);
     } catch (err) {
       await host.close();
       throw err;
@@ -176,7 +195,8 @@ export class StableDiffusionPipeline {
     const residuals = this.hasControlNet;
     // One at a time: a full-size graph's compile holds its weights in memory.
     const steps: (() => Promise<unknown> | null)[] = [
-      () => this.graphs.textEncoder(), () => this.graphs.vaeEncoder(latent), () => this.graphs.vaeDecoder(latent), () => this.graphs.controlnet(latent),
+      () => this.graphs.textEncoder(), () => this.graphs.vaeEncoder(latent), () => this.graphs.vaeDecoder(latent),
+      ...this.controlnets.map((_, i) => () => this.graphs.controlnet(latent, i)),
       () => this.graphs.unet(residuals, null, latent), ...(opts.crossFrameSources ?? []).map((n) => () => this.graphs.unet(residuals, n, latent)),
     ];
     for (const step of steps) await step();
@@ -285,10 +305,7 @@ export class StableDiffusionPipeline {
       const unet = await this.graphs.unet(control !== null, hooked ? sources.length : null, [lh, lw]);
       const common: Feeds = { sample: f32(duplicate(x), latentDims), timestep: f32(Float32Array.of(t), [1]), encoder_hidden_states: ehs };
       let feeds: RunFeeds = { ...common };
-      if (control) {
-        const res = await this.host.run(control.graph.model, { ...common, ...control.feeds }, runOpts);
-        feeds = { ...feeds, ...res };
-      }
+      if (control) feeds = { ...feeds, ...(await this.controlResiduals(control, common, runOpts)) };
       const layers = unet.compiled.crossFrameLayers;
       for (const layer of sources.length > 0 ? layers : []) {
         sources.forEach((key, k) => { feeds[contextInputName(k, layer)] = { held: heldKey(key, layer) }; });
@@ -387,23 +404,63 @@ export class StableDiffusionPipeline {
     }
   }
 
-  private async controlFeeds(control: ControlInput, width: number, height: number): Promise<{ graph: Graph; feeds: Feeds }> {
-    const graph = this.graphs.controlnet([height / 8, width / 8]);
-    if (!graph) throw invalid('a control image was given but the pipeline has no ControlNet');
-    const [b, c, h, w] = control.image.dims;
-    if (control.image.dims.length !== 4 || b !== 1 || c !== 3 || h !== height || w !== width || control.image.data.length !== 3 * width * height) {
-      throw invalid(`control image must be [1, 3, ${height}, ${width}], got [${control.image.dims.join(', ')}]`);
+  /** One ControlNet graph and its fixed feeds (image, scale) per ControlNet, checked before any step. */
+  private async controlFeeds(control: ControlInputs, width: number, height: number): Promise<ControlRun[]> {
+    if (this.controlnetCount === 0) throw invalid('a control image was given but the pipeline has no ControlNet');
+    const inputs: readonly ControlInput[] = Array.isArray(control) ? control : [control as ControlInput];
+    if (inputs.length !== this.controlnetCount) {
+      throw invalid(`${inputs.length} control input(s) were given for ${this.controlnetCount} ControlNets; give one per ControlNet, in order`);
     }
-    const scale = control.scale ?? 1;
-    if (!Number.isFinite(scale)) throw invalid('control scale must be a finite number');
-    return {
-      graph: await graph,
-      feeds: {
-        controlnet_cond: f32(duplicate(control.image.data), [2, 3, height, width]),
-        conditioning_scale: f32(Float32Array.of(scale), [1]),
-      },
-    };
+    const which = (i: number): string => (this.controlnetCount > 1 ? ` ${i + 1}` : '');
+    const checked = inputs.map((input, i) => {
+      const dims = input?.image?.dims ?? [];
+      const [b, c, h, w] = dims;
+      if (dims.length !== 4 || b !== 1 || c !== 3 || h !== height || w !== width || input.image.data?.length !== 3 * width * height) {
+        throw invalid(`control image${which(i)} must be [1, 3, ${height}, ${width}], got [${dims.join(', ')}]`);
+      }
+      const scale = input.scale ?? this.controlnets[i]?.scale ?? 1;
+      if (!Number.isFinite(scale)) throw invalid(`control scale${which(i)} must be a finite number`);
+      return { input, scale };
+    });
+    const runs: ControlRun[] = [];
+    for (const [i, { input, scale }] of checked.entries()) {
+      runs.push({
+        graph: await this.graphs.controlnet([height / 8, width / 8], i)!,
+        feeds: {
+          controlnet_cond: f32(duplicate(input.image.data), [2, 3, height, width]),
+          conditioning_scale: f32(Float32Array.of(scale), [1]),
+        },
+      });
+    }
+    return runs;
   }
+
+  /**
+   * The UNet's residual feeds for one step: each ControlNet scales its own in-graph; several are
+   * summed in order, as diffusers' MultiControlNetModel does (a single one passes through as is).
+   */
+  private async controlResiduals(runs: readonly ControlRun[], common: Feeds, runOpts: { signal?: AbortSignal }): Promise<Record<string, TensorData>> {
+    let sum: Record<string, TensorData> | null = null;
+    for (const run of runs) {
+      const res = await this.host.run(run.graph.model, { ...common, ...run.feeds }, runOpts);
+      if (!sum) {
+        sum = runs.length === 1 ? res : Object.fromEntries(Object.entries(res).map(([k, t]) => [k, f32(Float32Array.from(asF32(t, k)), [...t.dims])]));
+        continue;
+      }
+      for (const [name, t] of Object.entries(sum)) {
+        const acc = asF32(t, name);
+        const add = asF32(res[name], name);
+        if (add.length !== acc.length) throw new Error(`ControlNet residual ${name} differs in size between ControlNets`);
+        for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + add[i]!;
+      }
+    }
+    return sum ?? {};
+  }
+}
+
+interface ControlRun {
+  graph: Graph;
+  feeds: Feeds;
 }
 
 /** Worker key of one layer's kept context. */

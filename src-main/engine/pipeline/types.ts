@@ -21,11 +21,20 @@ export interface LoraSpec {
   weight: number;
 }
 
+/** What a ControlNet was trained on, i.e. which preprocessor makes its control map ('raw': none). */
+export type ControlType = 'canny' | 'hed' | 'softedge' | 'depth' | 'lineart' | 'scribble' | 'raw';
+
+export const CONTROL_TYPES: readonly ControlType[] = ['canny', 'hed', 'softedge', 'depth', 'lineart', 'scribble', 'raw'];
+
 export interface ControlNetSpec {
   /** diffusers folder or file, or a single-file LDM ControlNet (.safetensors). */
   path: string;
   /** Folder with the ControlNet's config.json (single files only; else inferred as SD 1.5). */
   configFrom?: string;
+  /** For callers choosing the preprocessor; the pipeline itself only checks it. */
+  type?: ControlType;
+  /** Conditioning scale used when the ControlInput gives none. Default 1. */
+  scale?: number;
 }
 
 export interface PipelineOptions {
@@ -41,7 +50,11 @@ export interface PipelineOptions {
   vae?: string;
   /** LoRAs merged into the UNet and text encoder in memory (files are never modified). */
   loras?: readonly LoraSpec[];
-  controlnet?: string | ControlNetSpec;
+  /**
+   * One ControlNet, or several in order (diffusers' MultiControlNetModel: each one's residuals
+   * times its scale, summed, then added in the UNet).
+   */
+  controlnet?: string | ControlNetSpec | readonly (string | ControlNetSpec)[];
   /** Where compiled ONNX graphs are cached (reused across runs). */
   cacheDir: string;
   /** 'auto' tries cuda → webgpu → cpu. Default 'auto'. */
@@ -156,9 +169,12 @@ export interface StepHooks {
 export interface ControlInput {
   /** [1, 3, H, W] in [0, 1] at the output size. */
   image: Tensor;
-  /** ControlNet conditioning scale. Default 1. */
+  /** ControlNet conditioning scale. Default: its ControlNetSpec's scale, else 1. */
   scale?: number;
 }
+
+/** One ControlInput per ControlNet in PipelineOptions.controlnet's order (a lone one for a single ControlNet). */
+export type ControlInputs = ControlInput | readonly ControlInput[];
 
 export interface DenoiseRequest extends StepHooks {
   text: TextEmbeddings;
@@ -172,7 +188,7 @@ export interface DenoiseRequest extends StepHooks {
   timesteps: readonly number[];
   /** Classifier-free guidance scale. Default 7.5. */
   guidance?: number;
-  control?: ControlInput | null;
+  control?: ControlInputs | null;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -189,7 +205,7 @@ export interface GenerateRequest extends StepHooks, PromptOptions {
   noise?: Float32Array;
   /** img2img: the init image [1, 3, H, W] in [-1, 1]. */
   init?: { image: Tensor; strength: number; encode?: 'mean' | 'sample' } | null;
-  control?: ControlInput | null;
+  control?: ControlInputs | null;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { CodedError } from '../../errors.ts';
 import {
-  assertFloatDType, readSafetensorsHeader, readTensorFloat32, numel, type DType, type TensorInfo,
+  assertFloatDType, readTensorFloat32, numel, type DType, type TensorInfo,
 } from './safetensors.ts';
+import { readWeightsIndex, sniffWeightsFormat } from './tensor-file.ts';
 import {
   hintLastIndex, inferUnetLayout, inferVaeLayout, isVaeAttentionProjection, ldmControlNetKeyToDiffusers,
   ldmUnetKeyToDiffusers, ldmVaeKeyToDiffusers, textEncoderKeyToCanonical,
@@ -38,17 +39,19 @@ export class CheckpointError extends CodedError<'BAD_MODEL'> {
   }
 }
 
-const PICKLE_EXTENSIONS = new Set(['.ckpt', '.pt', '.pth', '.bin', '.pkl']);
-
-/** The app never unpickles (arbitrary code execution); only safetensors are accepted. */
+/**
+ * PyTorch checkpoints (.ckpt/.pt/.pth/.bin) are read without running them (pickle/torch.ts
+ * interprets the pickle against an allow-list; nothing is imported or called). This refuses a file
+ * that, by its first bytes, is neither safetensors nor a torch.save checkpoint, before any read; a
+ * .safetensors-named file is left to the safetensors reader, whose messages say what is wrong.
+ */
 export function assertNotPickle(path: string): void {
-  const ext = nodePath.extname(path).toLowerCase();
-  if (PICKLE_EXTENSIONS.has(ext)) {
-    throw new CheckpointError(
-      `${nodePath.basename(path)} is a PyTorch pickle (${ext}); Rerender Studio never loads pickles because they can run code. ` +
-        'Convert it to .safetensors first (for example with a trusted conversion script) and load that file.',
-    );
-  }
+  if (!fs.existsSync(path) || fs.statSync(path).isDirectory()) return;
+  if (nodePath.extname(path).toLowerCase() === '.safetensors' || sniffWeightsFormat(path) !== null) return;
+  throw new CheckpointError(
+    `${nodePath.basename(path)} is neither a safetensors file nor a PyTorch checkpoint written by torch.save, so it cannot be read safely; ` +
+      'convert it to .safetensors first (for example with a trusted conversion script) and load that file.',
+  );
 }
 
 // Every mapped tensor is a weight the graphs compute with: an integer dtype here is refused at load
@@ -63,10 +66,11 @@ function lazy(path: string, info: TensorInfo, shape?: readonly number[]): LazyTe
   };
 }
 
+/** The tensor index of a safetensors file or PyTorch checkpoint (chosen by content, not extension). */
 function headerOf(path: string): ReadonlyMap<string, TensorInfo> {
-  assertNotPickle(path);
   if (!fs.existsSync(path)) throw new CheckpointError(`model file not found: ${path}`);
-  return readSafetensorsHeader(path).tensors;
+  assertNotPickle(path);
+  return readWeightsIndex(path).tensors;
 }
 
 function put(out: Map<string, LazyTensor>, key: string, t: LazyTensor): void {
@@ -110,16 +114,17 @@ function vaeTensors(path: string, infos: TensorInfo[], strip: string, ignored: s
 
 // ------------------------------------------------------------------ diffusers folders
 
+/** A diffusers component's weights: safetensors first, else the PyTorch .bin (read safely). */
 function findWeightsFile(dir: string, stems: readonly string[]): string {
-  for (const stem of stems) {
-    for (const name of [`${stem}.safetensors`, `${stem}.fp16.safetensors`]) {
-      const p = nodePath.join(dir, name);
-      if (fs.existsSync(p)) return p;
+  for (const ext of ['safetensors', 'bin']) {
+    for (const stem of stems) {
+      for (const name of [`${stem}.${ext}`, `${stem}.fp16.${ext}`]) {
+        const p = nodePath.join(dir, name);
+        if (fs.existsSync(p)) return p;
+      }
     }
   }
-  const pickles = stems.flatMap((s) => [`${s}.bin`, `${s}.fp16.bin`]).find((n) => fs.existsSync(nodePath.join(dir, n)));
-  if (pickles) assertNotPickle(nodePath.join(dir, pickles));
-  throw new CheckpointError(`no ${stems[0]}.safetensors in ${dir}`);
+  throw new CheckpointError(`no ${stems[0]}.safetensors (or PyTorch ${stems[0]}.bin) in ${dir}`);
 }
 
 function diffusersComponent(dir: string, stems: readonly string[]): { path: string; infos: TensorInfo[] } {
@@ -233,7 +238,10 @@ export function loadControlNet(path: string): TensorMap {
     mapInto(out, file, infos, '', (k) => k, ignored);
     return out;
   }
-  if (kind !== 'controlnet-ldm') throw new CheckpointError(`${nodePath.basename(file)} is not a ControlNet (detected: ${kind})`);
+  // Rerender ships its ControlNets as one file holding `control_model.*` beside a whole SD 1.5,
+  // which detects as a checkpoint: its control model is used here.
+  const bundled = kind === 'sd-checkpoint' && infos.some((i) => i.name.startsWith('control_model.input_hint_block.'));
+  if (kind !== 'controlnet-ldm' && !bundled) throw new CheckpointError(`${nodePath.basename(file)} is not a ControlNet (detected: ${kind})`);
   const prefix = infos.some((i) => i.name.startsWith('control_model.')) ? 'control_model.' : '';
   const own = infos.filter((i) => i.name.startsWith(prefix));
   const names = own.map((i) => i.name.slice(prefix.length));

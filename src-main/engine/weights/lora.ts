@@ -2,7 +2,8 @@
 // `lora_A`/`lora_B`) mapped onto canonical weight names and merged in memory:
 // W' = W + Σ weight · scale · (up @ down), scale = alpha / rank (1 when the file has no alpha).
 import nodePath from 'node:path';
-import { readSafetensorsHeader, readTensorFloat32, numel, type TensorInfo } from './safetensors.ts';
+import { readTensorFloat32, numel, type TensorInfo } from './safetensors.ts';
+import { readWeightsIndex } from './tensor-file.ts';
 import { assertNotPickle, type LazyTensor, type TensorMap } from './checkpoint.ts';
 import { ldmUnetKeyToDiffusers } from './ldm-keys.ts';
 import { CodedError } from '../../errors.ts';
@@ -113,7 +114,7 @@ function normalizeDiffusersModule(module: string): string {
 
 export function parseLora(path: string, names: CanonicalNames): ParsedLora {
   assertNotPickle(path);
-  const header = readSafetensorsHeader(path);
+  const header = readWeightsIndex(path);
   const unetNames = [...names.unet];
   const teNames = [...names.textEncoder];
   const byKohya = new Map<string, [LoraComponent, string]>();

@@ -3,9 +3,8 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { readSafetensorsHeader } from './safetensors.ts';
+import { readWeightsIndex, sniffWeightsFormat } from './tensor-file.ts';
 import { assertNotPickle, detectKind, isDiffusersFolder } from './checkpoint.ts';
 import { CodedError } from '../../errors.ts';
 
@@ -34,7 +33,7 @@ export class ModelsFolderError extends CodedError<'BAD_MODEL'> {
   }
 }
 
-/** What a .safetensors file or diffusers folder holds, from its key names; null when unknown. */
+/** What a weights file (safetensors or torch.save) or diffusers folder holds, from its key names; null when unknown. */
 export function classifyModel(path: string): ModelKind | null {
   const stat = fs.statSync(path);
   if (stat.isDirectory()) {
@@ -46,8 +45,9 @@ export function classifyModel(path: string): ModelKind | null {
     if (cls === 'AutoencoderKL') return 'vae';
     return null;
   }
-  if (nodePath.extname(path).toLowerCase() !== '.safetensors') return null;
-  switch (detectKind(readSafetensorsHeader(path).tensors.keys())) {
+  // The format comes from the bytes, never the extension (a renamed file is still what it is).
+  if (sniffWeightsFormat(path) === null) return null;
+  switch (detectKind(readWeightsIndex(path).tensors.keys())) {
     case 'sd-checkpoint':
       return 'checkpoint';
     case 'controlnet-ldm':
@@ -71,6 +71,9 @@ function sizeOf(path: string): number {
   return total;
 }
 
+/** File names a weights file may have: safetensors and what torch.save writes. */
+const WEIGHT_FILE = /\.(safetensors|ckpt|pt|pth|bin)$/i;
+
 /** Lists the models in `<modelsDir>/{checkpoints,controlnet,lora,vae}`; unreadable entries are skipped. */
 export function listModels(modelsDir: string): ModelEntry[] {
   const out: ModelEntry[] = [];
@@ -79,7 +82,7 @@ export function listModels(modelsDir: string): ModelEntry[] {
     if (!fs.existsSync(dir)) continue;
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const path = nodePath.join(dir, e.name);
-      const isFile = e.isFile() && e.name.toLowerCase().endsWith('.safetensors');
+      const isFile = e.isFile() && WEIGHT_FILE.test(e.name);
       if (!isFile && !e.isDirectory()) continue;
       if (e.isDirectory() && !fs.existsSync(nodePath.join(path, 'model_index.json')) && !fs.existsSync(nodePath.join(path, 'config.json'))) continue;
       out.push({ kind, name: e.name, path, format: isFile ? 'single-file' : 'diffusers', sizeBytes: sizeOf(path) });
@@ -90,14 +93,15 @@ export function listModels(modelsDir: string): ModelEntry[] {
 
 /**
  * Copies a model file or diffusers folder into the models folder under its kind's subfolder.
- * Pickles are refused; an existing model of the same name is never overwritten.
+ * PyTorch checkpoints are read by our own pickle reader (nothing in them runs); an existing model
+ * of the same name is never overwritten.
  */
 export function importModel(source: string, modelsDir: string, kind?: ModelKind): ModelEntry {
   if (!fs.existsSync(source)) throw new ModelsFolderError(`not found: ${source}`);
   if (!fs.statSync(source).isDirectory()) assertNotPickle(source);
   const detected = classifyModel(source);
   const k = kind ?? detected;
-  if (k === null || k === undefined) throw new ModelsFolderError(`${nodePath.basename(source)}: not a recognised Stable Diffusion 1.x model, ControlNet, LoRA or VAE in safetensors form`);
+  if (k === null || k === undefined) throw new ModelsFolderError(`${nodePath.basename(source)}: not a recognised Stable Diffusion 1.x model, ControlNet, LoRA or VAE (safetensors, a torch.save checkpoint or a diffusers folder)`);
   const destDir = nodePath.join(modelsDir, KIND_FOLDERS[k]);
   fs.mkdirSync(destDir, { recursive: true });
   const dest = nodePath.join(destDir, nodePath.basename(source));
@@ -197,11 +201,25 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   });
   // a 200 reply restarts from zero (server ignored the Range)
   const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
-  try {
-    await pipeline(body, out, { signal: options.signal });
-  } catch (e) {
-    if (options.signal?.aborted) throw e;
-    throw new DownloadError(url, `download interrupted at ${done} bytes (${(e as Error).message}); run it again to resume`);
+  // Not stream.pipeline: on a cut connection it destroys the file stream and drops what is still
+  // buffered, so the .part would hold less than arrived. Here a failed body still ends the file
+  // stream, and the next run resumes from every byte received.
+  const failure = await new Promise<Error | null>((resolve) => {
+    let bodyError: Error | null = null;
+    body.on('error', (e: Error) => {
+      bodyError = e;
+      out.end();
+    });
+    out.on('error', (e: Error) => {
+      body.destroy();
+      resolve(e);
+    });
+    out.on('finish', () => resolve(bodyError));
+    body.pipe(out);
+  });
+  if (failure) {
+    if (options.signal?.aborted) throw options.signal.reason ?? failure;
+    throw new DownloadError(url, `download interrupted at ${done} bytes (${failure.message}); run it again to resume`);
   }
   if (total !== null && done !== total) throw new DownloadError(url, `download ended at ${done} of ${total} bytes; run it again to resume`);
   fs.renameSync(part, dest);

@@ -25,9 +25,14 @@ export interface TensorInfo {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
-  /** Absolute byte range in the file. */
+  /** Absolute byte range in the file (for a strided view: from its first to past its last element). */
   readonly begin: number;
   readonly end: number;
+  /**
+   * Element strides of a non-contiguous view (PyTorch checkpoints: a transposed or sliced tensor
+   * sharing a storage); absent for contiguous data, which is the plain byte range.
+   */
+  readonly strides?: readonly number[];
 }
 
 export interface SafetensorsHeader {
@@ -144,7 +149,7 @@ function parseEntry(path: string, name: string, raw: unknown, dataSize: number):
   return { name, dtype: e.dtype, shape, begin, end };
 }
 
-/** Raw bytes of one tensor (little-endian, as stored). */
+/** Raw bytes of one tensor (little-endian, as stored; a strided view gathered into row-major order). */
 export function readTensorBytes(path: string, info: TensorInfo): Buffer {
   const buf = Buffer.alloc(info.end - info.begin);
   const fd = fs.openSync(path, 'r');
@@ -153,7 +158,50 @@ export function readTensorBytes(path: string, info: TensorInfo): Buffer {
   } finally {
     fs.closeSync(fd);
   }
-  return buf;
+  return info.strides ? gatherStrided(buf, info.shape, info.strides, DTYPE_BYTES[info.dtype]) : buf;
+}
+
+/** Copies the elements of a strided view (`span` starts at its first element) into a dense buffer. */
+export function gatherStrided(span: Uint8Array, shape: readonly number[], strides: readonly number[], elemBytes: number): Buffer {
+  const n = numel(shape);
+  const out = Buffer.alloc(n * elemBytes);
+  if (n === 0) return out;
+  const rank = shape.length;
+  // innermost dimension copied as one run when its elements are adjacent
+  const inner = rank === 0 ? 1 : shape[rank - 1]!;
+  const innerStride = rank === 0 ? 1 : strides[rank - 1]!;
+  const run = innerStride === 1 ? inner * elemBytes : 0;
+  const idx = new Array<number>(Math.max(0, rank - 1)).fill(0);
+  // element-wise copies through same-width integer views (both buffers start aligned: Buffer.alloc)
+  const View = elemBytes === 8 ? BigUint64Array : elemBytes === 4 ? Uint32Array : elemBytes === 2 ? Uint16Array : Uint8Array;
+  const aligned = span.byteOffset % elemBytes === 0 && span.length % elemBytes === 0;
+  const from = aligned ? new View(span.buffer as ArrayBuffer, span.byteOffset, span.length / elemBytes) : null;
+  const to = new View(out.buffer as ArrayBuffer, out.byteOffset, n);
+  let src = 0; // element offset of the current row's start
+  for (let o = 0; o < out.length; ) {
+    if (run > 0) {
+      out.set(span.subarray(src * elemBytes, src * elemBytes + run), o);
+      o += run;
+    } else if (from) {
+      const e = o / elemBytes;
+      for (let j = 0; j < inner; j++) to[e + j] = from[src + j * innerStride]!;
+      o += inner * elemBytes;
+    } else {
+      for (let j = 0; j < inner; j++, o += elemBytes) {
+        const at = (src + j * innerStride) * elemBytes;
+        out.set(span.subarray(at, at + elemBytes), o);
+      }
+    }
+    // odometer over the outer dimensions
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]!++;
+      src += strides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      src -= strides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -23,7 +23,7 @@ test('classifies fixtures by their keys', () => {
   assert.equal(classifyModel(nodePath.join(FIXTURES, 'lora-kohya-ldm-f16.safetensors')), 'lora');
 });
 
-test('import places models by kind, lists them, refuses pickles and duplicates', () => {
+test('import places models by kind, lists them, refuses duplicates and files that are not weights', () => {
   const dir = tmp();
   for (const f of ['tiny-sd.safetensors', 'tiny-controlnet.safetensors', 'lora-kohya.safetensors', 'tiny-vae-override.safetensors', 'tiny-sd']) {
     importModel(nodePath.join(FIXTURES, f), dir);
@@ -38,9 +38,9 @@ test('import places models by kind, lists them, refuses pickles and duplicates',
   ]);
   assert.equal(list[1]!.sizeBytes, fs.statSync(nodePath.join(FIXTURES, 'tiny-sd.safetensors')).size);
   assert.throws(() => importModel(nodePath.join(FIXTURES, 'tiny-sd.safetensors'), dir), /already exists/);
-  const pickle = nodePath.join(tmp(), 'evil.ckpt');
-  fs.writeFileSync(pickle, 'x');
-  assert.throws(() => importModel(pickle, dir), CheckpointError);
+  const junk = nodePath.join(tmp(), 'junk.ckpt');
+  fs.writeFileSync(junk, 'x');
+  assert.throws(() => importModel(junk, dir), CheckpointError);
 });
 
 test('finds a huggingface_hub snapshot, preferring refs/main', () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { img2imgCommand, txt2imgCommand } from '../../../src-main/cli/commands/generate.ts';
+import { main } from '../../../src-main/cli/main.ts';
 import type { Command } from '../../../src-main/cli/command.ts';
 import { createOutput } from '../../../src-main/cli/output.ts';
 import { errorCode, exitCodeFor } from '../../../src-main/cli/errors.ts';
@@ -18,7 +19,7 @@ let env: Record<string, string>;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'generate-cli-'));
   // Empty models folder and HF cache: nothing is found unless --model is given.
-  env = { HOME: dir, RERENDER_MODELS: join(dir, 'models'), HF_HOME: join(dir, 'hf'), RERENDER_CACHE: join(dir, 'cache') };
+  env = { HOME: dir, RERENDER_MODELS_DIR: join(dir, 'models'), HF_HOME: join(dir, 'hf'), RERENDER_CACHE: join(dir, 'cache') };
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -111,4 +112,71 @@ test('command-line mistakes are usage errors', async () => {
   const missing = await run(img2imgCommand, [...MODEL, '--prompt', 'x', '-o', 'x.png', '--image', 'nope.png']);
   assert.equal(missing.code, 'FILE_NOT_FOUND');
   assert.equal((await run(img2imgCommand, [...MODEL, '--prompt', 'x', '-o', 'x.png'])).code, 'USAGE');
+});
+
+/** Through main(), as the `rerender` binary runs it: the exit code and the JSON lines. */
+async function viaMain(argv: string[]): Promise<{ exit: number; lines: Record<string, unknown>[] }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let text = '';
+  stdout.on('data', (c: Buffer) => (text += c.toString()));
+  stderr.on('data', (c: Buffer) => (text += c.toString()));
+  const exit = await main(['--json', ...argv], { streams: { stdout, stderr }, env, cwd: dir, signal: new AbortController().signal });
+  return { exit, lines: text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+const CN_A = join(FIXTURES, 'tiny-controlnet');
+const CN_B = join(FIXTURES, 'multi-controlnet', 'controlnet-b');
+const TWO_STEPS = ['txt2img', '--model', join(FIXTURES, 'tiny-sd'), '--provider', 'cpu', '--width', '64', '--height', '64', '--steps', '2', '--prompt', 'a fox', '--seed', '3'];
+
+test('several ControlNets: each its own TYPE, SCALE and picture; a zero scale adds nothing', async () => {
+  const a = new Uint8Array(64 * 64 * 3);
+  const b = new Uint8Array(64 * 64 * 3);
+  for (let i = 0; i < 64 * 64; i++) {
+    const x = i % 64;
+    const y = Math.floor(i / 64);
+    a.fill(x > 20 && x < 44 && y > 20 && y < 44 ? 230 : 10, i * 3, i * 3 + 3);
+    b.fill(x % 8 < 2 ? 255 : 0, i * 3, i * 3 + 3);
+  }
+  writeFileSync(join(dir, 'ca.png'), encodePng(a, 64, 64, 3));
+  writeFileSync(join(dir, 'cb.png'), encodePng(b, 64, 64, 3));
+  const two = await viaMain([...TWO_STEPS, '--controlnet', `${CN_A}:canny:0.7`, '--controlnet', `${CN_B}:raw:1.3`, '--control', 'ca.png', '--control', 'cb.png', '--canny', '50,150', '-o', 'two.png']);
+  assert.equal(two.exit, EXIT.ok, JSON.stringify(two.lines));
+  const result = two.lines.find((l) => l['type'] === 'result')!;
+  assert.deepEqual(result['controlnets'], [{ path: CN_A, type: 'canny', scale: 0.7 }, { path: CN_B, type: 'raw', scale: 1.3 }]);
+  // The first alone, and the pair with the second at scale 0 (its residuals times 0): the same picture.
+  const one = await viaMain([...TWO_STEPS, '--controlnet', `${CN_A}:canny:0.7`, '--control', 'ca.png', '--canny', '50,150', '-o', 'one.png']);
+  assert.equal(one.exit, EXIT.ok);
+  const zero = await viaMain([...TWO_STEPS, '--controlnet', `${CN_A}:canny:0.7`, '--controlnet', `${CN_B}:raw:0`, '--control', 'ca.png', '--control', 'cb.png', '--canny', '50,150', '-o', 'zero.png']);
+  assert.equal(zero.exit, EXIT.ok);
+  assert.deepEqual(png('zero.png').data, png('one.png').data);
+  assert.notDeepEqual(png('two.png').data, png('one.png').data);
+  // One --control for both: each ControlNet preprocesses the same picture its own way.
+  const shared = await viaMain([...TWO_STEPS, '--controlnet', CN_A, '--controlnet', `${CN_B}:raw`, '--control', 'ca.png', '--control-scale', '0.5', '-o', 'shared.png']);
+  assert.equal(shared.exit, EXIT.ok, JSON.stringify(shared.lines));
+  assert.deepEqual(shared.lines.find((l) => l['type'] === 'result')!['controlnets'], [{ path: CN_A, type: 'canny', scale: 0.5 }, { path: CN_B, type: 'raw', scale: 0.5 }]);
+});
+
+test('--controlnet mistakes are usage errors (exit 2); a missing annotator is MODEL_MISSING', async () => {
+  for (const [flags, message] of [
+    [['--controlnet', `${CN_A}-x:pose`, '--control', 'ca.png'], /TYPE must be one of canny, hed, softedge, depth, lineart, scribble, raw, got 'pose'/],
+    [['--controlnet', `${CN_A}-x:pose:0.5`, '--control', 'ca.png'], /got 'pose'/],
+    [['--controlnet', `${CN_A}-x:canny:abc`, '--control', 'ca.png'], /SCALE must be a number in \[0, 10\], got 'abc'/],
+    [['--controlnet', `${CN_A}-x:canny:11`, '--control', 'ca.png'], /SCALE must be a number/],
+    [['--controlnet', `${CN_A}-x:canny:-1`, '--control', 'ca.png'], /SCALE must be a number/],
+    [['--controlnet', `${CN_A}-x:0.5`, '--control', 'ca.png'], /PATH:TYPE:SCALE/],
+    [['--controlnet', CN_A, '--controlnet', CN_B, '--control', 'ca.png', '--control', 'ca.png', '--control', 'ca.png'], /--control is given 3 times for 2 --controlnet/],
+    [['--controlnet', `${CN_B}:raw`, '--control', 'ca.png', '--canny', '50,150'], /none is one/],
+    [['--controlnet', join(dir, 'control_v11p_sd15_openpose.safetensors'), '--control', 'ca.png'], /openpose ControlNet/],
+  ] as const) {
+    const r = await viaMain([...TWO_STEPS, ...flags, '-o', 'bad.png']);
+    assert.equal(r.exit, EXIT.usage, flags.join(' '));
+    const err = r.lines.find((l) => l['type'] === 'error')!;
+    assert.equal(err['code'], 'USAGE');
+    assert.match(String(err['message']), message);
+  }
+  writeFileSync(join(dir, 'grey.png'), encodePng(new Uint8Array(64 * 64 * 3).fill(128), 64, 64, 3));
+  const hed = await viaMain([...TWO_STEPS, '--controlnet', `${CN_A}:hed`, '--control', 'grey.png', '-o', 'hed.png']);
+  assert.equal(hed.exit, EXIT.environment);
+  assert.match(String(hed.lines.find((l) => l['type'] === 'error')!['message']), /ControlNetHED/);
 });

@@ -8,7 +8,8 @@ import { image } from './image.ts';
 import { server } from './server.ts';
 import { kill } from './kill.ts';
 import { writers } from './writers.ts';
+import { pickle } from './pickle.ts';
 
 export const CLASS_LIST: Record<ClassName, FuzzClass<never>> = {
-  video, project, safetensors, image, server, kill, writers,
+  video, project, safetensors, image, server, kill, writers, pickle,
 } as unknown as Record<ClassName, FuzzClass<never>>;
