@@ -51,6 +51,12 @@ export interface ProjectSummary {
   keyframes: KeyframeInfo[];
   renderedFrames: number;
   settings: Record<string, unknown>;
+  /**
+   * Changes with the project, its video's content, the working size and each open: media URLs
+   * carry it so the browser never shows one project's cached picture in another. The host always
+   * sets it (optional only for older callers and fixtures).
+   */
+  mediaRev?: string;
 }
 
 export type JobKind = 'propagate' | 'translate' | 'export' | 'thumbnails';

@@ -97,6 +97,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       keyframes: p.listKeyframes(translationHashes(p)),
       renderedFrames: p.renderCount(),
       settings: p.settings() as unknown as Record<string, unknown>,
+      mediaRev: mediaServer.rev(p),
     };
   };
   const changed = (): ProjectSummary => {

@@ -20,6 +20,32 @@ export interface MediaResponse {
 export interface MediaServerDeps {
   project: () => Project;
   tools: () => Promise<MediaTools>;
+  /** The PNG of source frame `frame` at the working size; tests pass their own. */
+  decode?: (project: Project, frame: number, tools: () => Promise<MediaTools>) => Promise<Uint8Array>;
+}
+
+/** Decodes with ffmpeg at the project's working geometry. */
+async function decodeSourcePng(project: Project, frame: number, tools: () => Promise<MediaTools>): Promise<Uint8Array> {
+  const probe = probeOf(project);
+  const g = mediaGeometryOf(project);
+  const rgb = await decodeFrame(probe.path, probe, g, frame, { tools: await tools() });
+  return encodePng(rgb, g.width, g.height, 3);
+}
+
+/**
+ * What a source picture belongs to: the project file, its video's content and the working
+ * geometry. Two projects (or one after a crop or size change) never share an identity.
+ */
+export function mediaIdentity(project: Project): string {
+  const { sha256, working } = project.source();
+  return createHash('sha1').update(`${project.path}\n${sha256}\n${JSON.stringify(working)}`).digest('hex').slice(0, 16);
+}
+
+/** The decoded frames of one identity; replaced whole, so a late decode fills only its own. */
+interface FrameSlot {
+  identity: string;
+  frames: Map<number, Uint8Array>;
+  inflight: Map<number, Promise<Uint8Array>>;
 }
 
 const FRAME_CACHE = 48;
@@ -61,17 +87,23 @@ export function respond(body: Uint8Array, etag: string, req: MediaRequest, conte
 
 export class MediaServer {
   readonly #deps: MediaServerDeps;
-  readonly #frames = new Map<number, Uint8Array>();
-  readonly #inflight = new Map<number, Promise<Uint8Array>>();
+  #slot: FrameSlot | null = null;
+  /** Bumped by each reset (each open), so URLs carrying `rev` change even on reopening a project. */
+  #generation = 0;
 
   constructor(deps: MediaServerDeps) {
     this.#deps = deps;
   }
 
-  /** Forget cached frames (another project was opened). */
+  /** Forget cached frames (another project was opened); decodes still running keep to the old slot. */
   reset(): void {
-    this.#frames.clear();
-    this.#inflight.clear();
+    this.#slot = null;
+    this.#generation++;
+  }
+
+  /** A version for `project`'s media URLs: the browser must never reuse another project's image. */
+  rev(project: Project): string {
+    return `${mediaIdentity(project)}.${this.#generation}`;
   }
 
   hasStrip(): boolean {
@@ -111,7 +143,7 @@ export class MediaServer {
       // The tag is known without decoding, so revalidation costs nothing.
       const etag = `"s-${sha256.slice(0, 16)}-${working.width}x${working.height}-${frame}"`;
       if (req.ifNoneMatch?.split(',').map((s) => s.trim()).includes(etag)) return respond(new Uint8Array(), etag, req);
-      return respond(await this.#sourceFrame(frame), etag, req);
+      return respond(await this.#sourceFrame(project, frame), etag, req);
     }
     const kf = kind === 'render' ? null : project.getKeyframe(frame);
     const bytes = (kind === 'render' ? project.getRender(frame)?.image : kind === 'keyframe' ? kf?.image : kf?.mask) ?? null;
@@ -119,30 +151,37 @@ export class MediaServer {
     return respond(bytes, `"${kind[0]}-${sha1(bytes)}"`, req);
   }
 
-  #sourceFrame(frame: number): Promise<Uint8Array> {
-    const cached = this.#frames.get(frame);
-    if (cached) {
-      // Refresh its place in the LRU order.
-      this.#frames.delete(frame);
-      this.#frames.set(frame, cached);
-      return Promise.resolve(cached);
-    }
-    let pending = this.#inflight.get(frame);
-    if (!pending) {
-      pending = this.#decode(frame).finally(() => this.#inflight.delete(frame));
-      this.#inflight.set(frame, pending);
-    }
-    return pending;
+  #slotFor(project: Project): FrameSlot {
+    const identity = mediaIdentity(project);
+    if (this.#slot?.identity !== identity) this.#slot = { identity, frames: new Map(), inflight: new Map() };
+    return this.#slot;
   }
 
-  async #decode(frame: number): Promise<Uint8Array> {
-    const project = this.#deps.project();
-    const probe = probeOf(project);
-    const g = mediaGeometryOf(project);
-    const rgb = await decodeFrame(probe.path, probe, g, frame, { tools: await this.#deps.tools() });
-    const png = encodePng(rgb, g.width, g.height, 3);
-    this.#frames.set(frame, png);
-    while (this.#frames.size > FRAME_CACHE) this.#frames.delete(this.#frames.keys().next().value!);
-    return png;
+  #sourceFrame(project: Project, frame: number): Promise<Uint8Array> {
+    const slot = this.#slotFor(project);
+    const cached = slot.frames.get(frame);
+    if (cached) {
+      // Refresh its place in the LRU order.
+      slot.frames.delete(frame);
+      slot.frames.set(frame, cached);
+      return Promise.resolve(cached);
+    }
+    let pending = slot.inflight.get(frame);
+    if (!pending) {
+      const decode = this.#deps.decode ?? decodeSourcePng;
+      const started: Promise<Uint8Array> = decode(project, frame, this.#deps.tools).then((png) => {
+        // Into the slot it was started for: after a reset that slot is unreachable.
+        slot.frames.set(frame, png);
+        while (slot.frames.size > FRAME_CACHE) slot.frames.delete(slot.frames.keys().next().value!);
+        return png;
+      });
+      const entry: Promise<Uint8Array> = started.finally(() => {
+        // Only its own entry: a newer request for this frame may have replaced it.
+        if (slot.inflight.get(frame) === entry) slot.inflight.delete(frame);
+      });
+      slot.inflight.set(frame, entry);
+      pending = entry;
+    }
+    return pending;
   }
 }

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaRoutes, type Capabilities, type JobInfo, type ProjectSummary } from '../../src-main/api/contract.ts';
 import { clampFrame, formatFps, formatFrameTime, stepFrame } from '../lib/frames.ts';
+import { mediaVersion, stripVersion } from '../lib/media-version.ts';
 import { keyframeAt, nextKeyframe, prevKeyframe } from '../lib/keyframes.ts';
 import { actionForKey, isTypingTarget, type Action } from '../lib/shortcuts.ts';
 import type { Services } from './App.tsx';
@@ -200,8 +201,12 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             ref={painter}
             frame={frame}
             project={project}
-            backgroundUrl={keyframe.state === 'none' ? mediaUrl(mediaRoutes.sourceFrame(frame)) : mediaUrl(mediaRoutes.keyframeImage(frame), keyframe.updatedAt)}
-            maskUrl={mediaUrl(mediaRoutes.keyframeMask(frame), keyframe.updatedAt)}
+            backgroundUrl={
+              keyframe.state === 'none'
+                ? mediaUrl(mediaRoutes.sourceFrame(frame), mediaVersion(project))
+                : mediaUrl(mediaRoutes.keyframeImage(frame), mediaVersion(project, keyframe.updatedAt))
+            }
+            maskUrl={mediaUrl(mediaRoutes.keyframeMask(frame), mediaVersion(project, keyframe.updatedAt))}
             save={(png) => update(api.setKeyframeMask(frame, png))}
           />
         ) : (
@@ -213,7 +218,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             onTogglePlay={() => setPlaying((p) => !p)}
             onFrame={setFrame}
             onEnded={() => setPlaying(false)}
-            renderVersion={`${project.renderedFrames}-${jobs.filter((j) => j.kind === 'propagate' && j.status === 'done').length}`}
+            renderVersion={mediaVersion(project, project.renderedFrames, jobs.filter((j) => j.kind === 'propagate' && j.status === 'done').length)}
           />
         )}
       </main>
@@ -228,7 +233,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
           frameCount={count}
           frame={frame}
           keyframes={project.keyframes}
-          thumbnailsUrl={mediaUrl(mediaRoutes.thumbnails(), jobs.filter((j) => j.kind === 'thumbnails' && j.status === 'done').length)}
+          thumbnailsUrl={mediaUrl(mediaRoutes.thumbnails(), stripVersion(project, jobs))}
           onSeek={(f) => {
             setPlaying(false);
             seek(f);

@@ -5,10 +5,11 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useFit } from './use-fit.ts';
 import { useFrameCache } from './use-frame-cache.ts';
-import { mediaRoutes, type KeyframeInfo, type ProjectSummary } from '../../src-main/api/contract.ts';
+import { mediaRoutes, type ProjectSummary } from '../../src-main/api/contract.ts';
 import type { FrameCache } from '../lib/frame-cache.ts';
 import { framesToPreload, lookaheadFrames } from '../lib/frame-cache.ts';
 import { keyframeAt } from '../lib/keyframes.ts';
+import { mediaVersion } from '../lib/media-version.ts';
 import { playbackStep, startClock } from '../lib/playback.ts';
 
 type Layer = 'source' | 'keyframe' | 'output';
@@ -35,14 +36,14 @@ const LABELS: Record<Layer, string> = { source: 'Source', keyframe: 'Key frame',
 export function layerUrl(
   layer: Layer,
   frame: number,
-  keyframes: readonly KeyframeInfo[],
+  project: Pick<ProjectSummary, 'path' | 'mediaRev' | 'keyframes'>,
   mediaUrl: PreviewProps['mediaUrl'],
   renderVersion: string,
 ): string | null {
-  if (layer === 'source') return mediaUrl(mediaRoutes.sourceFrame(frame));
+  if (layer === 'source') return mediaUrl(mediaRoutes.sourceFrame(frame), mediaVersion(project));
   if (layer === 'output') return mediaUrl(mediaRoutes.renderFrame(frame), renderVersion);
-  const kf = keyframeAt(keyframes, frame);
-  return kf && kf.state !== 'none' ? mediaUrl(mediaRoutes.keyframeImage(frame), kf.updatedAt) : null;
+  const kf = keyframeAt(project.keyframes, frame);
+  return kf && kf.state !== 'none' ? mediaUrl(mediaRoutes.keyframeImage(frame), mediaVersion(project, kf.updatedAt)) : null;
 }
 
 interface Shown {
@@ -99,8 +100,8 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFra
 
   const layers = useMemo<Layer[]>(() => (layout === 'single' ? [a] : [a, b]), [layout, a, b]);
   const urlsAt = useMemo(
-    () => (f: number) => layers.map((l) => layerUrl(l, f, project.keyframes, mediaUrl, renderVersion)).filter((u): u is string => u !== null),
-    [layers, project.keyframes, mediaUrl, renderVersion],
+    () => (f: number) => layers.map((l) => layerUrl(l, f, project, mediaUrl, renderVersion)).filter((u): u is string => u !== null),
+    [layers, project, mediaUrl, renderVersion],
   );
 
   // Keep the frames around the playhead loading, nearest first: about a second ahead while
@@ -151,7 +152,7 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFra
     };
   }, [playing, cache, fps, frameCount]);
 
-  const urlFor = (layer: Layer) => layerUrl(layer, frame, project.keyframes, mediaUrl, renderVersion);
+  const urlFor = (layer: Layer) => layerUrl(layer, frame, project, mediaUrl, renderVersion);
   const stage = useRef<HTMLDivElement>(null);
   const fit = useFit(stage, project.working.width, project.working.height, layout === 'side' ? 2 : 1);
   const paneStyle = { width: fit.w, height: fit.h };
