@@ -6,6 +6,7 @@ import { clampFrame, formatFps, formatFrameTime, stepFrame } from '../lib/frames
 import { mediaVersion, stripVersion } from '../lib/media-version.ts';
 import { keyframeAt, nextKeyframe, prevKeyframe } from '../lib/keyframes.ts';
 import { actionForKey, isTypingTarget, type Action } from '../lib/shortcuts.ts';
+import { browserStorage, loadPlayhead, savePlayhead } from '../lib/playhead-store.ts';
 import type { Services } from './App.tsx';
 import { ExportDialog } from './ExportDialog.tsx';
 import { HelpSheet } from './HelpSheet.tsx';
@@ -27,7 +28,8 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
   const { api, mediaUrl } = services.connection;
   const { run, setProject } = services;
   const count = project.source.frameCount;
-  const [frame, setFrame] = useState(0);
+  // App keys the editor by project path, so this initial read runs once per opened project.
+  const [frame, setFrame] = useState(() => loadPlayhead(browserStorage(), project.path, count));
   const [tab, setTab] = useState<'viewer' | 'mask'>('viewer');
   const [help, setHelp] = useState(false);
   const [exporting, setExporting] = useState(false);
@@ -36,6 +38,11 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
   const keyframe = keyframeAt(project.keyframes, frame);
 
   const seek = useCallback((f: number) => setFrame(clampFrame(f, count)), [count]);
+
+  // Not on every played frame: the position is stored once playback stops.
+  useEffect(() => {
+    if (!playing) savePlayhead(browserStorage(), project.path, frame);
+  }, [frame, playing, project.path]);
 
   const update = useCallback(
     async (request: Promise<ProjectSummary>) => {

@@ -1,7 +1,7 @@
 // The file-browser modal: folders and matching files on the services' machine (listDirectory),
 // with breadcrumbs, the roots, double-click to enter, and the keyboard (arrows, Enter, Escape,
 // Backspace for the parent folder). Used wherever Electron's native dialog is not available.
-import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { FileFilter, RerenderApi } from '../../src-main/api/contract.ts';
 import {
   activate,
@@ -15,6 +15,7 @@ import {
   keyToBrowserAction,
   type PickMode,
 } from '../lib/file-browser.ts';
+import { checkTypedPath, onListFailure } from '../lib/path-entry.ts';
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -43,6 +44,8 @@ export function FileBrowser({ api, title, filter, mode, suggested, onChoose, onC
   const [state, dispatch] = useReducer(browserReducer, initialBrowserState(filter, mode, mode === 'save' && suggested ? baseName(suggested) : ''));
   const listRef = useRef<HTMLUListElement | null>(null);
   const seq = useRef(0);
+  // The path box follows the folder shown until the artist types in it.
+  const [typedPath, setTypedPath] = useState('');
 
   const load = useCallback(
     async (dir: string | null, selectName?: string, fallback = false) => {
@@ -66,6 +69,38 @@ export function FileBrowser({ api, title, filter, mode, suggested, onChoose, onC
     listRef.current?.focus();
     // Only the first folder comes from the props; navigation happens through `load`.
   }, []);
+
+  const shownPath = state.listing?.path;
+  useEffect(() => {
+    if (shownPath !== undefined) setTypedPath(shownPath);
+  }, [shownPath]);
+
+  /** Enter in the path box: open the folder, or choose the file, that was typed. */
+  const goToTyped = async () => {
+    const check = checkTypedPath(typedPath);
+    if (!check) return;
+    if (check.kind === 'error') return dispatch({ type: 'failed', error: check.message });
+    const id = ++seq.current;
+    dispatch({ type: 'loading' });
+    try {
+      const listing = await api.listDirectory(check.path, filter);
+      if (id === seq.current) dispatch({ type: 'loaded', listing });
+    } catch (err) {
+      if (id !== seq.current) return;
+      const next = onListFailure((err as { code?: unknown }).code, check.path, filter, mode);
+      if (next === 'choose') return onChoose(check.path);
+      if (next === 'choose-if-parent-exists') {
+        try {
+          await api.listDirectory(dirName(check.path), filter);
+          if (id === seq.current) return onChoose(check.path);
+          return;
+        } catch {
+          // The folder is missing too: the first error says what was typed wrong.
+        }
+      }
+      if (id === seq.current) dispatch({ type: 'failed', error: errorMessage(err) });
+    }
+  };
 
   useEffect(() => {
     listRef.current?.querySelector('[aria-selected="true"]')?.scrollIntoView?.({ block: 'nearest' });
@@ -115,6 +150,24 @@ export function FileBrowser({ api, title, filter, mode, suggested, onChoose, onC
             ×
           </button>
         </header>
+        <div className="fb-path">
+          <input
+            id="fb-path"
+            aria-label="Folder or file path"
+            placeholder="Type a path and press Enter"
+            value={typedPath}
+            spellCheck={false}
+            autoComplete="off"
+            onChange={(e) => setTypedPath(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key !== 'Enter') return;
+              // Enter here means "go to this path", not the dialog's "choose the selection".
+              e.preventDefault();
+              e.stopPropagation();
+              void goToTyped();
+            }}
+          />
+        </div>
         <div className="fb-body">
           <nav className="fb-roots" aria-label="Places">
             {(listing?.roots ?? []).map((r) => (
