@@ -163,35 +163,53 @@ function Canny({ low, high, scale, save }: { low: number; high: number; scale: n
   );
 }
 
-function KindField({ value, save }: { value: ControlKind; save(v: ControlKind): Promise<boolean> }) {
+/**
+ * A menu saved as soon as it changes. A draft, so the menu shows the choice at once rather than
+ * snapping back until the save's echo.
+ */
+function ChoiceField<V extends string>({ id, label, hint, what, value, choices, isChoice, save }: {
+  id: string;
+  label: string;
+  hint: string;
+  /** How "not saved" names it. */
+  what: string;
+  value: V;
+  choices: readonly { value: V; label: string }[];
+  isChoice(v: unknown): v is V;
+  save(v: V): Promise<boolean>;
+}) {
   const { draft, setDraft, committing } = useSyncedDraft<string>(value, (k) => k);
   const [failed, setFailed] = useState(false);
   return (
     <div className="field">
-      <label htmlFor="controlnet-kind">
-        Control type <span className="muted">· the map of each key frame the ControlNet gets</span>
+      <label htmlFor={id}>
+        {label} <span className="muted">· {hint}</span>
       </label>
       <select
-        id="controlnet-kind"
+        id={id}
         value={draft}
         onChange={(e) => {
           const v = e.target.value;
-          if (!isControlKind(v)) return;
+          if (!isChoice(v)) return;
           setDraft(v);
           if (v === value) return;
           committing(v);
           void save(v).then((ok) => setFailed(!ok));
         }}
       >
-        {CONTROL_KIND_CHOICES.map((c) => (
+        {choices.map((c) => (
           <option key={c.value} value={c.value}>
             {c.label}
           </option>
         ))}
       </select>
-      {failed && <p className="field-error">Control type: not saved</p>}
+      {failed && <p className="field-error">{what}: not saved</p>}
     </div>
   );
+}
+
+function KindField({ value, save }: { value: ControlKind; save(v: ControlKind): Promise<boolean> }) {
+  return <ChoiceField id="controlnet-kind" label="Control type" hint="the map of each key frame the ControlNet gets" what="Control type" value={value} choices={CONTROL_KIND_CHOICES} isChoice={isControlKind} save={save} />;
 }
 
 /** The 2nd, 3rd… ControlNets: rows of path, control type and scale, saved when every row is valid. */
@@ -232,35 +250,7 @@ function ExtraControlnets({ saved, first, save }: { saved: ReturnType<typeof rea
 }
 
 function PrecisionField({ value, save }: { value: Precision; save(v: Precision): Promise<boolean> }) {
-  // A draft, so the menu shows the choice at once rather than snapping back until the save's echo.
-  const { draft, setDraft, committing } = useSyncedDraft<string>(value, (k) => k);
-  const [failed, setFailed] = useState(false);
-  return (
-    <div className="field">
-      <label htmlFor="model-precision">
-        Precision <span className="muted">· speed and GPU memory; translated key frames stay up to date</span>
-      </label>
-      <select
-        id="model-precision"
-        value={draft}
-        onChange={(e) => {
-          const v = e.target.value;
-          if (!isPrecisionChoice(v)) return;
-          setDraft(v);
-          if (v === value) return;
-          committing(v);
-          void save(v).then((ok) => setFailed(!ok));
-        }}
-      >
-        {PRECISION_CHOICES.map((c) => (
-          <option key={c.value} value={c.value}>
-            {c.label}
-          </option>
-        ))}
-      </select>
-      {failed && <p className="field-error">Precision: not saved</p>}
-    </div>
-  );
+  return <ChoiceField id="model-precision" label="Precision" hint="speed and GPU memory; translated key frames stay up to date" what="Precision" value={value} choices={PRECISION_CHOICES} isChoice={isPrecisionChoice} save={save} />;
 }
 
 export function ModelSettings({ project, capabilities, save }: ModelSettingsProps) {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { CodedError } from '../../errors.ts';
 import { toHalf } from '../half.ts';
+import { readAt } from './read-at.ts';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -56,14 +57,6 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-function readExactly(fd: number, buf: Buffer, position: number, path: string): void {
-  let done = 0;
-  while (done < buf.length) {
-    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
-    if (n === 0) throw new SafetensorsError(path, `unexpected end of file at byte ${position + done}`);
-    done += n;
-  }
-}
 
 /** Reads and validates the header only. */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
@@ -71,14 +64,13 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
   try {
     const fileSize = fs.fstatSync(fd).size;
     if (fileSize < 8) throw new SafetensorsError(path, `file too small (${fileSize} bytes) to be safetensors`);
-    const lenBuf = Buffer.alloc(8);
-    readExactly(fd, lenBuf, 0, path);
+    const short = (at: number) => new SafetensorsError(path, `unexpected end of file at byte ${at}`);
+    const lenBuf = readAt(fd, 0, 8, short);
     const headerLen = lenBuf.readBigUInt64LE(0);
     if (headerLen > BigInt(Math.min(MAX_HEADER_BYTES, fileSize - 8))) {
       throw new SafetensorsError(path, `header length ${headerLen} exceeds the file size ${fileSize} (corrupt or not safetensors)`);
     }
-    const hb = Buffer.alloc(Number(headerLen));
-    readExactly(fd, hb, 8, path);
+    const hb = readAt(fd, 8, Number(headerLen), short);
     let json: unknown;
     try {
       json = JSON.parse(hb.toString('utf8'));
@@ -151,10 +143,10 @@ function parseEntry(path: string, name: string, raw: unknown, dataSize: number):
 
 /** Raw bytes of one tensor (little-endian, as stored; a strided view gathered into row-major order). */
 export function readTensorBytes(path: string, info: TensorInfo): Buffer {
-  const buf = Buffer.alloc(info.end - info.begin);
   const fd = fs.openSync(path, 'r');
+  let buf: Buffer;
   try {
-    readExactly(fd, buf, info.begin, path);
+    buf = readAt(fd, info.begin, info.end - info.begin, (at) => new SafetensorsError(path, `unexpected end of file at byte ${at}`));
   } finally {
     fs.closeSync(fd);
   }

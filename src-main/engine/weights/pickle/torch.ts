@@ -16,6 +16,7 @@ import {
   PickleError, PickleTruncated, PyDict, PyGlobal, PyObject, TensorLike, isTuple, unpickle, type PyTuple, type UnpickleHooks,
 } from './unpickler.ts';
 import { ZipError, readZipDirectory, type ZipEntry } from './zip.ts';
+import { readAt as readExactRange } from '../read-at.ts';
 
 const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
   FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64', LongStorage: 'I64',
@@ -218,14 +219,7 @@ function indexOf(path: string, fileSize: number, root: unknown, format: string):
 }
 
 function readAt(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new PickleTruncated(`unexpected end of file at byte ${position + done}`);
-    done += n;
-  }
-  return buf;
+  return readExactRange(fd, position, length, (at) => new PickleTruncated(`unexpected end of file at byte ${at}`));
 }
 
 // ------------------------------------------------------------------ zip layout

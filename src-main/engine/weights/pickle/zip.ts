@@ -1,7 +1,7 @@
 // The entries of a zip file as byte ranges, from its central directory and local headers (zip64
 // included: checkpoints pass 4 GB). Only STORED entries have a range: torch.save never compresses,
 // so a tensor's bytes lie in the file as they are and are read in place.
-import fs from 'node:fs';
+import { readAt as readExactRange } from '../read-at.ts';
 
 export class ZipError extends Error {}
 
@@ -24,14 +24,7 @@ const MAX_CENTRAL_BYTES = 256 * 1024 * 1024;
 const MAX_ENTRIES = 4_000_000;
 
 function readAt(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new ZipError(`unexpected end of file at byte ${position + done}`);
-    done += n;
-  }
-  return buf;
+  return readExactRange(fd, position, length, (at) => new ZipError(`unexpected end of file at byte ${at}`));
 }
 
 function u64(b: Buffer, at: number): number {
