@@ -1,25 +1,13 @@
 {
-  # One addon, rerender_native: patch synthesis, optical flow/guides, (native/src/blend) blending and
-  # (native/src/control) ControlNet preprocessing.
+  # One addon, rerender_native: every .cc under native/src and its folders (synth, flow, blend,
+  # control, ...), so a new source file needs no edit here.
   # N-API only, so the same binary loads in Node and Electron. -march stays portable (x86-64-v2).
   # -fopenmp: the blend stage parallelises with OpenMP; synth/flow use their own fixed-tile pool.
   "targets": [
     {
       "target_name": "rerender_native",
       "sources": [
-        "src/addon.cc",
-        "src/common/napi_args.cc",
-        "src/common/cancel_token.cc",
-        "src/common/parallel.cc",
-        "src/synth/pyramid.cc",
-        "src/synth/patchmatch.cc",
-        "src/synth/synth.cc",
-        "src/synth/synth_napi.cc",
-        "src/flow/flow.cc",
-        "src/flow/flow_napi.cc",
-        "<!@(node -p \"require('fs').readdirSync('src/blend').filter(f=>f.endsWith('.cc')).map(f=>'src/blend/'+f).join(' ')\")",
-        "src/control/canny.cc",
-        "src/control/control_napi.cc"
+        "<!@(node -p \"const fs=require('fs');['src'].concat(fs.readdirSync('src').filter(d=>fs.statSync('src/'+d).isDirectory()).map(d=>'src/'+d)).flatMap(d=>fs.readdirSync(d).filter(f=>f.endsWith('.cc')).map(f=>d+'/'+f)).sort().join(' ')\")"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

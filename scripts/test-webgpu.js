@@ -23,6 +23,7 @@ const LANE = [
   'tests/engine/pipeline/hooks.test.ts',
   'tests/engine/runtime/webgpu.test.ts',
   'tests/rerender/parity.test.ts',
+  'tests/propagate/gpu/synth.test.ts',
 ];
 
 function swiftShaderIcd() {

@@ -1,4 +1,5 @@
-// rerender_native: one N-API module for stage 2 (propagation) and ControlNet preprocessing.
+// rerender_native: one N-API module for stage 2 (propagation, blending, full-size
+// upsampling) and ControlNet preprocessing.
 // Each stage registers its exports.
 #include <napi.h>
 
@@ -6,20 +7,16 @@
 #include "control/control_napi.h"
 #include "flow/flow_napi.h"
 #include "synth/synth_napi.h"
-
-#if __has_include("blend/blend_napi.h")
 #include "blend/blend_napi.h"
-#define RR_HAVE_BLEND 1
-#endif
+#include "upsample/upsample_napi.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rr::CancelToken::Init(env, exports);
   rr::InitSynth(env, exports);
   rr::InitFlow(env, exports);
   rr::InitControl(env, exports);
-#ifdef RR_HAVE_BLEND
   InitBlend(env, exports);
-#endif
+  rr::InitUpsample(env, exports);
   return exports;
 }
 

@@ -49,8 +49,16 @@ export interface ProjectSummary {
   source: SourceInfo;
   working: WorkingSize;
   keyframes: KeyframeInfo[];
+  /**
+   * Frames that start a new shot (sorted, 0 < c < frameCount); empty when the video has none or
+   * they were not looked for yet (a project made before they were stored finds them at its first
+   * propagation). Optional only for older callers and fixtures.
+   */
+  shotCuts?: number[];
   renderedFrames: number;
   settings: Record<string, unknown>;
+  /** Size of a source-resolution export: the source minus the artist's crop, made even (export dialog). */
+  exportSize?: WorkingSize;
   /**
    * Changes with the project, its video's content, the working size and each open: media URLs
    * carry it so the browser never shows one project's cached picture in another. The host always
@@ -157,6 +165,8 @@ export const requestSchemas = {
       z.object({
         kind: z.literal('export'),
         outPath: z.string().min(1),
+        /** 'source' (default): the source's resolution minus the artist's crop; 'working': the working size. */
+        size: z.enum(['source', 'working']).optional(),
         crf: z.number().int().min(0).max(51).optional(),
         audio: z.boolean().optional(),
         /**

@@ -21,6 +21,7 @@ import {
 import { fileContentHash, locateTools, type MediaTools } from '../media/index.ts';
 import { Project, sourceWarnings, type SettingsPatch } from '../project/index.ts';
 import { initProject } from '../studio/init.ts';
+import { sourceRegion } from '../studio/export.ts';
 import { importKeyframe, storeMask } from '../studio/keyframe-image.ts';
 import { translationHashes } from '../studio/params.ts';
 import { findProjectModels } from '../studio/models.ts';
@@ -80,6 +81,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
 
   const summary = (p: Project): ProjectSummary => {
     const s = p.source();
+    const region = sourceRegion(s.probe, s.working);
     return {
       path: p.path,
       name: p.name,
@@ -94,7 +96,10 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
         warnings: sourceWarnings(s.probe),
       },
       working: { width: s.working.width, height: s.working.height },
+      // What a source-resolution export writes (yuv420p: even sizes).
+      exportSize: { width: region.width - (region.width % 2), height: region.height - (region.height % 2) },
       keyframes: p.listKeyframes(translationHashes(p)),
+      shotCuts: p.shotCuts()?.frames ?? [],
       renderedFrames: p.renderCount(),
       settings: p.settings() as unknown as Record<string, unknown>,
       mediaRev: mediaServer.rev(p),

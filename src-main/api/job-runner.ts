@@ -83,16 +83,18 @@ export class JobRunner {
       const replace = req.overwrite === true ? 'any' : 'never';
       await checkExportTarget(project, outPath, replace);
       return this.#run('export', project.frameCount, req, 'cpu (ffmpeg)', async (signal, onProgress) => {
-        const r = await exportVideo(project, { outPath, crf: req.crf, audio: req.audio, replace }, { tools: await this.#deps.tools(), signal, onProgress });
+        const r = await exportVideo(project, { outPath, size: req.size, crf: req.crf, audio: req.audio, replace }, { tools: await this.#deps.tools(), signal, onProgress });
         return { output: r.out, note: r.fromSource > 0 ? `${r.fromSource} of ${r.frames} frames had no render and show the source` : null };
       }, onProjectChanged);
     }
     if (req.kind === 'propagate') {
       const frames = req.frames;
       const threads = project.settings().propagation.threads || availableParallelism();
-      return this.#run('propagate', project.frameCount, req, `cpu (native, ${threads} threads)`, async (signal, onProgress) => {
+      return this.#run('propagate', project.frameCount, req, `cpu (native, ${threads} threads)`, async (signal, onProgress, job) => {
         const r = await propagateProject(project, { frames }, { tools: await this.#deps.tools(), signal, onProgress });
-        return { output: null, note: `${r.framesWritten} frame(s) rendered${r.alreadyDone > 0 ? `, ${r.alreadyDone} already up to date` : ''}` };
+        if (r.backend.kind === 'webgpu') job.update({ device: `${r.backend.device} (WebGPU)` });
+        const unkeyed = r.unkeyedShots.length > 0 ? `; ${r.unkeyedShots.length} shot(s) without a key frame left as they were` : '';
+        return { output: null, note: `${r.framesWritten} frame(s) rendered${r.alreadyDone > 0 ? `, ${r.alreadyDone} already up to date` : ''}${unkeyed}` };
       }, onProjectChanged);
     }
     if (req.kind === 'translate') {

@@ -14,7 +14,8 @@ export function isSqliteDamage(err: unknown): boolean {
 export function sqliteDamage(file: string, err: Error): ProjectError {
   return new ProjectError(
     'DAMAGED',
-    `${file} is damaged: SQLite reports "${err.message}" (${(err as Error & { code: string }).code}). ` +
+    // SQLite quotes damaged schema text, newlines and all: the message stays one line.
+    `${file} is damaged: SQLite reports "${err.message.replace(/\s+/g, ' ')}" (${(err as Error & { code: string }).code}). ` +
       'Keep a copy of the file; the parts SQLite can still read may be recovered with `sqlite3 <file> .recover`.',
     { cause: err },
   );

@@ -29,4 +29,5 @@ export { keyframeState, type Keyframe, type KeyframeOrigin, type CurrentParamsHa
 export type { Render, RenderInput, RenderTag } from './renders.ts';
 export type { JobRecord, NewJob, JobPatch } from './jobs.ts';
 export type { CacheEntry } from './cache.ts';
+export type { ShotCuts } from './cuts-store.ts';
 export { APPLICATION_ID, SCHEMA_VERSION, migrations, type Migration } from './schema.ts';

@@ -11,6 +11,7 @@ import { guardDamage } from './damage.ts';
 import { isProjectError, ProjectError } from './errors.ts';
 import { acquireLock, defaultLockLabel, type ProjectLock } from './lock.ts';
 import { CacheStore, type CacheEntry } from './cache.ts';
+import { ShotCutStore, type ShotCuts } from './cuts-store.ts';
 import { JobStore, type JobPatch, type JobRecord, type NewJob } from './jobs.ts';
 import { KeyframeStore, type CurrentParamsHash, type Keyframe, type KeyframeOrigin } from './keyframes.ts';
 import { locateSource, type HashFile } from './locate-source.ts';
@@ -69,6 +70,8 @@ export interface ProjectInit {
   working: WorkingGeometry;
   /** Changes from the default settings. */
   settings?: SettingsPatch;
+  /** The source's shot cuts, when they were looked for (a project made without them finds them on first need). */
+  shotCuts?: { frames: readonly number[]; method: string };
 }
 
 export interface OpenOptions {
@@ -97,6 +100,7 @@ export class Project {
   readonly #renders: RenderStore;
   readonly #jobs: JobStore;
   readonly #cache: CacheStore;
+  readonly #cuts: ShotCutStore;
   readonly #meta: Database.Statement<[string], { value: string }>;
   /** Null when opened read-only. */
   readonly #lock: ProjectLock | null;
@@ -116,6 +120,7 @@ export class Project {
     this.#renders = new RenderStore(db, frameCount);
     this.#jobs = new JobStore(db);
     this.#cache = new CacheStore(db);
+    this.#cuts = new ShotCutStore(db, frameCount);
     this.#meta = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.#checkStored();
     // Only the lock holder may judge 'running' jobs dead: with the lock held, no live process owns one.
@@ -146,11 +151,13 @@ export class Project {
         meta.run('createdAt', now);
         meta.run('createdWithSchema', String(SCHEMA_VERSION));
         new SettingsStore(db).put(applySettingsPatch(defaultSettings(), init.settings ?? {}));
-        new SourceStore(db).put(
+        const source = new SourceStore(db);
+        source.put(
           { ...init.source, path: path.resolve(init.source.path) },
           init.probe,
           init.working,
         );
+        if (init.shotCuts) new ShotCutStore(db, () => source.frameCount()).put(init.shotCuts.frames, init.shotCuts.method);
       },
       overwrite,
     );
@@ -233,7 +240,7 @@ export class Project {
 
   /**
    * Stored values are checked once at open, like arguments: the settings and source rows against
-   * their schemas (frame counts against MAX_FRAMES), key frames and renders against the frame count.
+   * their schemas (frame counts against MAX_FRAMES), key frames, renders and shot cuts against the frame count.
    * DAMAGED says what is wrong and what the file still holds.
    */
   #checkStored(): void {
@@ -257,6 +264,7 @@ export class Project {
         }
       }
     });
+    check(() => this.#cuts.get());
     if (problems.length === 0) return;
     throw new ProjectError('DAMAGED', `${this.path} is damaged: ${problems.join('; ')}. ${this.#stillHeld()}`);
   }
@@ -397,6 +405,25 @@ export class Project {
   setKeyframePrompt(frame: number, prompt: string | null): void {
     this.#writable();
     this.#keyframes.setPrompt(frame, prompt);
+  }
+
+  // Shot cuts
+
+  /** The source's shot cuts, or null when they were never looked for (projects made before schema v4). */
+  shotCuts(): ShotCuts | null {
+    return this.#cuts.get();
+  }
+
+  /** Stores the shot cuts (sorted frames, each 0 < c < frameCount) and how they were found. */
+  setShotCuts(frames: readonly number[], method: string): ShotCuts {
+    this.#writable();
+    return this.#cuts.put(frames, method);
+  }
+
+  /** Forgets the shot cuts: the next propagate or `info --cuts` looks for them again. */
+  clearShotCuts(): void {
+    this.#writable();
+    this.#cuts.clear();
   }
 
   // Renders

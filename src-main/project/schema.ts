@@ -107,6 +107,23 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    // Where the source video cuts to another shot, found once when the project is made (or on the
+    // first need, for projects made before): propagation never crosses a cut. No row means "not yet
+    // looked for", which is not the same as "no cuts" (a row with an empty list).
+    description: 'shot cuts of the source video',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE shot_cuts (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          frames TEXT NOT NULL,
+          method TEXT NOT NULL,
+          detected_at TEXT NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes and the newest it can read. */

@@ -1,6 +1,7 @@
 // Project settings: one nested object, every field defaulted, validated by zod on every write.
 // Objects are strict so a misspelt key is an error instead of a silently ignored setting.
 import { z } from 'zod';
+import { BACKENDS, FLOW_METHODS, MEASURED_DEFAULTS } from '../propagate/choices.ts';
 import { ProjectError } from './errors.ts';
 
 /** A [start, end] fraction of the denoising schedule, 0 <= start <= end <= 1. */
@@ -93,8 +94,8 @@ const propagationSchema = z
       .default(5),
     /** null: as many levels as the frame size allows. */
     pyramidLevels: z.number().int().min(1).max(16).nullable().default(null),
-    searchVoteIters: z.number().int().min(1).max(100).default(12),
-    patchMatchIters: z.number().int().min(1).max(100).default(6),
+    searchVoteIters: z.number().int().min(1).max(100).default(MEASURED_DEFAULTS.searchVoteIters),
+    patchMatchIters: z.number().int().min(1).max(100).default(MEASURED_DEFAULTS.patchMatchIters),
     uniformity: z.number().min(0).max(1e6).default(3500),
     weights: z
       .strictObject({
@@ -110,6 +111,13 @@ const propagationSchema = z
     seed: z.number().int().min(0).max(0xffffffff).default(0),
     /** 0: one per core. */
     threads: z.number().int().min(0).max(256).default(0),
+    /** Start each frame's search from the previous frame's matches carried by the flow. */
+    temporalInit: z.boolean().default(MEASURED_DEFAULTS.temporalInit),
+    flowMethod: z.enum(FLOW_METHODS).default(MEASURED_DEFAULTS.flowMethod),
+    /** Pull each blended frame toward the previous one where the motion explains it (0: off). */
+    deflicker: z.number().min(0).lt(1).default(MEASURED_DEFAULTS.deflicker),
+    /** Where synthesis runs; 'auto': a hardware GPU through WebGPU, else the CPU. */
+    backend: z.enum(BACKENDS).default(MEASURED_DEFAULTS.backend),
   })
   .prefault({});
 

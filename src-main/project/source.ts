@@ -35,6 +35,11 @@ export const sourceProbeSchema = z.looseObject({
   duration: rationalSchema,
   rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
   audio: z.array(audioStreamSchema),
+  // Optional (test fixtures and old projects lack them) but, when present, handed to ffmpeg as
+  // they are, so checked like the rest.
+  streamIndex: z.number().int().nonnegative().optional(),
+  startTime: rationalSchema.optional(),
+  container: z.string().optional(),
 });
 export type SourceProbe = z.infer<typeof sourceProbeSchema>;
 export type AudioStream = z.infer<typeof audioStreamSchema>;

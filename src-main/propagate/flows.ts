@@ -96,10 +96,7 @@ export class FrameSource {
     const t0 = performance.now();
     const flows = await this.p.addon.computeFlow(a, b, this.p.method, this.p.signal);
     this.p.timing.flowMs += performance.now() - t0;
-    if (cache) {
-      await cache.put(i, 'forward', flows.forward);
-      await cache.put(i, 'backward', flows.backward);
-    }
+    if (cache) await Promise.all([cache.put(i, 'forward', flows.forward), cache.put(i, 'backward', flows.backward)]);
     return flows;
   }
 }

@@ -25,6 +25,11 @@ export interface SynthOptions {
   extraPass3x3?: boolean;
   /** Pixels whose vote moves less than this (0..255) skip the next search. 0 disables. Default 5. */
   stopThreshold?: number;
+  /** Keep pixels within a patch radius of unconverged ones searching (EbSynth). Default false. */
+  stopDilate?: boolean;
+  /** Stop a level when an iteration improves the mean error by less than this fraction (0..1). 0 (default) disables. */
+  convergence?: number;
+  /** 'weighted' (the addon's default): each patch's vote counts 1 / (1 + its error); 'plain': EbSynth's average. */
   voteMode?: 'weighted' | 'plain';
   seed?: number;
   /** 0 or absent: one per core. Results do not depend on it. */
@@ -45,7 +50,8 @@ export interface SynthResult<T extends Image = Image> {
   nnf: Int32Array;
 }
 
-export type FlowMethod = 'dis-ultrafast' | 'dis-fast' | 'dis-medium' | 'farneback';
+export type { FlowMethod } from './choices.ts';
+import type { FlowMethod } from './choices.ts';
 
 export interface CancelToken {
   cancel(): void;

@@ -1,5 +1,9 @@
 // propagateVideo: stage 2 of Rerender. Key frames are carried to every frame by guided patch
-// synthesis; frames between two keys get both directions, fused by the blending stage.
+// synthesis; frames between two keys get both directions, fused by the blending stage. Memory stays
+// bounded whatever the interval's length: one direction is spilled to disk, the other is blended
+// as it is made, and only the frames and flows around the current one are held.
+import { chooseBackend } from './backend.ts';
+import type { BackendInfo } from './backend.ts';
 import { blendSequence, BlendError, loadBlendAddon } from './blend.ts';
 import type { BlendAddon } from './blend.ts';
 import { FrameSource } from './flows.ts';
@@ -8,7 +12,9 @@ import { composite, featherMask } from './mask.ts';
 import { abortError, loadPropagateAddon } from './native.ts';
 import type { PropagateAddon } from './native.ts';
 import { planSegments, segmentWork } from './plan.ts';
-import type { Segment } from './plan.ts';
+import type { Segment, Shot } from './plan.ts';
+import { Handoff } from './handoff.ts';
+import { SpillStore } from './spill.ts';
 import { propagateSequence } from './sequence.ts';
 import type { KeyFrame, SequenceFrame } from './sequence.ts';
 import { resolveSettings } from './settings.ts';
@@ -31,13 +37,17 @@ export interface PropagateDeps {
   /** RGB bytes of source frame i. */
   sourceFrame(i: number): Promise<Uint8Array>;
   keyframes: KeyFrame[];
+  /** Frames that start a new shot: nothing is propagated or blended across them. */
+  cuts?: readonly number[];
   flowCache?: FlowCache;
+  /** Folder for the interval's spilled direction (default: the system's temporary folder). */
+  spillDir?: string;
   /** True when frame i was already rendered with the same parameters: it is not written again. */
   isDone?(i: number): boolean;
   writeFrame(i: number, rgb: Uint8Array): Promise<void>;
   onProgress?(p: PropagateProgress): void;
   signal?: AbortSignal;
-  /** Pre-loaded addons (tests, benchmarks); loaded from the default build otherwise. */
+  /** Pre-loaded addons (tests, benchmarks): used as given, `backend` is not consulted. */
   addon?: PropagateAddon;
   blendAddon?: BlendAddon;
 }
@@ -46,6 +56,10 @@ export interface PropagateReport {
   framesWritten: number;
   /** Segments skipped because all their frames were done. */
   segmentsSkipped: number;
+  /** Shots without a key frame: left as they were (nothing can be propagated into them). */
+  unkeyedShots: Shot[];
+  /** Where synthesis ran, and why not on a GPU when one was looked for. */
+  backend: BackendInfo;
   synthesisCount: number;
   ms: { flow: number; guides: number; synthesis: number; blend: number; write: number; total: number };
 }
@@ -79,14 +93,20 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   const settings = resolveSettings(options);
   const keys = validate(deps, settings.patchSize);
   const { width, height, signal } = deps;
-  const addon = deps.addon ?? loadPropagateAddon();
   const isDone = (i: number) => deps.isDone?.(i) === true;
-  const segments = planSegments(deps.frameCount, keys);
+  const { segments, unkeyed } = planSegments(deps.frameCount, keys, deps.cuts ?? []);
   const pending = segments.filter((s) => segmentFrames(s).some((f) => !isDone(f)));
+  // A GPU is looked for only when there is something to synthesise.
+  const chosen = deps.addon
+    ? { addon: deps.addon, info: { kind: 'cpu', device: 'CPU' } satisfies BackendInfo, close: () => undefined }
+    : pending.some((s) => s.kind !== 'key')
+      ? await chooseBackend(settings.backend, loadPropagateAddon(), signal)
+      : { addon: loadPropagateAddon(), info: { kind: 'cpu', device: 'CPU' } satisfies BackendInfo, close: () => undefined };
+  const addon = chosen.addon;
   const blendAddon = pending.some((s) => s.kind === 'interval') ? (deps.blendAddon ?? loadBlendAddon()) : null;
 
   const timing = { flowMs: 0, synthMs: 0, guidesMs: 0, blendMs: 0, writeMs: 0 };
-  const report: PropagateReport = { framesWritten: 0, segmentsSkipped: segments.length - pending.length, synthesisCount: 0, ms: { flow: 0, guides: 0, synthesis: 0, blend: 0, write: 0, total: 0 } };
+  const report: PropagateReport = { framesWritten: 0, segmentsSkipped: segments.length - pending.length, unkeyedShots: unkeyed, backend: chosen.info, synthesisCount: 0, ms: { flow: 0, guides: 0, synthesis: 0, blend: 0, write: 0, total: 0 } };
   const total = pending.reduce((n, s) => n + segmentWork(s), 0);
   const started = performance.now();
   let done = 0;
@@ -119,16 +139,17 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
         // Reported once handled: for a head or tail frame that means stored, so a count seen
         // before a crash never includes a frame that was not saved.
         await onFrame(t, f);
+        // The next step needs this frame and its flow to the next one only.
+        source.retain(t - 1, t + 1);
         progress('synthesis');
       },
     });
   };
+  const spill = pending.some((s) => s.kind === 'interval') ? await SpillStore.create(deps.spillDir, width * height) : null;
 
   try {
     for (const seg of pending) {
       if (signal?.aborted) throw abortError(signal);
-      const frames = segmentFrames(seg);
-      source.retain(Math.min(...frames) - 1, Math.max(...frames) + 1);
       if (seg.kind === 'key') {
         await write(seg.key.frame, await keyOutput(seg.key));
         progress('write');
@@ -141,45 +162,53 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);
     throw err;
+  } finally {
+    await spill?.dispose();
+    chosen.close();
   }
 
   async function runInterval(seg: Extract<Segment, { kind: 'interval' }>, s: PropagateSettings): Promise<void> {
-    const n = seg.frames.length;
     const base = seg.first.frame;
-    const a: { rgb: Uint8Array; err: Float32Array }[] = new Array<{ rgb: Uint8Array; err: Float32Array }>(n);
-    const b: typeof a = new Array<{ rgb: Uint8Array; err: Float32Array }>(n);
-    await run(seg.first, seg.frames, async (t, f) => { a[t - base - 1] = { rgb: await finish(t, f), err: f.error }; });
-    await run(seg.last, [...seg.frames].reverse(), async (t, f) => { b[t - base - 1] = { rgb: await finish(t, f), err: f.error }; });
+    const store = spill as SpillStore;
+    // B (backward from the later key) first, to disk; then A is blended frame by frame as it is
+    // made, in time order, which is the order the blend walks in.
+    await run(seg.last, [...seg.frames].reverse(), async (t, f) => { await store.put(t, await finish(t, f), f.error); });
     const zero = new Float32Array(width * height);
     const [firstOut, lastOut] = [await keyOutput(seg.first), await keyOutput(seg.last)];
+    const fromA = new Handoff<{ rgb: Uint8Array; err: Float32Array }>();
+    const producer = run(seg.first, seg.frames, async (t, f) => fromA.put(t, { rgb: await finish(t, f), err: f.error }))
+      .catch((err: unknown) => { fromA.fail(err); throw err; });
     let loaded = 0;
+    const blending = blendSequence(blendAddon as BlendAddon, {
+      first: base,
+      last: seg.last.frame,
+      width,
+      height,
+      options: s.blend,
+      ...(signal ? { signal } : {}),
+      // The key frames themselves anchor the walk: both sides are the key, error 0.
+      loadFrame: async (t) => {
+        if (t === base) return { a: firstOut, b: firstOut, errA: zero, errB: zero, flow: null };
+        const fa = t === seg.last.frame ? null : await fromA.take(t);
+        const flow = (await source.pair(t - 1)).backward;
+        loaded = performance.now();
+        if (!fa) return { a: lastOut, b: lastOut, errA: zero, errB: zero, flow };
+        const fb = await store.get(t);
+        return { a: fa.rgb, b: fb.rgb, errA: fa.err, errB: fb.err, flow };
+      },
+      saveFrame: async (t, r) => {
+        timing.blendMs += performance.now() - loaded;
+        if (t === base || t === seg.last.frame) return;
+        await write(t, r.out);
+        store.drop(t);
+        progress('blend');
+      },
+    });
     try {
-      await blendSequence(blendAddon as BlendAddon, {
-        first: base,
-        last: seg.last.frame,
-        width,
-        height,
-        options: s.blend,
-        ...(signal ? { signal } : {}),
-        // The key frames themselves anchor the walk: both sides are the key, error 0.
-        loadFrame: async (t) => {
-          const flow = t > base ? (await source.pair(t - 1)).backward : null;
-          loaded = performance.now();
-          if (t === base) return { a: firstOut, b: firstOut, errA: zero, errB: zero, flow };
-          if (t === seg.last.frame) return { a: lastOut, b: lastOut, errA: zero, errB: zero, flow };
-          const fa = a[t - base - 1];
-          const fb = b[t - base - 1];
-          if (!fa || !fb) throw new Error(`internal: frame ${t} missing from a propagation direction`);
-          return { a: fa.rgb, b: fb.rgb, errA: fa.err, errB: fb.err, flow };
-        },
-        saveFrame: async (t, r) => {
-          timing.blendMs += performance.now() - loaded;
-          if (t === base || t === seg.last.frame) return;
-          await write(t, r.out);
-          progress('blend');
-        },
-      });
+      await Promise.all([producer, blending]);
     } catch (err) {
+      fromA.fail(err);
+      await Promise.allSettled([producer, blending]);
       if (err instanceof BlendError && err.code === 'CANCELLED') throw abortError(signal);
       throw err;
     }

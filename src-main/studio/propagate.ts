@@ -1,7 +1,9 @@
 // `propagate`: carries the project's key-frame images to every frame (stage 2) and stores each
 // frame's render in the project as soon as it is made. A frame's render is tagged with the hash of
 // what it depends on (settings, working size, and the key frames bracketing it), so a rerun skips
-// what is still valid and redoes only intervals whose key frames or settings changed.
+// what is still valid and redoes only intervals whose key frames or settings changed. Nothing is
+// carried across the source's shot cuts (found first when the project has none stored): a frame
+// depends only on key frames of its own shot, and a shot with none is left unrendered.
 import { createHash, randomUUID } from 'node:crypto';
 import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
 import { paramsHash, type Project, type ProjectSettings } from '../project/index.ts';
@@ -13,6 +15,7 @@ import { CodedError } from '../errors.ts';
 import { openSource } from './source.ts';
 import { SourceFrames } from './source-frames.ts';
 import { FolderFlowCache } from './flow-cache.ts';
+import { projectCuts } from './shot-cuts.ts';
 
 export interface PropagateRequest {
   /** Inclusive frame range to (re)render; all frames when omitted. */
@@ -30,6 +33,10 @@ export interface PropagateProjectResult extends PropagateReport {
   keyframes: number[];
   /** Frames in the range whose render was already valid. */
   alreadyDone: number;
+  /** The source's shot cuts the work was split at. */
+  cuts: number[];
+  /** True when the cuts were looked for during this run (a project made before they were stored). */
+  cutsDetected: boolean;
 }
 
 class PropagateInputError extends CodedError {}
@@ -47,23 +54,41 @@ export function propagateOptions(s: ProjectSettings['propagation']): PropagateOp
     stopThreshold: s.stopThreshold,
     seed: s.seed,
     threads: s.threads,
+    temporalInit: s.temporalInit,
+    flowMethod: s.flowMethod,
+    blend: { deflicker: s.deflicker },
+    backend: s.backend,
   };
 }
 
 const digest = (b: Uint8Array | null): string | null => (b ? createHash('sha256').update(b).digest('hex').slice(0, 24) : null);
 
-/** For each frame, the hash of everything its render depends on. */
-export function frameHashes(frameCount: number, keys: readonly { frame: number; image: string; mask: string | null }[], base: unknown): string[] {
+type KeyDigest = { frame: number; image: string; mask: string | null };
+
+/**
+ * For each frame, the hash of everything its render depends on: the key frames around it inside
+ * its shot (`cuts` start new shots) and, when the video has cuts, the shot's bounds. Without cuts
+ * the hashes are those of builds before cuts, so existing renders stay valid.
+ */
+export function frameHashes(frameCount: number, keys: readonly KeyDigest[], base: unknown, cuts: readonly number[] = []): string[] {
   const hashes = new Array<string>(frameCount);
   const sorted = [...keys].sort((a, b) => a.frame - b.frame);
-  let k = 0;
-  for (let i = 0; i < frameCount; i++) {
-    while (k + 1 < sorted.length && sorted[k + 1]!.frame <= i) k++;
-    const prev = sorted[k]!.frame <= i ? sorted[k]! : null;
-    const next = prev === null ? sorted[0]! : sorted[k + 1] ?? null;
-    // A key frame's own render depends on itself alone; others on the key frames around them.
-    const deps = prev && prev.frame === i ? [prev] : [prev, next].filter((x) => x !== null);
-    hashes[i] = paramsHash({ base, keys: deps });
+  const starts = [0, ...cuts.filter((c) => c > 0 && c < frameCount), frameCount];
+  for (let s = 0; s + 1 < starts.length; s++) {
+    const first = starts[s]!;
+    const last = starts[s + 1]! - 1;
+    const inShot = sorted.filter((k) => k.frame >= first && k.frame <= last);
+    const shot = cuts.length > 0 ? { shot: [first, last] } : {};
+    let k = 0;
+    for (let i = first; i <= last; i++) {
+      while (k + 1 < inShot.length && inShot[k + 1]!.frame <= i) k++;
+      const at = inShot[k];
+      const prev = at !== undefined && at.frame <= i ? at : null;
+      const next = prev === null ? inShot[0] ?? null : inShot[k + 1] ?? null;
+      // A key frame's own render depends on itself alone; others on the key frames around them.
+      const deps = prev && prev.frame === i ? [prev] : [prev, next].filter((x) => x !== null);
+      hashes[i] = paramsHash({ base, keys: deps, ...shot });
+    }
   }
   return hashes;
 }
@@ -90,10 +115,13 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
     keyframes.push({ frame: k.frame, image, mask: mask?.data });
     keyInfo.push({ frame: k.frame, image: digest(kf.image)!, mask: digest(kf.mask) });
   }
+  const cuts = await projectCuts(project, { tools: deps.tools, signal: deps.signal, onProgress: deps.onProgress });
   const settings = project.settings().propagation;
   // Thread count does not change the output (the synthesis is deterministic), so it is not hashed.
-  const { threads: _threads, ...hashed } = settings;
-  const hashes = frameHashes(n, keyInfo, { stage: 'propagate-v1', settings: hashed, width, height, source: project.source().sha256 });
+  // Nor does the backend beyond the last bits (GPU and CPU renders match in quality), so a render
+  // made on either stays valid. v2: streaming intervals, the new blend and synthesis defaults.
+  const { threads: _threads, backend: _backend, ...hashed } = settings;
+  const hashes = frameHashes(n, keyInfo, { stage: 'propagate-v2', settings: hashed, width, height, source: project.source().sha256 }, cuts.frames);
   const valid = new Set<number>();
   for (const [f, h] of project.renderHashes()) if (h === hashes[f]) valid.add(f);
   // Frames outside the requested range count as done: they are neither computed nor written.
@@ -110,7 +138,8 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
       height,
       sourceFrame: (i) => frames.get(i),
       keyframes,
-      flowCache: new FolderFlowCache(project.path, `${project.source().sha256.slice(0, 16)}-${width}x${height}-dis-medium`, width, height),
+      cuts: cuts.frames,
+      flowCache: new FolderFlowCache(project.path, `${project.source().sha256.slice(0, 16)}-${width}x${height}-${settings.flowMethod}`, width, height),
       isDone,
       writeFrame: async (i, rgb) => {
         // Each render is committed (and durable) before the next frame is reported done.
@@ -121,5 +150,5 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
     },
     propagateOptions(settings),
   );
-  return { ...report, runId, keyframes: keyframes.map((k) => k.frame), alreadyDone };
+  return { ...report, runId, keyframes: keyframes.map((k) => k.frame), alreadyDone, cuts: cuts.frames, cutsDetected: cuts.detected };
 }

@@ -240,6 +240,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
           frameCount={count}
           frame={frame}
           keyframes={project.keyframes}
+          cuts={project.shotCuts}
           thumbnailsUrl={mediaUrl(mediaRoutes.thumbnails(), stripVersion(project, jobs))}
           onSeek={(f) => {
             setPlaying(false);

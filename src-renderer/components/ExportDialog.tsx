@@ -1,4 +1,5 @@
-// Export: output path, quality (CRF), audio; then the job's progress and "reveal file".
+// Export: output path, size (the source's resolution by default, or the working size), quality
+// (CRF), audio; then the job's progress and "reveal file".
 // Nothing is replaced unasked: the services refuse an existing file (OUTPUT_EXISTS) and the
 // dialog asks "Replace <name>?" before retrying with `overwrite`.
 import { useState } from 'react';
@@ -28,6 +29,9 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
   const [outPath, setOutPath] = useState(defaultOutput(project.path));
   const [crf, setCrf] = useState(String(typeof saved?.crf === 'number' ? saved.crf : 18));
   const [audio, setAudio] = useState(project.source.hasAudio && saved?.audio !== false);
+  const [size, setSize] = useState<'source' | 'working'>('source');
+  // Older services send no exportSize: the source's own size (even) is then the best guess.
+  const sourceSize = project.exportSize ?? { width: project.source.width - (project.source.width % 2), height: project.source.height - (project.source.height % 2) };
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const job = jobs.find((j) => j.id === jobId) ?? null;
@@ -45,7 +49,7 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
     setError(null);
     setConfirm(null);
     try {
-      const j = await api.startJob({ kind: 'export', outPath: out, crf: q, audio, overwrite });
+      const j = await api.startJob({ kind: 'export', outPath: out, size, crf: q, audio, overwrite });
       setJobId(j.id);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
@@ -76,6 +80,17 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
             }}
           />
         </label>
+        <fieldset className="field" id="export-size">
+          <legend>Size</legend>
+          <label className="check">
+            <input type="radio" name="export-size" value="source" checked={size === 'source'} onChange={() => setSize('source')} />
+            Source resolution, {sourceSize.width}×{sourceSize.height} (renders upscaled, guided by the source)
+          </label>
+          <label className="check">
+            <input type="radio" name="export-size" value="working" checked={size === 'working'} onChange={() => setSize('working')} />
+            Working size, {project.working.width}×{project.working.height} (as rendered)
+          </label>
+        </fieldset>
         <label className="field">
           Quality (CRF, 0 = lossless, 18 ≈ visually lossless, 51 = worst)
           <input id="export-crf" inputMode="numeric" value={crf} onChange={(e) => setCrf(e.target.value)} />

@@ -1,8 +1,8 @@
-// The timeline (react-konva): thumbnail strip, frame ruler, key-frame markers by state, and the
-// playhead. Drag on the strip or ruler to scrub; drag a marker to move its key frame; Ctrl+wheel
+// The timeline (react-konva): thumbnail strip, frame ruler, key-frame markers by state, shot-cut
+// lines (with a "Shot cut" tooltip on hover), and the playhead. Drag on the strip or ruler to scrub; drag a marker to move its key frame; Ctrl+wheel
 // zooms around the pointer, wheel scrolls.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Circle, Group, Image as KImage, Layer, Line, Rect, RegularPolygon, Stage, Text } from 'react-konva';
+import { Circle, Group, Image as KImage, Label, Layer, Line, Rect, RegularPolygon, Stage, Tag, Text } from 'react-konva';
 import type Konva from 'konva';
 import type { KeyframeInfo } from '../../src-main/api/contract.ts';
 import { KEYFRAME_STATES, KEYFRAME_STYLES, moveTarget } from '../lib/keyframes.ts';
@@ -17,6 +17,7 @@ import {
   zoomAround,
   type TimelineView,
 } from '../lib/timeline-view.ts';
+import { cutAt, cutMarks, cutTooltip, SHOT_CUT_COLOUR, SHOT_CUT_LABEL } from '../lib/shot-cuts.ts';
 import { KeyframeGlyph } from './KeyframeGlyph.tsx';
 import { useImage } from './use-image.ts';
 
@@ -31,6 +32,8 @@ export interface TimelineProps {
   frame: number;
   keyframes: KeyframeInfo[];
   thumbnailsUrl: string;
+  /** Frames that start a new shot (the project's shot cuts). */
+  cuts?: readonly number[];
   onSeek(frame: number): void;
   onMoveKeyframe(from: number, to: number): void;
 }
@@ -62,12 +65,14 @@ function Marker({ k, x, onDragEnd, onClick }: { k: KeyframeInfo; x: number; onDr
   return <RegularPolygon {...common} sides={4} radius={7.5} />;
 }
 
-export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, onMoveKeyframe }: TimelineProps) {
+export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [], onSeek, onMoveKeyframe }: TimelineProps) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(800);
   const [view, setView] = useState<TimelineView>(() => fitView(800, frameCount));
   const [fitted, setFitted] = useState(true);
   const scrubbing = useRef(false);
+  // The shot cut under the pointer, if any: its tooltip is shown.
+  const [hoverCut, setHoverCut] = useState<number | null>(null);
   // Bumped when a dropped marker must snap back: remounting resets Konva's dragged position.
   const [dragGen, setDragGen] = useState(0);
   const thumbs = useImage(thumbnailsUrl);
@@ -95,6 +100,8 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, 
   const minorEvery = view.pxPerFrame >= 6 ? 1 : null;
   const x0 = -view.scrollX;
   const cw = contentWidth(view, frameCount);
+  const marks = useMemo(() => cutMarks(view, cuts, width, frameCount), [view, cuts, width, frameCount]);
+  const hovered = marks.find((m) => m.frame === hoverCut) ?? null;
 
   const seekAt = (stage: Konva.Stage | null) => {
     const p = stage?.getPointerPosition();
@@ -133,6 +140,14 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, 
               <KeyframeGlyph state={s} /> {KEYFRAME_STYLES[s].label}
             </span>
           ))}
+          {cuts.length > 0 && (
+            <span className="legend-item" title="The first frame of a new shot: nothing is propagated across it, so each shot needs a key frame of its own" data-testid="cut-legend">
+              <svg width="6" height="12" aria-hidden="true">
+                <rect x="2" y="0" width="2" height="12" fill={SHOT_CUT_COLOUR} />
+              </svg>{' '}
+              {SHOT_CUT_LABEL}
+            </span>
+          )}
         </div>
       </div>
       <div
@@ -142,6 +157,8 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, 
         data-px-per-frame={view.pxPerFrame}
         data-scroll-x={view.scrollX}
         data-markers={keyframes.map((k) => `${k.frame}:${k.state}`).join(' ')}
+        data-cuts={cuts.join(' ')}
+        title={hovered ? cutTooltip(hovered.frame) : undefined}
         onWheel={(e) => {
           if (e.ctrlKey || e.metaKey) {
             const rect = e.currentTarget.getBoundingClientRect();
@@ -162,7 +179,11 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, 
           }}
           onMouseMove={(e) => {
             if (scrubbing.current) seekAt(e.target.getStage());
+            const p = e.target.getStage()?.getPointerPosition();
+            const on = p && p.y <= RULER_H + STRIP_H ? cutAt(marks, p.x) : null;
+            setHoverCut(on ? on.frame : null);
           }}
+          onMouseLeave={() => setHoverCut(null)}
           onMouseUp={() => (scrubbing.current = false)}
         >
           <Layer>
@@ -206,7 +227,23 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, onSeek, 
                 }}
               />
             ))}
+            {marks.map((m) => (
+              <Line
+                key={`cut${m.frame}`}
+                name="shot-cut"
+                points={[m.x, 0, m.x, RULER_H + STRIP_H]}
+                stroke={SHOT_CUT_COLOUR}
+                strokeWidth={m.frame === hoverCut ? 2.5 : 1.5}
+                listening={false}
+              />
+            ))}
             <Line points={[playX, 0, playX, HEIGHT]} stroke="#ff5c5c" strokeWidth={1.5} listening={false} />
+            {hovered && (
+              <Label x={Math.min(Math.max(hovered.x, 40), width - 40)} y={RULER_H + 4} listening={false}>
+                <Tag fill="#0e2a31" stroke={SHOT_CUT_COLOUR} strokeWidth={1} cornerRadius={3} pointerDirection="up" pointerWidth={8} pointerHeight={4} />
+                <Text text={`${SHOT_CUT_LABEL} · ${hovered.frame}`} fontSize={11} padding={4} fill="#d8f6fc" fontFamily="ui-sans-serif, system-ui" />
+              </Label>
+            )}
             <RegularPolygon x={playX} y={RULER_H - 6} sides={3} radius={6} rotation={180} fill="#ff5c5c" listening={false} />
             <Rect x={playX - Math.max(1, view.pxPerFrame) / 2} y={RULER_H} width={Math.max(1, view.pxPerFrame)} height={STRIP_H} stroke="#ff5c5c" strokeWidth={1} listening={false} />
           </Layer>

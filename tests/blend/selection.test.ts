@@ -52,6 +52,9 @@ describe('selectMask / blendFrame selection', () => {
     }
   });
 
+  // The 'carry' rule (hysteresis, the default, is tested in levers.test.ts).
+  const carry = { selection: 'carry' as const };
+
   it('carries the previous mask, moved by the backward flow, and ORs the new decision in', async () => {
     const prevMask = new Uint8Array(N);
     for (let y = 4; y < 8; y++) for (let x = 4; x < 8; x++) prevMask[y * W + x] = 1;
@@ -59,7 +62,7 @@ describe('selectMask / blendFrame selection', () => {
     const flow = new Float32Array(N * 2);
     for (let i = 0; i < N; i++) flow[2 * i] = -3;
     const never = filled(new Float32Array(N), 1);
-    const mask = await native.selectMask({ errA: new Float32Array(N), errB: never, w: 0.5, prevMask, flow, width: W, height: H });
+    const mask = await native.selectMask({ errA: new Float32Array(N), errB: never, w: 0.5, prevMask, flow, width: W, height: H, options: carry });
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
         const inBlock = y >= 4 && y < 8 && x >= 7 && x < 11;
@@ -75,7 +78,7 @@ describe('selectMask / blendFrame selection', () => {
     for (let t = 0; t < frames; t++) {
       const w = t / (frames - 1);
       // Errors redrawn every frame, so without the carry pixels would flip back and forth.
-      const mask: Uint8Array = await native.selectMask({ errA: randomErrors(10 + t), errB: randomErrors(50 + t), w, prevMask, flow, width: W, height: H });
+      const mask: Uint8Array = await native.selectMask({ errA: randomErrors(10 + t), errB: randomErrors(50 + t), w, prevMask, flow, width: W, height: H, options: carry });
       if (prevMask) {
         for (let i = 0; i < N; i++) assert.ok(mask[i]! >= prevMask[i]!, `pixel ${i} switched back at frame ${t}`);
       }
@@ -104,6 +107,7 @@ describe('blendSequence', () => {
       last: 15,
       width: W,
       height: H,
+      options: { selection: 'carry' },
       loadFrame: async (t) => frameFor(t),
       saveFrame: async (t, r: BlendFrameResult) => {
         seen.push(t);
@@ -127,6 +131,7 @@ describe('blendSequence', () => {
       last: 15,
       width: W,
       height: H,
+      options: { selection: 'carry' },
       loadFrame: async (t) => frameFor(t),
       saveFrame: async (_t, r) => {
         resumed.push(r.mask);

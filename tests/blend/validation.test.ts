@@ -54,6 +54,21 @@ describe('argument validation', () => {
     ['unknown colour space', { options: { colorSpace: 'hsv' as 'lab' } }, /colorSpace must be 'lab' or 'rgb'/],
     ['NaN gradClip', { options: { gradClip: Number.NaN } }, /gradClip must be > 0/],
     ['options not an object', { options: 3 }, /options must be an object/],
+    ['unknown selection rule', { options: { selection: 'best' as 'carry' } }, /selection must be 'carry', 'hysteresis', 'nearest' or 'crossfade'/],
+    ['negative hysteresis', { options: { hysteresis: -0.1 } }, /hysteresis must be a number in \[0, 100\]/],
+    ['NaN hysteresis', { options: { hysteresis: Number.NaN } }, /hysteresis must be a number in \[0, 100\], got NaN/],
+    ['fractional selectionRadius', { options: { selectionRadius: 1.5 } }, /selectionRadius must be an integer in \[0, 64\]/],
+    ['selectionRadius too large', { options: { selectionRadius: 65 } }, /selectionRadius must be an integer in \[0, 64\]/],
+    ['unknown mix', { options: { mix: 'median' as 'pick' } }, /mix must be 'histogram', 'alpha' or 'pick'/],
+    ['mixBand above 100', { options: { mixBand: 101 } }, /mixBand must be a number in \[0, 100\]/],
+    ['mix and histogram together', { options: { mix: 'alpha', histogram: false } }, /give mix or histogram, not both/],
+    ['deflicker of 1', { options: { deflicker: 1 } }, /deflicker must be a number in \[0, 1\), got 1/],
+    ['negative deflicker', { options: { deflicker: -0.2 } }, /deflicker must be a number in \[0, 1\)/],
+    ['deflicker as a string', { options: { deflicker: '0.5' as unknown as number } }, /deflicker must be a number/],
+    ['deflickerTolerance below 0.5', { options: { deflickerTolerance: 0 } }, /deflickerTolerance must be a number in \[0.5, 255\]/],
+    ['infinite deflickerTolerance', { options: { deflickerTolerance: Infinity } }, /deflickerTolerance must be a number in \[0.5, 255\], got Infinity/],
+    ['prevOut of wrong length', { prevOut: new Uint8Array(N) }, /prevOut must hold 144 values/],
+    ['prevOut as Float32Array', { prevOut: new Float32Array(N * 3) as unknown as Uint8Array }, /prevOut must be a Uint8Array/],
   ];
   for (const [name, patch, message] of cases) {
     it(`rejects ${name}`, async () => {
@@ -73,6 +88,9 @@ describe('argument validation', () => {
     await assert.rejects(native.poissonFuse({ a: new Float32Array(N * 5), target: new Float32Array(N * 5), width: W, height: H, channels: 5 }), { code: 'INVALID_ARGUMENT', message: /channels must be an integer in \[1, 4\]/ });
     await assert.rejects(native.histogramBlend({ a: new Uint8Array(N * 3), b: new Uint8Array(N * 3), composite: new Uint8Array(N * 3), w: 2, width: W, height: H }), { code: 'INVALID_ARGUMENT', message: /w must be a number in \[0, 1\]/ });
     await assert.rejects(native.selectMask(null as unknown as Parameters<typeof native.selectMask>[0]), { code: 'INVALID_ARGUMENT', message: /expects one argument object/ });
+    const err = new Float32Array(N);
+    await assert.rejects(native.selectMask({ errA: err, errB: err, w: 0.5, width: W, height: H, options: { selection: 'nope' as 'carry' } }), { code: 'INVALID_ARGUMENT', message: /^selectMask: selection must be/ });
+    await assert.rejects(native.selectMask({ errA: err, errB: err, w: 0.5, width: W, height: H, options: 'x' as unknown as { selection: 'carry' } }), { code: 'INVALID_ARGUMENT', message: /options must be an object/ });
   });
 
   it('names the missing addon and how to build it', () => {

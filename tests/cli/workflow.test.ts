@@ -59,7 +59,9 @@ test('init, key frames, import an edited key frame, export', async () => {
   assert.deepEqual(info.keyframes.map((k) => [k.frame, k.state]), [[0, 'none'], [10, 'edited'], [20, 'none']]);
 
   const out = path.join(dir, 'out.mp4');
-  r = await runCli(['export', proj, out]);
+  // At the working size, so its frames compare with the working geometry's own decode (the default,
+  // the source's size, is covered by tests/studio/export-size.test.ts).
+  r = await runCli(['export', proj, out, '--size', 'working']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /29 of 30 frames had no render/);
   const probe = ffprobe(out);

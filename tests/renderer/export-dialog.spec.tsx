@@ -8,8 +8,9 @@ import { render } from './render-harness.ts';
 const project = {
   path: '/p/clip.rrproj',
   name: 'clip',
-  source: { path: '/v.mp4', linked: true, width: 256, height: 192, fps: { num: 24, den: 1 }, frameCount: 24, hasAudio: true },
+  source: { path: '/v.mp4', linked: true, width: 1280, height: 960, fps: { num: 24, den: 1 }, frameCount: 24, hasAudio: true },
   working: { width: 256, height: 192 },
+  exportSize: { width: 1280, height: 960 },
   keyframes: [],
   renderedFrames: 24,
   settings: {},
@@ -50,7 +51,7 @@ describe('export dialog', () => {
     const shown: string[] = [];
     const el = render(<ExportDialog services={services(requests, shown)} project={project} jobs={[]} onClose={() => {}} />);
     await act(async () => button(el, 'Export').click());
-    expect(requests).toEqual([{ kind: 'export', outPath: '/p/clip-rerendered.mp4', crf: 18, audio: true, overwrite: false }]);
+    expect(requests).toEqual([{ kind: 'export', outPath: '/p/clip-rerendered.mp4', size: 'source', crf: 18, audio: true, overwrite: false }]);
     const confirm = el.querySelector('[data-testid="export-confirm"]');
     expect(confirm?.textContent).toContain('Replace clip-rerendered.mp4?');
     expect(confirm?.textContent).toContain("'clip-rerendered.mp4' already exists");
@@ -77,6 +78,28 @@ describe('export dialog', () => {
     expect(requests.map((r) => (r as { overwrite?: boolean }).overwrite)).toEqual([false, true]);
     expect(el.querySelector('[data-testid="export-confirm"]')).toBeNull();
     expect(shown).toHaveLength(1);
+  });
+
+  it('offers the source resolution (selected) and the working size, with their pixel sizes', async () => {
+    const requests: StartJobRequest[] = [];
+    const el = render(<ExportDialog services={services(requests, [])} project={project} jobs={[]} onClose={() => {}} />);
+    const radios = [...el.querySelectorAll<HTMLInputElement>('#export-size input[type="radio"]')];
+    expect(radios.map((r) => [r.value, r.checked])).toEqual([['source', true], ['working', false]]);
+    const labels = radios.map((r) => r.closest('label')!.textContent);
+    expect(labels[0]).toContain('1280×960');
+    expect(labels[1]).toContain('256×192');
+
+    await act(async () => radios[1]!.click());
+    expect(radios[1]!.checked).toBe(true);
+    await act(async () => button(el, 'Export').click());
+    await act(async () => el.querySelector<HTMLButtonElement>('[data-testid="export-replace"]')!.click());
+    expect(requests.map((r) => (r as { size?: string }).size)).toEqual(['working', 'working']);
+  });
+
+  it('without exportSize from older services the source size is shown, made even', () => {
+    const odd = { ...project, exportSize: undefined, source: { ...project.source, width: 721, height: 481 } };
+    const el = render(<ExportDialog services={services([], [])} project={odd} jobs={[]} onClose={() => {}} />);
+    expect(el.querySelector('#export-size label')!.textContent).toContain('720×480');
   });
 
   it('the project itself as the output is refused without asking', async () => {

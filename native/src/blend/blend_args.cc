@@ -193,16 +193,80 @@ PoissonParams poissonParams(const Napi::Object& o, int channels, const char* fn)
   return p;
 }
 
+namespace {
+
+// A finite number in [lo, hi] (hiOpen: strictly below hi); fallback when absent.
+double numberIn(const Napi::Object& o, const char* key, double lo, double hi, bool hiOpen,
+                double fallback, const char* fn) {
+  const Napi::Value v = o.Get(key);
+  if (absent(v)) return fallback;
+  const double d = number(v, key, fn);
+  if (!std::isfinite(d) || d < lo || d > hi || (hiOpen && d == hi)) {
+    std::ostringstream range;
+    range << "[" << lo << ", " << hi << (hiOpen ? ")" : "]");
+    rangeError(o.Env(), fn, std::string(key) + " must be a number in " + range.str() + ", got " + describe(d));
+  }
+  return d;
+}
+
+Selection selectionRule(const Napi::Value& v, const char* fn) {
+  if (absent(v)) return SelectionParams{}.rule;
+  if (v.IsString()) {
+    const std::string s = v.As<Napi::String>().Utf8Value();
+    if (s == "carry") return Selection::Carry;
+    if (s == "hysteresis") return Selection::Hysteresis;
+    if (s == "nearest") return Selection::Nearest;
+    if (s == "crossfade") return Selection::Crossfade;
+  }
+  typeError(v.Env(), fn, "selection must be 'carry', 'hysteresis', 'nearest' or 'crossfade'");
+}
+
+Mix mixMode(const Napi::Object& opt, const char* fn) {
+  const Napi::Value v = opt.Get("mix");
+  const Napi::Value legacy = opt.Get("histogram");
+  if (absent(v)) {
+    if (absent(legacy)) return Mix::Pick;
+    return boolean(opt, "histogram", true, fn) ? Mix::Histogram : Mix::Alpha;
+  }
+  if (!absent(legacy)) typeError(opt.Env(), fn, "give mix or histogram, not both");
+  if (v.IsString()) {
+    const std::string s = v.As<Napi::String>().Utf8Value();
+    if (s == "histogram") return Mix::Histogram;
+    if (s == "alpha") return Mix::Alpha;
+    if (s == "pick") return Mix::Pick;
+  }
+  typeError(opt.Env(), fn, "mix must be 'histogram', 'alpha' or 'pick'");
+}
+
+}  // namespace
+
+SelectionParams selectionParams(const Napi::Object& opt, const char* fn) {
+  SelectionParams p;
+  p.rule = selectionRule(opt.Get("selection"), fn);
+  p.hysteresis = numberIn(opt, "hysteresis", 0.0, 100.0, false, p.hysteresis, fn);
+  p.radius = integerIn(opt, "selectionRadius", 0, 64, p.radius, fn);
+  return p;
+}
+
+Napi::Object optionsObject(const Napi::Object& o, const char* fn) {
+  const Napi::Value v = o.Get("options");
+  if (absent(v)) return Napi::Object::New(o.Env());
+  if (!v.IsObject() || v.IsArray()) typeError(o.Env(), fn, "options must be an object");
+  return v.As<Napi::Object>();
+}
+
 BlendOptions blendOptions(const Napi::Object& o, const char* fn) {
   BlendOptions opts;
-  const Napi::Value v = o.Get("options");
-  if (absent(v)) return opts;
-  if (!v.IsObject() || v.IsArray()) typeError(o.Env(), fn, "options must be an object");
-  const Napi::Object opt = v.As<Napi::Object>();
+  const Napi::Object opt = optionsObject(o, fn);
   opts.space = workSpace(opt.Get("colorSpace"), fn);
-  opts.histogram = boolean(opt, "histogram", true, fn);
+  opts.mix = mixMode(opt, fn);
   opts.poisson = boolean(opt, "poisson", true, fn);
+  opts.mixBand = numberIn(opt, "mixBand", 0.0, 100.0, false, opts.mixBand, fn);
   opts.poissonParams = poissonParams(opt, 3, fn);
+  opts.selection = selectionParams(opt, fn);
+  opts.deflicker.strength = numberIn(opt, "deflicker", 0.0, 1.0, true, opts.deflicker.strength, fn);
+  opts.deflicker.tolerance =
+      numberIn(opt, "deflickerTolerance", 0.5, 255.0, false, opts.deflicker.tolerance, fn);
   return opts;
 }
 

@@ -50,6 +50,12 @@ WorkSpace workSpace(const Napi::Value& v, const char* fn);
 // gradClip and screening (per channel count), from an object that may lack them.
 PoissonParams poissonParams(const Napi::Object& o, int channels, const char* fn);
 
+// The `options` field (absent: an empty object); TypeError when it is not an object.
+Napi::Object optionsObject(const Napi::Object& o, const char* fn);
+
+// selection, hysteresis and selectionRadius of an options object.
+SelectionParams selectionParams(const Napi::Object& opt, const char* fn);
+
 // The `options` field of blendFrame (absent: defaults).
 BlendOptions blendOptions(const Napi::Object& o, const char* fn);
 

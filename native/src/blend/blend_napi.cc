@@ -90,7 +90,7 @@ Napi::Float32Array toFloat32Array(Napi::Env env, const cv::Mat& m) {
 // Owned copies of the per-frame inputs shared by blendFrame and selectMask.
 struct FrameArgs {
   FrameSize size{};
-  std::vector<uint8_t> a, b, prevMask;
+  std::vector<uint8_t> a, b, prevMask, prevOut;
   std::vector<float> errA, errB, flow;
   double w = 0;
 
@@ -103,6 +103,7 @@ struct FrameArgs {
     in.w = w;
     in.prevMask = prevMask.empty() ? nullptr : prevMask.data();
     in.flow = flow.empty() ? nullptr : flow.data();
+    in.prevOut = prevOut.empty() ? nullptr : prevOut.data();
     in.width = size.width;
     in.height = size.height;
     return in;
@@ -117,6 +118,7 @@ std::shared_ptr<FrameArgs> readFrameArgs(const Napi::Object& o, bool withImages,
   if (withImages) {
     f->a = args::bytes(o, "a", n * 3, false, fn);
     f->b = args::bytes(o, "b", n * 3, false, fn);
+    f->prevOut = args::bytes(o, "prevOut", n * 3, true, fn);
   }
   f->errA = args::floats(o, "errA", n, false, true, fn);
   f->errB = args::floats(o, "errB", n, false, true, fn);
@@ -127,7 +129,7 @@ std::shared_ptr<FrameArgs> readFrameArgs(const Napi::Object& o, bool withImages,
   return f;
 }
 
-// blendFrame({a, b, errA, errB, w, prevMask?, flow?, width, height, options?})
+// blendFrame({a, b, errA, errB, w, prevMask?, flow?, prevOut?, width, height, options?})
 //   -> Promise<{out, mask, composite}>
 Napi::Value BlendFrameJs(const Napi::CallbackInfo& info) {
   const char* fn = "blendFrame";
@@ -145,13 +147,16 @@ Napi::Value BlendFrameJs(const Napi::CallbackInfo& info) {
       });
 }
 
-// selectMask({errA, errB, w, prevMask?, flow?, width, height}) -> Promise<Uint8Array>
+// selectMask({errA, errB, w, prevMask?, flow?, width, height, options?}) -> Promise<Uint8Array>;
+// options: the selection fields of blendFrame's options (others are ignored).
 Napi::Value SelectMaskJs(const Napi::CallbackInfo& info) {
   const char* fn = "selectMask";
   const Napi::Object o = blend::args::argumentObject(info, fn);
   auto in = readFrameArgs(o, false, fn);
+  const blend::SelectionParams params =
+      blend::args::selectionParams(blend::args::optionsObject(o, fn), fn);
   return PromiseWorker<std::vector<uint8_t>>::Start(
-      info.Env(), fn, [in] { return blend::frameMask(in->view()); },
+      info.Env(), fn, [in, params] { return blend::frameMask(in->view(), params); },
       [](Napi::Env env, std::vector<uint8_t>& r) -> Napi::Value { return toUint8Array(env, r); });
 }
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
 
 namespace blend {
 
@@ -45,6 +48,49 @@ void selectMask(const float* errA, const float* errB, double w, const uint8_t* c
     const double rhs = (1.0 - w) * static_cast<double>(errB[i]);
     const bool pickB = lhs > rhs || (lhs == rhs && tieToB);
     out[i] = (pickB || (carried != nullptr && carried[i] != 0)) ? 1 : 0;
+  }
+}
+
+void selectMaskRule(const float* errA, const float* errB, double w, const uint8_t* carried,
+                    int width, int height, const SelectionParams& params, uint8_t* out) {
+  const int64_t count = static_cast<int64_t>(width) * height;
+  if (params.rule == Selection::Nearest || params.rule == Selection::Crossfade) {
+    // Ties (w = 0.5) go to the first key, as EbSynth's nearest-key workflow does.
+    std::fill(out, out + count, static_cast<uint8_t>(w > 0.5 ? 1 : 0));
+    return;
+  }
+  const float* ea = errA;
+  const float* eb = errB;
+  cv::Mat sa, sb;
+  if (params.radius > 0) {
+    // Comparing local sums lets a region switch as a whole; weighting stays w*errA vs (1-w)*errB.
+    const cv::Size box(2 * params.radius + 1, 2 * params.radius + 1);
+    cv::blur(cv::Mat(height, width, CV_32F, const_cast<float*>(errA)), sa, box, cv::Point(-1, -1),
+             cv::BORDER_REFLECT);
+    cv::blur(cv::Mat(height, width, CV_32F, const_cast<float*>(errB)), sb, box, cv::Point(-1, -1),
+             cv::BORDER_REFLECT);
+    ea = sa.ptr<float>();
+    eb = sb.ptr<float>();
+  }
+  if (params.rule == Selection::Carry) {
+    selectMask(ea, eb, w, carried, count, out);
+    return;
+  }
+  // Hysteresis. The key frames themselves are fixed whatever was carried.
+  if (w <= 0.0 || w >= 1.0) {
+    std::fill(out, out + count, static_cast<uint8_t>(w >= 1.0 ? 1 : 0));
+    return;
+  }
+  if (carried == nullptr) {
+    selectMask(ea, eb, w, nullptr, count, out);
+    return;
+  }
+  const double keep = 1.0 + params.hysteresis;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) {
+    const double lhs = w * static_cast<double>(ea[i]);
+    const double rhs = (1.0 - w) * static_cast<double>(eb[i]);
+    out[i] = carried[i] ? (rhs > keep * lhs ? 0 : 1) : (lhs > keep * rhs ? 1 : 0);
   }
 }
 

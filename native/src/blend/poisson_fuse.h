@@ -2,6 +2,7 @@
 // and is held to a smooth target by a weak data term, so seams between A and B vanish.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -9,9 +10,9 @@
 namespace blend {
 
 struct PoissonParams {
-  // Each target forward difference is clamped to [-gradClip, gradClip] (infinity: no clip). The
-  // default leaves Lab lightness edges intact (L spans 0..100) and only tames extreme chroma jumps.
-  double gradClip = 100.0;
+  // Each target forward difference is clamped to [-gradClip, gradClip] (infinity, the default: no
+  // clip). Clipping softens hard steps: a yellow/blue edge jumps by more than 100 in Lab b.
+  double gradClip = std::numeric_limits<double>::infinity();
   // Data-term weight per channel (lambda >= 0); one value applies to every channel.
   std::vector<double> screening{0.1};
 };

@@ -9,12 +9,15 @@
 
 namespace rr {
 
-enum class FlowMethod { DisUltrafast, DisFast, DisMedium, Farneback };
+// 'dis-fine' is DIS medium carried down to full resolution. OpenCV contrib's DeepFlow, DualTVL1,
+// dense RLOF and PCAFlow were measured too and left out: no better end result at 5-30x the time
+// (PCAFlow also corrupts the heap on tiny frames); see bench/flow/README.md.
+enum class FlowMethod { DisUltrafast, DisFast, DisMedium, DisFine, Farneback };
 FlowMethod ParseFlowMethod(const std::string& name);  // throws std::invalid_argument
 
 // Flow fields are 2-channel images in pixels: a pixel p of the first frame moves to p + f(p).
-// Returns {a -> b, b -> a}. Frames are 0..255 images with 1 or 3+ channels (grey is used).
-std::pair<Image, Image> ComputeFlowPair(const Image& a, const Image& b, FlowMethod method);
+// Returns the flow a -> b. Frames are 0..255 images with 1 or 3+ channels (grey is used).
+Image ComputeFlow(const Image& a, const Image& b, FlowMethod method);
 
 // Occluded (255) where the round trip through `flow` then `other` (sampled at p + flow(p))
 // does not come back: |f + o|^2 > 0.01 (|f|^2 + |o|^2) + 0.5, or where p + f leaves the frame.

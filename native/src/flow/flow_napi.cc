@@ -49,7 +49,13 @@ Napi::Value ComputeFlowJs(const Napi::CallbackInfo& info) {
   if (a->width < 8 || a->height < 8) throw Napi::RangeError::New(env, "frames must be at least 8x8 for optical flow");
   auto out = std::make_shared<std::pair<Image, Image>>();
   return FnWorker::Start(env, CancelFlagFrom(env, info[3], "cancelToken"),
-      [=](const CancelFlag& c) { ThrowIfCancelled(c); *out = ComputeFlowPair(*a, *b, method); },
+      [=](const CancelFlag& c) {
+        // One direction at full size can take a second (dis-fine): check for cancel between the two.
+        ThrowIfCancelled(c);
+        out->first = ComputeFlow(*a, *b, method);
+        ThrowIfCancelled(c);
+        out->second = ComputeFlow(*b, *a, method);
+      },
       [=](Napi::Env e) {
         Napi::Object o = Napi::Object::New(e);
         o.Set("forward", MakeFloat32(e, out->first.data));

@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 #include "common/parallel.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include <immintrin.h>
 
 namespace rr {
 
@@ -39,70 +39,126 @@ struct Rng {
   int Range(int lo, int hi) { return lo + static_cast<int>((static_cast<uint64_t>(Next()) * (hi - lo + 1)) >> 32); }
 };
 
-// Sum of squared differences of one patch row pair (n floats, n % 4 == 0), fixed summation order.
-inline float RowSSD(const float* a, const float* b, int n) {
-#if defined(__SSE2__)
-  __m128 acc0 = _mm_setzero_ps(), acc1 = _mm_setzero_ps();
+// Squared differences of one patch row pair (n int16 values, n % 8 == 0), reduced to int64 so that
+// wide rows cannot overflow: |a - b| <= 2 * kMaxFeature keeps every int32 lane below 2^31 for
+// rows up to 2048 values.
+inline int64_t RowSSD_SSE2(const int16_t* a, const int16_t* b, int n) {
+  __m128i acc = _mm_setzero_si128();
+  for (int k = 0; k < n; k += 8) {
+    const __m128i d = _mm_sub_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + k)),
+                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + k)));
+    acc = _mm_add_epi32(acc, _mm_madd_epi16(d, d));
+  }
+  alignas(16) int32_t t[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(t), acc);
+  return static_cast<int64_t>(t[0]) + t[1] + t[2] + t[3];
+}
+
+// Integer sums are exact: the SSE2 and AVX2 kernels return the same value for any input.
+float PatchSSD_SSE2(const int16_t* s, const int16_t* t, size_t sRow, size_t tRow, int rows, int n, float bound,
+                    float invQ2) {
+  int64_t acc = 0;
+  for (int dy = 0; dy < rows; ++dy) {
+    acc += RowSSD_SSE2(s + dy * sRow, t + dy * tRow, n);
+    const float e = static_cast<float>(acc) * invQ2;
+    if (e >= bound) return e;
+  }
+  return static_cast<float>(acc) * invQ2;
+}
+
+__attribute__((target("avx2"))) inline int64_t RowSSD_AVX2(const int16_t* a, const int16_t* b, int n) {
+  __m256i acc = _mm256_setzero_si256();
   int k = 0;
-  for (; k + 8 <= n; k += 8) {
-    const __m128 d0 = _mm_sub_ps(_mm_loadu_ps(a + k), _mm_loadu_ps(b + k));
-    const __m128 d1 = _mm_sub_ps(_mm_loadu_ps(a + k + 4), _mm_loadu_ps(b + k + 4));
-    acc0 = _mm_add_ps(acc0, _mm_mul_ps(d0, d0));
-    acc1 = _mm_add_ps(acc1, _mm_mul_ps(d1, d1));
+  for (; k + 16 <= n; k += 16) {
+    const __m256i d = _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + k)),
+                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + k)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
   }
-  for (; k < n; k += 4) {
-    const __m128 d0 = _mm_sub_ps(_mm_loadu_ps(a + k), _mm_loadu_ps(b + k));
-    acc0 = _mm_add_ps(acc0, _mm_mul_ps(d0, d0));
+  __m128i acc4 = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  if (k < n) {
+    const __m128i d = _mm_sub_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + k)),
+                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + k)));
+    acc4 = _mm_add_epi32(acc4, _mm_madd_epi16(d, d));
   }
-  acc0 = _mm_add_ps(acc0, acc1);
-  alignas(16) float t[4];
-  _mm_store_ps(t, acc0);
-  return (t[0] + t[1]) + (t[2] + t[3]);
-#else
-  float s = 0.f;
-  for (int k = 0; k < n; ++k) {
-    const float d = a[k] - b[k];
-    s += d * d;
+  alignas(16) int32_t t[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(t), acc4);
+  return static_cast<int64_t>(t[0]) + t[1] + t[2] + t[3];
+}
+
+__attribute__((target("avx2"))) float PatchSSD_AVX2(const int16_t* s, const int16_t* t, size_t sRow, size_t tRow,
+                                                    int rows, int n, float bound, float invQ2) {
+  int64_t acc = 0;
+  for (int dy = 0; dy < rows; ++dy) {
+    acc += RowSSD_AVX2(s + dy * sRow, t + dy * tRow, n);
+    const float e = static_cast<float>(acc) * invQ2;
+    if (e >= bound) return e;
   }
-  return s;
-#endif
+  return static_cast<float>(acc) * invQ2;
+}
+
+// AVX2 when the CPU has it; RERENDER_SYNTH_SIMD=sse2 forces the baseline kernel (tests compare both).
+PatchMatcher::PatchFn PickPatchFn() {
+  const char* force = std::getenv("RERENDER_SYNTH_SIMD");
+  if (force && std::strcmp(force, "sse2") == 0) return PatchSSD_SSE2;
+  return __builtin_cpu_supports("avx2") ? PatchSSD_AVX2 : PatchSSD_SSE2;
 }
 
 }  // namespace
 
-void Features::Allocate(int w, int h, int c, int padding) {
+void Features::Allocate(int w, int h, int c, int padding, float quantScale) {
   width = w;
   height = h;
   channels = c;
-  stride = (c + 3) & ~3;
+  stride = (c + 7) & ~7;
   pad = padding;
-  data.assign(static_cast<size_t>(w + 2 * padding) * (h + 2 * padding) * stride, 0.f);
+  quant = quantScale;
+  data.assign(static_cast<size_t>(w + 2 * padding) * (h + 2 * padding) * stride, 0);
 }
 
-void Features::Fill(const Image& img, int offset, float scale) {
-  for (int y = 0; y < height; ++y) {
+void Features::Fill(const Image& img, int offset, float scale, int threads) {
+  const float k = scale * quant;
+  ParallelFor(threads, height, [&](int y) {
     for (int x = 0; x < width; ++x) {
       const float* s = img.at(x, y);
-      float* d = at(x, y) + offset;
-      for (int c = 0; c < img.channels; ++c) d[c] = s[c] * scale;
+      int16_t* d = at(x, y) + offset;
+      for (int c = 0; c < img.channels; ++c) {
+        const float v = std::clamp(s[c] * k, -static_cast<float>(kMaxFeature), static_cast<float>(kMaxFeature));
+        d[c] = static_cast<int16_t>(v >= 0.f ? static_cast<int>(v + 0.5f) : -static_cast<int>(0.5f - v));
+      }
     }
-  }
+  });
 }
 
 void Features::ReplicateBorder() {
   if (pad == 0) return;
-  const size_t px = static_cast<size_t>(stride) * sizeof(float);
+  const size_t px = static_cast<size_t>(stride) * sizeof(int16_t);
   for (int y = 0; y < height; ++y) {
     for (int x = -pad; x < 0; ++x) std::memcpy(at(x, y), at(0, y), px);
     for (int x = width; x < width + pad; ++x) std::memcpy(at(x, y), at(width - 1, y), px);
   }
-  const size_t row = RowFloats() * sizeof(float);
+  const size_t row = RowValues() * sizeof(int16_t);
   for (int y = -pad; y < 0; ++y) std::memcpy(at(-pad, y), at(-pad, 0), row);
   for (int y = height; y < height + pad; ++y) std::memcpy(at(-pad, y), at(-pad, height - 1), row);
 }
 
+float QuantFor(float maxScaled) {
+  return maxScaled > 0.f && std::isfinite(maxScaled) ? static_cast<float>(kMaxFeature) / maxScaled : 1.f;
+}
+
+float MaxAbs(const Image& img) {
+  float m = 0.f;
+  for (float v : img.data) m = std::max(m, std::fabs(v));
+  return m;
+}
+
 PatchMatcher::PatchMatcher(const Features& source, const Features& target, int patchSize, int threads)
-    : src_(source), tgt_(target), patch_(patchSize), r_(patchSize / 2), threads_(threads) {}
+    : patchFn_(PickPatchFn()), src_(source), tgt_(target),
+      patch_(patchSize), r_(patchSize / 2), threads_(threads) {
+  if (source.stride != target.stride || source.quant != target.quant) throw std::runtime_error("source and target features differ in layout");
+  // RowSSD's int32 lanes hold at most n / 4 squares of 2 * kMaxFeature: n <= 2048 keeps them exact
+  // (15 px x 136 channels, the most the arguments allow, is 2040).
+  if (patchSize * source.stride > 2048) throw std::runtime_error("too many feature channels for this patch size");
+}
 
 void PatchMatcher::RandomInit(Nnf& nnf, uint32_t seed, int level) const {
   nnf.width = tgt_.width;
@@ -124,17 +180,16 @@ void PatchMatcher::Clamp(Nnf& nnf) const {
 
 void PatchMatcher::EvalErrors(const Nnf& nnf, std::vector<float>& err, const std::vector<uint8_t>* skip) const {
   const int W = tgt_.width, H = tgt_.height, rowLen = patch_ * src_.stride;
-  const size_t sRow = src_.RowFloats(), tRow = tgt_.RowFloats();
+  const size_t sRow = src_.RowValues(), tRow = tgt_.RowValues();
+  const float invQ2 = 1.f / (src_.quant * src_.quant);
   err.resize(static_cast<size_t>(W) * H, 0.f);
   ParallelFor(threads_, H, [&](int y) {
     for (int x = 0; x < W; ++x) {
       const size_t i = static_cast<size_t>(y) * W + x;
       if (skip && (*skip)[i]) continue;
-      const float* s = src_.at(nnf.xy[2 * i] - r_, nnf.xy[2 * i + 1] - r_);
-      const float* t = tgt_.at(x - r_, y - r_);
-      float acc = 0.f;
-      for (int dy = 0; dy < patch_; ++dy) acc += RowSSD(s + dy * sRow, t + dy * tRow, rowLen);
-      err[i] = acc;
+      const int16_t* s = src_.at(nnf.xy[2 * i] - r_, nnf.xy[2 * i + 1] - r_);
+      const int16_t* t = tgt_.at(x - r_, y - r_);
+      err[i] = patchFn_(s, t, sRow, tRow, patch_, rowLen, std::numeric_limits<float>::infinity(), invQ2);
     }
   });
 }
@@ -188,10 +243,11 @@ void PatchMatcher::Run(Nnf& nnf, std::vector<float>& err, const std::vector<uint
                        const PatchMatchSettings& s, const CancelFlag& cancel) const {
   const int W = tgt_.width, H = tgt_.height, SW = src_.width, SH = src_.height, r = r_;
   const int rowLen = patch_ * src_.stride;
-  const size_t sRow = src_.RowFloats(), tRow = tgt_.RowFloats();
+  const size_t sRow = src_.RowValues(), tRow = tgt_.RowValues();
   const int tilesX = (W + kTile - 1) / kTile, tilesY = (H + kTile - 1) / kTile;
   const float lambda = s.uniformityWeight;
   const int maxRadius = std::max(SW, SH) / 2;
+  const float invQ2 = 1.f / (src_.quant * src_.quant);
   std::vector<float> occ;
   Nnf prev = nnf;
 
@@ -208,6 +264,8 @@ void PatchMatcher::Run(Nnf& nnf, std::vector<float>& err, const std::vector<uint
       const int x1 = std::min(W, x0 + kTile), y1 = std::min(H, y0 + kTile);
       const int step = forward ? 1 : -1;
       auto occOf = [&](int sx, int sy) { return lambda > 0.f ? occ[static_cast<size_t>(sy) * SW + sx] : 0.f; };
+      int offs[2 * 32];
+      const int rowBytes = rowLen * static_cast<int>(sizeof(int16_t));
       for (int yy = 0; yy < y1 - y0; ++yy) {
         const int y = forward ? y0 + yy : y1 - 1 - yy;
         for (int xx = 0; xx < x1 - x0; ++xx) {
@@ -217,23 +275,44 @@ void PatchMatcher::Run(Nnf& nnf, std::vector<float>& err, const std::vector<uint
           int bx = nnf.xy[2 * i], by = nnf.xy[2 * i + 1];
           float bestErr = err[i];
           float bestCost = bestErr + occOf(bx, by);
-          const float* t = tgt_.at(x - r, y - r);
+          const int16_t* t = tgt_.at(x - r, y - r);
           auto tryPatch = [&](int cx, int cy) {
             if (cx == bx && cy == by) return;
             const float o = occOf(cx, cy);
             const float bound = bestCost - o;
             if (bound <= 0.f) return;
-            const float* sp = src_.at(cx - r, cy - r);
-            float acc = 0.f;
-            for (int dy = 0; dy < patch_; ++dy) {
-              acc += RowSSD(sp + dy * sRow, t + dy * tRow, rowLen);
-              if (acc >= bound) return;
-            }
+            const float acc = patchFn_(src_.at(cx - r, cy - r), t, sRow, tRow, patch_, rowLen, bound, invQ2);
+            if (acc >= bound) return;
             bx = cx;
             by = cy;
             bestErr = acc;
             bestCost = acc + o;
           };
+          // Random offsets are drawn up front (same stream, same order) so that the random
+          // candidates' occupancy and first patch rows can be prefetched, guessing that the best
+          // match stays where it is (it mostly does): random candidates are cache misses, and this
+          // hides much of their latency. Prefetches never change a result.
+          Rng rng(s.seed, s.level, s.voteIter * 64 + it, static_cast<int>(i));
+          int nRand = 0;
+          for (int rad = maxRadius; rad >= 1; rad /= 2) {
+            offs[2 * nRand] = rng.Range(-rad, rad);
+            offs[2 * nRand + 1] = rng.Range(-rad, rad);
+            ++nRand;
+          }
+          auto prefetchRow = [&](int k) {
+            const int cx = std::clamp(bx + offs[2 * k], r, SW - 1 - r);
+            const int cy = std::clamp(by + offs[2 * k + 1], r, SH - 1 - r);
+            const char* p0 = reinterpret_cast<const char*>(src_.at(cx - r, cy - r));
+            for (int b = 0; b < rowBytes; b += 64) __builtin_prefetch(p0 + b);
+          };
+          if (lambda > 0.f) {
+            for (int k = 0; k < nRand; ++k) {
+              const int cx = std::clamp(bx + offs[2 * k], r, SW - 1 - r);
+              const int cy = std::clamp(by + offs[2 * k + 1], r, SH - 1 - r);
+              __builtin_prefetch(&occ[static_cast<size_t>(cy) * SW + cx]);
+            }
+          }
+          for (int k = 0; k < std::min(nRand, 2); ++k) prefetchRow(k);
           // Propagation: neighbours inside this tile were already updated this pass (read the
           // live field); neighbours in other tiles are read from the pass's starting copy.
           const int nxs[2] = {x - step, x};
@@ -248,11 +327,9 @@ void PatchMatcher::Run(Nnf& nnf, std::vector<float>& err, const std::vector<uint
                      std::clamp(f[2 * j + 1] + (y - ny), r, SH - 1 - r));
           }
           // Random search around the best match with a halving radius.
-          Rng rng(s.seed, s.level, s.voteIter * 64 + it, static_cast<int>(i));
-          for (int rad = maxRadius; rad >= 1; rad /= 2) {
-            const int cx = std::clamp(bx + rng.Range(-rad, rad), r, SW - 1 - r);
-            const int cy = std::clamp(by + rng.Range(-rad, rad), r, SH - 1 - r);
-            tryPatch(cx, cy);
+          for (int k = 0; k < nRand; ++k) {
+            if (k + 2 < nRand) prefetchRow(k + 2);
+            tryPatch(std::clamp(bx + offs[2 * k], r, SW - 1 - r), std::clamp(by + offs[2 * k + 1], r, SH - 1 - r));
           }
           nnf.xy[2 * i] = bx;
           nnf.xy[2 * i + 1] = by;

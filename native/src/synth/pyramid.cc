@@ -19,6 +19,14 @@ int LevelSide(int side, int level) {
 Image Downscale(const Image& img, int width, int height) {
   if (width == img.width && height == img.height) return img;
   Image out(width, height, img.channels);
+  if (img.channels <= 4) {
+    // Interleaved in place: no plane copies, and OpenCV runs it on its own threads (each output
+    // pixel is computed the same way whatever the split).
+    const cv::Mat in(img.height, img.width, CV_32FC(img.channels), const_cast<float*>(img.data.data()));
+    cv::Mat dst(height, width, CV_32FC(img.channels), out.data.data());
+    cv::resize(in, dst, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+    return out;
+  }
   // Channel by channel: INTER_AREA handles any size ratio; per-plane keeps >4 channels simple.
   cv::Mat plane(img.height, img.width, CV_32F), small;
   for (int c = 0; c < img.channels; ++c) {

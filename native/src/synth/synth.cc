@@ -23,7 +23,7 @@ struct LevelData {
 // Feature layout: [style * sqrt(ws / Cs), guide_k * sqrt(w_k / C_k) ...]: per-channel weights
 // are normalised by channel count, as EbSynth does, so a guide's weight does not scale with C.
 LevelData BuildLevel(const Image& style, const std::vector<GuidePair>& guides, const SynthParams& p,
-                     int level, int patch) {
+                     int level, int patch, float quant) {
   LevelData d;
   d.sw = LevelSide(style.width, level);
   d.sh = LevelSide(style.height, level);
@@ -32,45 +32,54 @@ LevelData BuildLevel(const Image& style, const std::vector<GuidePair>& guides, c
   d.style = Downscale(style, d.sw, d.sh);
   int channels = style.channels;
   for (const auto& g : guides) channels += g.source.channels;
-  d.src.Allocate(d.sw, d.sh, channels, 0);
-  d.tgt.Allocate(d.tw, d.th, channels, patch / 2);
-  d.src.Fill(d.style, 0, std::sqrt(p.styleWeight / style.channels));
+  d.src.Allocate(d.sw, d.sh, channels, 0, quant);
+  d.tgt.Allocate(d.tw, d.th, channels, patch / 2, quant);
+  d.src.Fill(d.style, 0, std::sqrt(p.styleWeight / style.channels), p.threads);
   int off = style.channels;
   for (const auto& g : guides) {
     const float sc = std::sqrt(g.weight / g.source.channels);
-    d.src.Fill(Downscale(g.source, d.sw, d.sh), off, sc);
-    d.tgt.Fill(Downscale(g.target, d.tw, d.th), off, sc);
+    d.src.Fill(Downscale(g.source, d.sw, d.sh), off, sc, p.threads);
+    d.tgt.Fill(Downscale(g.target, d.tw, d.th), off, sc, p.threads);
     off += g.source.channels;
   }
   return d;
 }
 
 // Each target pixel averages the source pixels that the patches covering it map it to;
-// weighted voting trusts low-error patches more (w = 1 / (1 + err)).
+// weighted voting trusts low-error patches more (w = 1 / (1 + err)). Pixels marked in `clean`
+// (optional) keep their value in `out`: no patch covering them changed since it was voted.
 void Vote(const Nnf& nnf, const std::vector<float>* err, const Image& style, int patch, Image& out,
-          int threads) {
+          int threads, const std::vector<uint8_t>* clean = nullptr) {
   const int W = nnf.width, H = nnf.height, C = style.channels, r = patch / 2;
-  out = Image(W, H, C);
-  // One weight per covering patch, computed once rather than once per covered pixel.
-  std::vector<float> weight(static_cast<size_t>(W) * H, 1.f);
+  if (!clean || out.width != W || out.height != H || out.channels != C) out = Image(W, H, C);
+  // One weight per covering patch, computed once rather than once per covered pixel; a plain
+  // vote (no err) needs none: w = 1 adds the same values.
+  std::vector<float> weight;
   if (err) {
+    weight.resize(static_cast<size_t>(W) * H);
     for (size_t i = 0; i < weight.size(); ++i) weight[i] = 1.f / (1.f + (*err)[i]);
   }
+  const float* wt = err ? weight.data() : nullptr;
+  const int32_t* xy = nnf.xy.data();
+  const float* sd = style.data.data();
+  const size_t sw = static_cast<size_t>(style.width);
   ParallelFor(threads, H, [&](int y) {
     float acc[kMaxVoteChannels];
+    const int qy0 = std::max(0, y - r), qy1 = std::min(H - 1, y + r);
     for (int x = 0; x < W; ++x) {
+      if (clean && (*clean)[static_cast<size_t>(y) * W + x]) continue;
       std::fill(acc, acc + C, 0.f);
       float wsum = 0.f;
-      for (int oy = -r; oy <= r; ++oy) {
-        const int qy = y - oy;
-        if (qy < 0 || qy >= H) continue;
+      const int qx0 = std::max(0, x - r), qx1 = std::min(W - 1, x + r);
+      // Same order as before (oy, then ox ascending = q descending) so sums are unchanged.
+      for (int qy = qy1; qy >= qy0; --qy) {
+        const int oy = y - qy;
         const size_t rowBase = static_cast<size_t>(qy) * W;
-        for (int ox = -r; ox <= r; ++ox) {
-          const int qx = x - ox;
-          if (qx < 0 || qx >= W) continue;
+        for (int qx = qx1; qx >= qx0; --qx) {
+          const int ox = x - qx;
           const size_t q = rowBase + qx;
-          const float w = weight[q];
-          const float* s = style.at(nnf.xy[2 * q] + ox, nnf.xy[2 * q + 1] + oy);
+          const float w = wt ? wt[q] : 1.f;
+          const float* s = sd + ((static_cast<size_t>(xy[2 * q + 1] + oy) * sw) + (xy[2 * q] + ox)) * C;
           if (C == 3) {
             acc[0] += w * s[0];
             acc[1] += w * s[1];
@@ -128,8 +137,31 @@ Nnf DownsampleInit(const Nnf& init, int tw, int th, double sx, double sy) {
   return out;
 }
 
-void SetTargetStyle(Features& tgt, const Image& styleEstimate, float scale) {
-  tgt.Fill(styleEstimate, 0, scale);
+// EbSynth's mask dilation: a pixel stays active (0) when any pixel within r of it is active, since
+// its patch overlaps pixels whose vote still moves.
+void DilateActive(std::vector<uint8_t>& frozen, int w, int h, int r, int threads) {
+  std::vector<uint8_t> tmp(frozen.size());
+  ParallelFor(threads, h, [&](int y) {
+    const uint8_t* a = frozen.data() + static_cast<size_t>(y) * w;
+    uint8_t* b = tmp.data() + static_cast<size_t>(y) * w;
+    for (int x = 0; x < w; ++x) {
+      uint8_t f = 1;
+      for (int k = std::max(0, x - r); k <= std::min(w - 1, x + r) && f; ++k) f = a[k];
+      b[x] = f;
+    }
+  });
+  ParallelFor(threads, h, [&](int y) {
+    uint8_t* b = frozen.data() + static_cast<size_t>(y) * w;
+    for (int x = 0; x < w; ++x) {
+      uint8_t f = 1;
+      for (int k = std::max(0, y - r); k <= std::min(h - 1, y + r) && f; ++k) f = tmp[static_cast<size_t>(k) * w + x];
+      b[x] = f;
+    }
+  });
+}
+
+void SetTargetStyle(Features& tgt, const Image& styleEstimate, float scale, int threads) {
+  tgt.Fill(styleEstimate, 0, scale, threads);
   tgt.ReplicateBorder();
 }
 
@@ -140,6 +172,13 @@ SynthResult Synthesize(const Image& style, const std::vector<GuidePair>& guides,
   const int minSide = std::min(std::min(style.width, style.height), std::min(p.targetWidth, p.targetHeight));
   const int levels = p.levels > 0 ? std::min(p.levels, AutoLevels(minSide, p.patchSize)) : AutoLevels(minSide, p.patchSize);
   const float styleScale = std::sqrt(p.styleWeight / style.channels);
+  // One quantisation for every level: area-averaged levels and style votes never exceed the
+  // full-size inputs' range, so the largest weighted feature maps to kMaxFeature everywhere.
+  float maxScaled = MaxAbs(style) * styleScale;
+  for (const auto& g : guides) {
+    maxScaled = std::max(maxScaled, std::max(MaxAbs(g.source), MaxAbs(g.target)) * std::sqrt(g.weight / g.source.channels));
+  }
+  const float quant = QuantFor(maxScaled);
 
   // Work estimate for progress: pixels x iterations per level.
   double totalWork = 0, doneWork = 0;
@@ -157,7 +196,7 @@ SynthResult Synthesize(const Image& style, const std::vector<GuidePair>& guides,
     const bool extra = pass >= levels;
     const int level = extra ? 0 : levels - 1 - pass;
     const int patch = extra ? 3 : p.patchSize;
-    LevelData d = BuildLevel(style, guides, p, level, patch);
+    LevelData d = BuildLevel(style, guides, p, level, patch, quant);
     if (d.sw < patch || d.sh < patch) throw std::runtime_error("style image is smaller than the patch at a pyramid level");
     PatchMatcher pm(d.src, d.tgt, patch, p.threads);
     if (pass == 0) {
@@ -178,7 +217,8 @@ SynthResult Synthesize(const Image& style, const std::vector<GuidePair>& guides,
     prevSh = d.sh;
     Vote(nnf, nullptr, d.style, patch, estimate, p.threads);
 
-    std::vector<uint8_t> frozen(static_cast<size_t>(d.tw) * d.th, 0);
+    std::vector<uint8_t> frozen(static_cast<size_t>(d.tw) * d.th, 0), clean;
+    double prevMeanErr = 0;
     PatchMatchSettings s;
     s.patchSize = patch;
     s.iterations = p.patchMatchIters;
@@ -189,13 +229,20 @@ SynthResult Synthesize(const Image& style, const std::vector<GuidePair>& guides,
     for (int v = 0; v < p.searchVoteIters; ++v) {
       ThrowIfCancelled(cancel);
       s.voteIter = v;
-      SetTargetStyle(d.tgt, estimate, styleScale);
+      SetTargetStyle(d.tgt, estimate, styleScale, p.threads);
       const std::vector<uint8_t>* skip = v > 0 && p.stopThreshold > 0 ? &frozen : nullptr;
       // Frozen pixels keep their (nearly current) error: their estimate moved < stopThreshold.
       pm.EvalErrors(nnf, err, skip);
       pm.Run(nnf, err, skip, s, cancel);
+      // Only frozen pixels' patches kept their match and error, so a pixel whose every covering
+      // patch is frozen would vote the same value again: copy it instead (same bytes).
       Image next;
-      Vote(nnf, p.weightedVote ? &err : nullptr, d.style, patch, next, p.threads);
+      if (skip) {
+        next = estimate;
+        clean = *skip;
+        DilateActive(clean, d.tw, d.th, patch / 2, p.threads);
+      }
+      Vote(nnf, p.weightedVote ? &err : nullptr, d.style, patch, next, p.threads, skip ? &clean : nullptr);
       if (p.stopThreshold > 0) {
         // A pixel whose vote barely moved is converged: skip its search next iteration.
         const int C = next.channels;
@@ -209,12 +256,31 @@ SynthResult Synthesize(const Image& style, const std::vector<GuidePair>& guides,
           }
         });
       }
+      if (p.stopThreshold > 0 && p.stopDilate) DilateActive(frozen, d.tw, d.th, patch / 2, p.threads);
+      // Every pixel frozen: the next iteration would skip every search, so the field, the errors
+      // and the vote could not change any more. Stopping here gives the same bytes, sooner.
+      const bool allFrozen = p.stopThreshold > 0 && std::all_of(frozen.begin(), frozen.end(), [](uint8_t f) { return f != 0; });
+      // Converged level: the mean patch error improved by less than `convergence` (relative) in
+      // this iteration, so more iterations would buy almost nothing.
+      bool converged = false;
+      if (p.convergence > 0) {
+        double sum = 0;
+        for (float e : err) sum += e;
+        const double meanErr = sum / static_cast<double>(err.size());
+        converged = v > 0 && prevMeanErr - meanErr < p.convergence * prevMeanErr;
+        prevMeanErr = meanErr;
+      }
       estimate = std::move(next);
+      if (allFrozen || converged) {
+        doneWork += static_cast<double>(d.tw) * d.th * (p.searchVoteIters - v);
+        if (progress) progress(doneWork / totalWork);
+        break;
+      }
       doneWork += static_cast<double>(d.tw) * d.th;
       if (progress) progress(doneWork / totalWork);
     }
     if (pass == passes - 1) {
-      SetTargetStyle(d.tgt, estimate, styleScale);
+      SetTargetStyle(d.tgt, estimate, styleScale, p.threads);
       pm.EvalErrors(nnf, err, nullptr);
       const float area = static_cast<float>(patch * patch);
       for (float& e : err) e /= area;
@@ -231,9 +297,10 @@ double MeanBestPatchError(const Image& target, const Image& source, int patchSiz
                           uint32_t seed, int threads, const CancelFlag& cancel) {
   if (target.channels != source.channels) throw std::runtime_error("channel counts differ");
   Features src, tgt;
-  src.Allocate(source.width, source.height, source.channels, 0);
+  const float quant = QuantFor(std::max(MaxAbs(source), MaxAbs(target)));
+  src.Allocate(source.width, source.height, source.channels, 0, quant);
   src.Fill(source, 0, 1.f);
-  tgt.Allocate(target.width, target.height, target.channels, patchSize / 2);
+  tgt.Allocate(target.width, target.height, target.channels, patchSize / 2, quant);
   tgt.Fill(target, 0, 1.f);
   tgt.ReplicateBorder();
   PatchMatcher pm(src, tgt, patchSize, threads);

@@ -27,6 +27,8 @@ struct SynthParams {
   float styleWeight = 1.f;
   bool extraPass3x3 = false;
   float stopThreshold = 5.f;  // 0..255 scale; 0 disables freezing of converged pixels
+  bool stopDilate = false;
+  float convergence = 0.f;    // stop a level once mean error improves by less than this fraction    // EbSynth: keep pixels near unconverged ones searching too
   bool weightedVote = true;
   uint32_t seed = 1;
   int threads = 0;

@@ -99,6 +99,8 @@ Napi::Value SynthesizeJs(const Napi::CallbackInfo& info) {
   p.styleWeight = static_cast<float>(OptNumber(env, opt, "styleWeight", 1, 0, 1e6));
   p.extraPass3x3 = OptBool(env, opt, "extraPass3x3", false);
   p.stopThreshold = static_cast<float>(OptNumber(env, opt, "stopThreshold", 5, 0, 255));
+  p.stopDilate = OptBool(env, opt, "stopDilate", false);
+  p.convergence = static_cast<float>(OptNumber(env, opt, "convergence", 0, 0, 1));
   p.seed = OptUint32(env, opt, "seed", 1);
   p.threads = OptInt(env, opt, "threads", 0, 0, 256);
   Napi::Value vm = opt.Get("voteMode");

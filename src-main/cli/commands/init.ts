@@ -5,6 +5,7 @@ import { formatRational } from '../../media/index.ts';
 import { cropOption, intOption, parse } from './args.ts';
 import { tools } from './project-io.ts';
 import { sourceWarnings } from '../../project/index.ts';
+import { describeCuts } from '../../studio/shot-cuts.ts';
 
 export const initCommand: Command = {
   name: 'init',
@@ -26,14 +27,16 @@ export const initCommand: Command = {
     const t = await tools(ctx);
     const project = await initProject(
       { videoPath: positionals[0]!, projectPath: values.out, shortSide: intOption(values.size, 'size', 64), crop: cropOption(values.crop), overwrite: values.force === true },
-      { tools: t, signal: ctx.signal },
+      { tools: t, signal: ctx.signal, onProgress: (x) => ctx.out.progress(x), onWarning: (w) => ctx.out.warn(w) },
     );
     try {
       const s = project.source();
       for (const w of sourceWarnings(s.probe)) ctx.out.warn(w);
+      const cuts = project.shotCuts()?.frames ?? null;
       ctx.out.result(
-        { project: project.path, frames: s.probe.frameCount, fps: s.probe.fps, width: s.working.width, height: s.working.height },
-        `created ${project.path}: ${s.probe.frameCount} frames at ${formatRational(s.probe.fps)} fps, working size ${s.working.width}×${s.working.height}`,
+        { project: project.path, frames: s.probe.frameCount, fps: s.probe.fps, width: s.working.width, height: s.working.height, shotCuts: cuts },
+        `created ${project.path}: ${s.probe.frameCount} frames at ${formatRational(s.probe.fps)} fps, working size ${s.working.width}×${s.working.height}\n` +
+          (cuts === null ? 'shot cuts not looked for yet' : describeCuts(cuts)),
       );
     } finally {
       project.close();

@@ -23,11 +23,13 @@ export const keyframesCommand: Command = {
   summary: 'choose the key frames (every n-th, a list, or adaptively)',
   usage: `Usage: rerender keyframes <project.rrproj> (--every N | --set 0,12,30 | --auto [--min 5] [--max 20])
 
-  --every N     frames 0, N, 2N, …
+  --every N     frames 0, N, 2N, … (counted again from each shot cut)
   --set LIST    exactly these frames (0-based)
   --auto        frame 0, then the frames that change most from their predecessor,
                 until no gap exceeds --max (default 20), keeping gaps ≥ --min (default 5)
-Key frames that stay keep their images and masks.`,
+--every and --auto put a key frame at each shot cut (the first frame of each shot: nothing is
+propagated across a cut) and none on the last frame before a cut. Key frames that stay keep
+their images and masks.`,
   async run(ctx, argv) {
     const { values, positionals } = parse(argv, {
       every: { type: 'string' },
@@ -38,10 +40,13 @@ Key frames that stay keep their images and masks.`,
     }, 1);
     const plan = keyframePlanOption(values);
     if (plan === undefined) throw new UsageError('give one of --every, --set or --auto');
-    const t = 'auto' in plan ? await tools(ctx) : undefined;
+    // The adaptive plan decodes the video; both it and --every may need the shot cuts found first.
+    const t = 'set' in plan ? undefined : await tools(ctx);
     await withProject(positionals[0]!, async (p) => {
       const frames = await planKeyframes(p, plan, { tools: t, signal: ctx.signal, onProgress: (x) => ctx.out.progress(x) });
-      ctx.out.result({ keyframes: frames }, `${frames.length} key frame(s): ${frames.join(', ')}`);
+      const cuts = p.shotCuts()?.frames ?? [];
+      const note = 'set' in plan || cuts.length === 0 ? '' : ` (${cuts.length} at shot cuts)`;
+      ctx.out.result({ keyframes: frames, shotCuts: cuts }, `${frames.length} key frame(s)${note}: ${frames.join(', ')}`);
     });
   },
 };

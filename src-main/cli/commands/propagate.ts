@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { propagateProject } from '../../studio/propagate.ts';
+import { describeCuts } from '../../studio/shot-cuts.ts';
 import { parse } from './args.ts';
 import { tools, withProject } from './project-io.ts';
 
@@ -19,7 +20,8 @@ export const propagateCommand: Command = {
 Renders every frame (or frames a to b) from the key frames that have images, and stores each
 render in the project as it is made. Frames already rendered with the same settings and key
 frames are skipped, so a cancelled or killed run resumes where it stopped. The synthesis
-settings are the project's (see \`rerender info\`).
+settings are the project's (see \`rerender info\`). Nothing is carried across a shot cut: each
+shot needs a key frame of its own, and a shot without one is left unrendered (and said so).
   --frames a-b  only (re)render these frames (0-based, inclusive)`,
   async run(ctx, argv) {
     const { values, positionals } = parse(argv, { frames: { type: 'string' } }, 1);
@@ -28,9 +30,18 @@ settings are the project's (see \`rerender info\`).
     await withProject(positionals[0]!, async (p) => {
       const r = await propagateProject(p, { frames }, { tools: t, signal: ctx.signal, onProgress: (x) => ctx.out.progress(x) });
       const secs = (r.ms.total / 1000).toFixed(1);
+      if (r.synthesisCount > 0) ctx.out.info(r.backend.note ?? `synthesis ran on ${r.backend.device}`);
+      if (r.cutsDetected) ctx.out.info(`found ${describeCuts(r.cuts)} (stored in the project)`);
+      // Nothing is carried across a cut, so a shot without a key frame of its own stays unrendered
+      // (only those that meet the frames asked for are worth a word).
+      const unkeyed = r.unkeyedShots.filter((s) => !frames || (s.last >= frames[0] && s.first <= frames[1]));
+      for (const s of unkeyed) {
+        ctx.out.warn(`shot ${s.first}-${s.last} has no key frame with an image: it was not rendered. Give it one: \`rerender keyframe <project> --frame ${s.first} --import edited.png\`.`);
+      }
       ctx.out.result(
-        { framesWritten: r.framesWritten, alreadyDone: r.alreadyDone, keyframes: r.keyframes, runId: r.runId, ms: r.ms },
-        `rendered ${r.framesWritten} frame(s) in ${secs} s from key frames ${r.keyframes.join(', ')}` + (r.alreadyDone > 0 ? ` (${r.alreadyDone} already up to date)` : ''),
+        { framesWritten: r.framesWritten, alreadyDone: r.alreadyDone, keyframes: r.keyframes, runId: r.runId, ms: r.ms, backend: r.backend, shotCuts: r.cuts, unkeyedShots: unkeyed },
+        `rendered ${r.framesWritten} frame(s) in ${secs} s from key frames ${r.keyframes.join(', ')}` + (r.alreadyDone > 0 ? ` (${r.alreadyDone} already up to date)` : '') +
+          (unkeyed.length > 0 ? `; ${unkeyed.length} shot(s) without a key frame left unrendered` : ''),
       );
     });
   },

@@ -1,0 +1,166 @@
+// WebGPU patch synthesis against the CPU addon: speed and parity.
+//   node bench/gpu/propagate.ts [--clip ../shared/media/Megamind.avi] [--start 20] [--frames 10] [--size 512]
+//        [--cpu true|false] [--temporal-init true|false]
+//     a short two-key propagation (propagateVideo) on each backend: seconds per synthesis, output
+//     frames per second, and the PSNR of the GPU's outputs against the CPU's.
+//   node bench/gpu/propagate.ts --synth-only [--size 512] [--runs 5] [--set '{"patchMatchIters":4}']
+//     synthesize() alone on generated frames (no native addon needed: runs on a bare GPU machine),
+//     with the propagation defaults, or those --set changes.
+//   node bench/gpu/propagate.ts --quality [--size 320x256] [--clips megamind] [--styles paint] [--lengths 10]
+//     the ground-truth benchmark (bench/quality) with each backend; the GPU must stay within 0.3 dB.
+// On a machine without a GPU set VK_ICD_FILENAMES to SwiftShader (see scripts/test-webgpu.js) and
+// XDG_RUNTIME_DIR; figures there only show parity, not speed.
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createGpuSynthesizer } from '../../src-main/propagate/gpu/synthesizer.ts';
+import type { GpuSynthesizer } from '../../src-main/propagate/gpu/synthesizer.ts';
+import { loadPropagateAddon } from '../../src-main/propagate/native.ts';
+import type { PropagateAddon, SynthOptions } from '../../src-main/propagate/native.ts';
+import { propagateVideo } from '../../src-main/propagate/propagate.ts';
+import { psnr } from '../../src-main/propagate/quality.ts';
+import { decodeFrames } from '../quality/clips.ts';
+import { applyStyle } from '../quality/styles.ts';
+import { DEFAULT_SETTINGS } from '../../src-main/propagate/settings.ts';
+import type { FlowCache, FlowDirection } from '../../src-main/propagate/flows.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    clip: { type: 'string', default: '../shared/media/Megamind.avi' },
+    start: { type: 'string', default: '20' },
+    frames: { type: 'string', default: '10' },
+    size: { type: 'string' },
+    cpu: { type: 'string', default: 'true' },
+    'temporal-init': { type: 'string', default: 'true' },
+    'synth-only': { type: 'boolean', default: false },
+    runs: { type: 'string', default: '5' },
+    set: { type: 'string', default: '{}' },
+    quality: { type: 'boolean', default: false },
+    clips: { type: 'string', default: 'megamind' },
+    styles: { type: 'string', default: 'paint' },
+    lengths: { type: 'string', default: '10' },
+    media: { type: 'string', default: '../shared/media' },
+  },
+});
+
+
+
+async function openGpu(): Promise<GpuSynthesizer> {
+  const g = await createGpuSynthesizer();
+  if ('unavailable' in g) {
+    console.error(`no WebGPU: ${g.unavailable}`);
+    process.exit(2);
+  }
+  console.log(`WebGPU device: ${g.device}`);
+  return g;
+}
+
+/** synthesize() alone on a moving generated texture: a 2-channel guide pair plus the RGB style. */
+async function synthOnly(g: GpuSynthesizer): Promise<void> {
+  const S = Number(args.size ?? 512), runs = Number(args.runs);
+  const frame = (t: number) => {
+    const out = new Uint8Array(S * S * 3);
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+      const u = x - 3 * t, v = y - 2 * t;
+      for (let c = 0; c < 3; c++) out[(y * S + x) * 3 + c] = Math.round(127.5 + 127.5 * Math.sin(u * (0.05 + 0.02 * c) + Math.cos(v * 0.07) * 2 + c));
+    }
+    return out;
+  };
+  const f0 = frame(0), f1 = frame(1);
+  const img = (data: Uint8Array) => ({ data, width: S, height: S, channels: 3 });
+  const guides = [{ source: img(f0), target: img(f1), weight: 2 }];
+  const style = img(applyStyle('posterize', f0, S, S));
+  // The propagation defaults (what a propagate run passes), then --set on top.
+  const d = DEFAULT_SETTINGS;
+  const opts = { patchSize: d.patchSize, searchVoteIters: d.searchVoteIters, patchMatchIters: d.patchMatchIters, uniformityWeight: d.uniformityWeight, stopThreshold: d.stopThreshold, voteMode: d.voteMode, ...(JSON.parse(args.set) as SynthOptions) };
+  const t0 = performance.now();
+  await g.synthesize(style, guides, opts);
+  console.log(`first call (buffers + warm-up): ${((performance.now() - t0) / 1000).toFixed(3)} s`);
+  const times: number[] = [];
+  let last: Uint8Array | null = null;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const r = await g.synthesize(style, guides, opts);
+    times.push((performance.now() - t) / 1000);
+    last = r.image.data as Uint8Array;
+  }
+  times.sort((a, b) => a - b);
+  console.log(`synthesize ${S}x${S}, settings ${JSON.stringify(opts)}: median ${(times[Math.floor(runs / 2)] ?? 0).toFixed(3)} s, best ${(times[0] ?? 0).toFixed(3)} s over ${runs} runs; PSNR vs the moved style ${psnr(last as Uint8Array, applyStyle('posterize', f1, S, S)).toFixed(2)} dB`);
+}
+
+
+async function propagation(g: GpuSynthesizer): Promise<void> {
+  const S = Number(args.size ?? 512);
+  if (!existsSync(args.clip)) {
+    console.error(`clip not found: ${args.clip} (pass --clip)`);
+    process.exit(2);
+  }
+  const frames = decodeFrames(args.clip, Number(args.start), Number(args.frames), 1, S, S);
+  const n = frames.length;
+  if (n < 3) throw new Error(`only ${n} frames decoded`);
+  const cpu = loadPropagateAddon();
+  const keys = [0, n - 1].map((k) => ({ frame: k, image: applyStyle('posterize', frames[k] as Uint8Array, S, S) }));
+  const flows = new Map<string, Float32Array>();
+  const flowCache: FlowCache = {
+    get: (i: number, d: FlowDirection) => flows.get(`${i}:${d}`),
+    put: (i: number, d: FlowDirection, data: Float32Array) => { flows.set(`${i}:${d}`, data); },
+  };
+  const temporalInit = args['temporal-init'] !== 'false';
+  const run = async (name: string, addon: PropagateAddon) => {
+    const outputs: Uint8Array[] = [];
+    const report = await propagateVideo({
+      frameCount: n, width: S, height: S, addon, keyframes: keys, flowCache,
+      sourceFrame: async (i) => frames[i] as Uint8Array,
+      writeFrame: async (i, rgb) => { outputs[i] = rgb; },
+    }, { temporalInit });
+    const perRun = report.ms.synthesis / 1000 / Math.max(1, report.synthesisCount);
+    // The stand-in style is per pixel, so stylising each source frame gives that frame's ground truth.
+    const vsTruth: number[] = [];
+    for (let i = 1; i < n - 1; i++) vsTruth.push(psnr(outputs[i] as Uint8Array, applyStyle('posterize', frames[i] as Uint8Array, S, S)));
+    console.log(`${name}: PSNR vs the stylised source (ground truth) over interior frames: mean ${(vsTruth.reduce((a, b) => a + b, 0) / vsTruth.length).toFixed(3)} dB`);
+    console.log(`${name}: ${report.synthesisCount} syntheses, ${perRun.toFixed(3)} s each (${(1 / perRun).toFixed(2)} syntheses/s); ${(report.ms.synthesis / 1000).toFixed(1)} s synthesis for ${n - 2} interior frames = ${((n - 2) / (report.ms.synthesis / 1000)).toFixed(2)} frames/s of synthesis; whole propagation ${((n - 2) / (report.ms.total / 1000)).toFixed(2)} frames/s`);
+    return outputs;
+  };
+  console.log(`clip ${args.clip}: ${n} frames from ${args.start} at ${S}x${S}, keys 0 and ${n - 1}, temporalInit ${temporalInit}`);
+  // The GPU first: its run also fills the flow cache, so neither backend's time includes flow.
+  const gpuOut = await run('webgpu', { ...cpu, synthesize: g.synthesize });
+  if (args.cpu === 'false') return;
+  const cpuOut = await run('cpu', cpu);
+  const p: number[] = [];
+  for (let i = 1; i < n - 1; i++) p.push(psnr(gpuOut[i] as Uint8Array, cpuOut[i] as Uint8Array));
+  console.log(`PSNR webgpu vs cpu outputs over interior frames: mean ${(p.reduce((a, b) => a + b, 0) / p.length).toFixed(2)} dB, min ${Math.min(...p).toFixed(2)} dB`);
+}
+
+async function quality(g: GpuSynthesizer): Promise<void> {
+  // Imported here: the ground-truth benchmark is only needed in this mode.
+  const { runQuality } = await import('../quality/quality.ts');
+  const { clipByName, requireMedia } = await import('../quality/clips.ts');
+  const size = /^(\d+)x(\d+)$/.exec(args.size ?? '320x256');
+  if (!size) throw new RangeError(`--size must be WxH in --quality mode, got ${args.size}`);
+  const clips = args.clips.split(',').map((c) => clipByName(c.trim()));
+  requireMedia(args.media, clips);
+  const cpu = loadPropagateAddon();
+  const base = {
+    mediaDir: args.media, clips, styles: args.styles.split(','), lengths: args.lengths.split(',').map(Number),
+    width: Number(size[1]), height: Number(size[2]), configs: [{ name: 'ours', kind: 'propagate' as const, options: {} }],
+    log: (l: string) => console.error(l),
+  };
+  const means: number[] = [];
+  for (const [name, addon] of [['webgpu', { ...cpu, synthesize: g.synthesize }], ['cpu', cpu]] as const) {
+    const t = performance.now();
+    const r = await runQuality({ ...base, addon });
+    const m = r.rows.reduce((a, row) => a + row.psnr, 0) / Math.max(1, r.rows.length);
+    means.push(m);
+    console.log(`${name}: mean PSNR vs ground truth ${m.toFixed(3)} dB over ${r.rows.length} segment(s) (${r.rows.map((row) => `${row.clip}/${row.style}/${row.length}: ${row.psnr.toFixed(2)}`).join(', ')}); ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  }
+  const gap = (means[1] as number) - (means[0] as number);
+  console.log(`webgpu is ${gap.toFixed(3)} dB below cpu: ${gap <= 0.3 ? 'within' : 'OUTSIDE'} the 0.3 dB requirement`);
+}
+
+const g = await openGpu();
+try {
+  if (args['synth-only']) await synthOnly(g);
+  else if (args.quality) await quality(g);
+  else await propagation(g);
+} finally {
+  g.close();
+}

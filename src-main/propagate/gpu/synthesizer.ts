@@ -1,0 +1,401 @@
+/// <reference types="@webgpu/types" />
+// WebGPU backend for propagation's patch synthesis: the same call, settings and output format as
+// the native addon's synthesize (native/src/synth), on any GPU Dawn reaches (Vulkan, D3D12, Metal).
+// Differences from the CPU by design: PatchMatch propagates in parallel (Jacobi passes that read
+// neighbours at distance 1 and at a jump distance) instead of the CPU's tiled scan order, and the
+// random streams differ, so fields match in quality, not bit for bit.
+import { CodedError } from '../../errors.ts';
+import { abortError } from '../native.ts';
+import type { GuideInput, Image, PropagateAddon, SynthOptions, SynthResult } from '../native.ts';
+import { autoLevels, levelSide, parseSynthArgs } from './args.ts';
+import type { SynthPlan } from './args.ts';
+import {
+  FLAG_COMPUTE_FROZEN, FLAG_SKIP_FROZEN, FLAG_WEIGHTED, SLOT_BYTES,
+  boxWgsl, countWgsl, downscaleWgsl, evalErrWgsl, initWgsl, patchMatchWgsl, voteWgsl,
+} from './kernels.ts';
+import { Recorder } from './recorder.ts';
+import type { Params } from './recorder.ts';
+
+export type GpuSynthErrorCode = 'GPU_FAILED' | 'GPU_LOST' | 'CLOSED';
+export class GpuSynthError extends CodedError<GpuSynthErrorCode> {}
+
+export interface GpuSynthesizer {
+  /** Adapter vendor / device / description, "(software)" for a CPU renderer such as SwiftShader. */
+  readonly device: string;
+  readonly software: boolean;
+  synthesize: PropagateAddon['synthesize'];
+  close(): void;
+}
+
+// WebGPU's numeric flags (the `webgpu` package's globals hold the same values).
+const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const MAP_READ = 0x1;
+const COMPUTE = 0x4;
+const SLOTS = 512;
+/** Search-vote batches submitted ahead of the GPU. */
+const IN_FLIGHT = 4;
+/**
+ * Parallel passes per requested PatchMatch iteration, at least: one CPU pass scans the frame in
+ * order and carries a good match across it, a Jacobi pass only a jump away. With the propagation
+ * default of one CPU pass, one GPU pass lost 0.42 dB on the ground-truth bench; four match it.
+ */
+const MIN_JACOBI_PASSES = 4;
+
+type KernelName = 'downscale' | 'init' | 'evalErr' | 'count' | 'box' | 'patchMatch' | 'vote';
+/** Storage bindings after the parameter slot, in binding order: read-only or read-write. */
+const KERNELS: Record<KernelName, { code: string; bindings: ('r' | 'rw')[] }> = {
+  downscale: { code: downscaleWgsl, bindings: ['r', 'rw'] },
+  init: { code: initWgsl, bindings: ['r', 'rw'] },
+  evalErr: { code: evalErrWgsl, bindings: ['r', 'r', 'r', 'rw', 'r'] },
+  count: { code: countWgsl, bindings: ['r', 'rw'] },
+  box: { code: boxWgsl, bindings: ['r', 'rw', 'rw'] },
+  patchMatch: { code: patchMatchWgsl, bindings: ['r', 'r', 'r', 'rw', 'rw', 'r', 'r'] },
+  vote: { code: voteWgsl, bindings: ['r', 'r', 'r', 'rw', 'rw', 'rw'] },
+};
+
+interface Kernel {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+/** Buffers and bind groups for one (style size, target size, channel layout); reused across calls. */
+class Resources {
+  readonly key: string;
+  readonly buffers: GPUBuffer[] = [];
+  readonly styleIn: GPUBuffer; readonly guideSrcIn: GPUBuffer; readonly guideTgtIn: GPUBuffer; readonly initIn: GPUBuffer;
+  readonly styleL: GPUBuffer; readonly srcF: GPUBuffer; readonly tgtF: GPUBuffer;
+  readonly nnf: [GPUBuffer, GPUBuffer]; readonly err: GPUBuffer; readonly est: GPUBuffer; readonly frozen: GPUBuffer;
+  readonly cnt: GPUBuffer; readonly tmp: GPUBuffer; readonly occ: GPUBuffer; readonly readback: GPUBuffer;
+  readonly g: Record<string, GPUBindGroup> = {};
+
+  constructor(device: GPUDevice, kernels: Record<KernelName, Kernel>, uniform: GPUBuffer, key: string,
+    sw: number, sh: number, tw: number, th: number, cs: number, cg: number) {
+    this.key = key;
+    const k = Math.ceil((cs + cg) / 4);
+    const st = USAGE.STORAGE;
+    const make = (bytes: number, usage: number) => {
+      const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+      this.buffers.push(b);
+      return b;
+    };
+    const S = sw * sh, T = tw * th;
+    this.styleIn = make(S * cs * 4, st | USAGE.COPY_DST);
+    this.guideSrcIn = make(S * cg * 4, st | USAGE.COPY_DST);
+    this.guideTgtIn = make(T * cg * 4, st | USAGE.COPY_DST);
+    this.initIn = make(T * 8, st | USAGE.COPY_DST);
+    this.styleL = make(S * cs * 4, st);
+    this.srcF = make(S * k * 16, st);
+    this.tgtF = make(T * k * 16, st);
+    this.nnf = [make(T * 8, st | USAGE.COPY_SRC), make(T * 8, st | USAGE.COPY_SRC)];
+    this.err = make(T * 4, st | USAGE.COPY_SRC);
+    this.est = make(T * cs * 4, st | USAGE.COPY_SRC);
+    this.frozen = make(T * 4, st);
+    this.cnt = make(S * 4, st);
+    this.tmp = make(S * 4, st);
+    this.occ = make(S * 4, st);
+    this.readback = make(T * (cs + 1 + 2) * 4, USAGE.MAP_READ | USAGE.COPY_DST);
+
+    const group = (name: KernelName, buffers: GPUBuffer[]) => device.createBindGroup({
+      layout: kernels[name].layout,
+      entries: [{ binding: 0, resource: { buffer: uniform, size: SLOT_BYTES } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+    });
+    const [A, B] = this.nnf;
+    this.g.dsStyle = group('downscale', [this.styleIn, this.styleL]);
+    this.g.dsStyleF = group('downscale', [this.styleIn, this.srcF]);
+    this.g.dsGuideSrc = group('downscale', [this.guideSrcIn, this.srcF]);
+    this.g.dsGuideTgt = group('downscale', [this.guideTgtIn, this.tgtF]);
+    this.g.initToA = group('init', [this.initIn, A]);
+    this.g.initAB = group('init', [A, B]);
+    this.g.initBA = group('init', [B, A]);
+    for (const [n, f, o] of [['A', A, B], ['B', B, A]] as const) {
+      this.g[`eval${n}`] = group('evalErr', [this.srcF, this.tgtF, f, this.err, this.frozen]);
+      this.g[`count${n}`] = group('count', [f, this.cnt]);
+      this.g[`pm${n}`] = group('patchMatch', [this.srcF, this.tgtF, f, o, this.err, this.frozen, this.occ]);
+      this.g[`vote${n}`] = group('vote', [this.styleL, f, this.err, this.est, this.frozen, this.tgtF]);
+    }
+    this.g.boxA = group('box', [this.cnt, this.tmp, this.occ]);
+    this.g.boxB = group('box', [this.tmp, this.occ, this.cnt]);
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+  }
+}
+
+/** Jump distance of PatchMatch pass `it`: long jumps first so matches cross regions in few passes. */
+function jumpFor(it: number): number {
+  return [8, 4, 2][it % 3] as number;
+}
+
+class Synthesizer implements GpuSynthesizer {
+  readonly device: string;
+  readonly software: boolean;
+  private readonly gpu: GPUDevice;
+  private readonly kernels: Record<KernelName, Kernel>;
+  private readonly uniform: GPUBuffer;
+  private readonly recorder: Recorder;
+  private res: Resources | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private dead: GpuSynthError | null = null;
+
+  constructor(gpu: GPUDevice, kernels: Record<KernelName, Kernel>, name: string, software: boolean) {
+    this.gpu = gpu;
+    this.kernels = kernels;
+    this.device = name;
+    this.software = software;
+    this.uniform = gpu.createBuffer({ size: SLOTS * SLOT_BYTES, usage: USAGE.UNIFORM | USAGE.COPY_DST });
+    this.recorder = new Recorder(gpu, this.uniform, SLOTS);
+    void gpu.lost.then((info) => {
+      this.dead ??= new GpuSynthError('GPU_LOST', `the GPU device was lost (${info.reason}): ${info.message}`);
+    });
+  }
+
+  synthesize = <T extends Image>(style: T, guides: GuideInput[], options?: SynthOptions, signal?: AbortSignal, onProgress?: (fraction: number) => void): Promise<SynthResult<T>> => {
+    // One call at a time: calls share the device buffers.
+    const run = this.queue.then(() => this.run(style, guides, options, signal, onProgress));
+    this.queue = run.catch(() => undefined);
+    return run as Promise<SynthResult<T>>;
+  };
+
+  close(): void {
+    if (this.dead?.code === 'CLOSED') return;
+    this.dead = new GpuSynthError('CLOSED', 'the GPU synthesizer is closed');
+    this.res?.destroy();
+    this.res = null;
+    this.uniform.destroy();
+    this.gpu.destroy();
+  }
+
+  private resources(plan: SynthPlan): Resources {
+    const cs = plan.style.channels;
+    const cg = plan.guides.reduce((n, g) => n + g.source.channels, 0);
+    const key = [plan.style.width, plan.style.height, plan.targetWidth, plan.targetHeight, cs, ...plan.guides.map((g) => g.source.channels)].join(',');
+    if (this.res?.key !== key) {
+      // The largest binding is a feature image: 16 bytes per 4 channels per pixel.
+      const largest = Math.max(plan.style.width * plan.style.height, plan.targetWidth * plan.targetHeight) * Math.ceil((cs + cg) / 4) * 16;
+      if (largest > this.gpu.limits.maxStorageBufferBindingSize) {
+        throw new RangeError(`the images are too large for this GPU: a feature buffer needs ${largest} bytes, the device binds at most ${this.gpu.limits.maxStorageBufferBindingSize}`);
+      }
+      this.res?.destroy();
+      this.res = new Resources(this.gpu, this.kernels, this.uniform, key, plan.style.width, plan.style.height, plan.targetWidth, plan.targetHeight, cs, cg);
+    }
+    return this.res;
+  }
+
+  private async run(style: Image, guides: GuideInput[], options: SynthOptions | undefined, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<SynthResult> {
+    if (this.dead) throw this.dead;
+    const plan = parseSynthArgs(style, guides, options);
+    if (signal?.aborted) throw abortError(signal);
+    this.gpu.pushErrorScope('out-of-memory');
+    this.gpu.pushErrorScope('validation');
+    let result: SynthResult | null = null;
+    let failure: unknown = null;
+    try {
+      result = await this.execute(plan, signal, onProgress);
+    } catch (err) {
+      this.recorder.reset();
+      failure = err;
+    }
+    const scoped = [await this.gpu.popErrorScope(), await this.gpu.popErrorScope()].find((e) => e !== null);
+    if (this.dead) throw this.dead;
+    if (scoped) throw new GpuSynthError('GPU_FAILED', `WebGPU synthesis failed: ${scoped.message}`);
+    if (failure !== null) throw failure;
+    return result as SynthResult;
+  }
+
+  private async execute(plan: SynthPlan, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<SynthResult> {
+    const res = this.resources(plan);
+    const q = this.gpu.queue;
+    const K = this.kernels;
+    const rec = this.recorder;
+    const SW = plan.style.width, SH = plan.style.height, TW = plan.targetWidth, TH = plan.targetHeight;
+    const cs = plan.style.channels;
+    const k = Math.ceil((cs + plan.guides.reduce((n, g) => n + g.source.channels, 0)) / 4);
+
+    q.writeBuffer(res.styleIn, 0, plan.style.data);
+    let srcOff = 0, tgtOff = 0;
+    for (const g of plan.guides) {
+      q.writeBuffer(res.guideSrcIn, srcOff * 4, g.source.data);
+      q.writeBuffer(res.guideTgtIn, tgtOff * 4, g.target.data);
+      srcOff += g.source.data.length;
+      tgtOff += g.target.data.length;
+    }
+    if (plan.initNnf) q.writeBuffer(res.initIn, 0, plan.initNnf);
+
+    const minSide = Math.min(SW, SH, TW, TH);
+    const auto = autoLevels(minSide, plan.patchSize);
+    const levels = plan.levels > 0 ? Math.min(plan.levels, auto) : auto;
+    const styleScale = Math.fround(Math.sqrt(plan.styleWeight / cs));
+    let totalWork = 0, doneWork = 0;
+    for (let l = levels - 1; l >= 0; l--) totalWork += levelSide(TW, l) * levelSide(TH, l) * plan.searchVoteIters;
+    if (plan.extraPass3x3) totalWork += TW * TH * plan.searchVoteIters;
+
+    let cur = 0; // which of res.nnf holds the field
+    let prevSw = 0, prevSh = 0, prevTw = 0, prevTh = 0;
+    const passes = levels + (plan.extraPass3x3 ? 1 : 0);
+    const jacobiPasses = plan.patchMatchIters === 0 ? 0 : Math.max(plan.patchMatchIters, MIN_JACOBI_PASSES);
+    const inFlight: Promise<void>[] = [];
+    for (let pass = 0; pass < passes; pass++) {
+      const extra = pass >= levels;
+      const level = extra ? 0 : levels - 1 - pass;
+      const patch = extra ? 3 : plan.patchSize;
+      const r = patch >> 1;
+      const sw = levelSide(SW, level), sh = levelSide(SH, level), tw = levelSide(TW, level), th = levelSide(TH, level);
+      if (sw < patch || sh < patch) throw new RangeError('style image is smaller than the patch at a pyramid level');
+      const area = patch * patch;
+      const base: Params = {
+        sw, sh, tw, th, ps: patch, r, k, cs, seed: plan.seed, level: extra ? 100 : level, area,
+        maxRadius: Math.floor(Math.max(sw, sh) / 2), lambda: plan.uniformityWeight, stopThr: plan.stopThreshold,
+        omegaBest: Math.fround(Math.fround(Math.fround(tw) * th) / Math.fround(Math.fround(sw) * sh) * area),
+      };
+
+      // Pyramid level of style and guides (area averaged from full size, as the CPU does).
+      const ds = (group: string, inW: number, inH: number, inBase: number, inC: number, outW: number, outH: number, outStride: number, outOff: number, scale: number) =>
+        rec.dispatch(K.downscale.pipeline, res.g[group] as GPUBindGroup, { ...base, inW, inH, inBase, inC, outW, outH, outStride, outOff, scale }, outW, outH);
+      ds('dsStyle', SW, SH, 0, cs, sw, sh, cs, 0, 1);
+      ds('dsStyleF', SW, SH, 0, cs, sw, sh, 4 * k, 0, styleScale);
+      let ch = cs, sBase = 0, tBase = 0;
+      for (const g of plan.guides) {
+        const sc = Math.fround(Math.sqrt(g.weight / g.source.channels));
+        ds('dsGuideSrc', SW, SH, sBase, g.source.channels, sw, sh, 4 * k, ch, sc);
+        ds('dsGuideTgt', TW, TH, tBase, g.target.channels, tw, th, 4 * k, ch, sc);
+        ch += g.source.channels;
+        sBase += g.source.data.length;
+        tBase += g.target.data.length;
+      }
+
+      // Starting field.
+      if (pass === 0) {
+        const mode = plan.initNnf ? 2 : 0;
+        rec.dispatch(K.init.pipeline, res.g.initToA as GPUBindGroup, { ...base, mode, fw: TW, fh: TH, fsw: SW, fsh: SH }, tw, th);
+        cur = 0;
+      } else if (!extra) {
+        rec.dispatch(K.init.pipeline, res.g[cur === 0 ? 'initAB' : 'initBA'] as GPUBindGroup, { ...base, mode: 1, fw: prevTw, fh: prevTh, fsw: prevSw, fsh: prevSh }, tw, th);
+        cur = 1 - cur;
+      }
+      prevSw = sw; prevSh = sh; prevTw = tw; prevTh = th;
+      const F = () => (cur === 0 ? 'A' : 'B');
+      // Zeroes the occupancy counts at this level's size (what it writes to occ is rebuilt before use).
+      if (plan.uniformityWeight > 0) rec.dispatch(K.box.pipeline, res.g.boxB as GPUBindGroup, { ...base, dir: 1 }, sw, sh);
+      rec.dispatch(K.vote.pipeline, res.g[`vote${F()}`] as GPUBindGroup, { ...base, flags: 0, scale: styleScale }, tw, th);
+
+      for (let v = 0; v < plan.searchVoteIters; v++) {
+        const skip = v > 0 && plan.stopThreshold > 0 ? FLAG_SKIP_FROZEN : 0;
+        rec.dispatch(K.evalErr.pipeline, res.g[`eval${F()}`] as GPUBindGroup, { ...base, flags: skip }, tw, th);
+        for (let it = 0; it < jacobiPasses; it++) {
+          if (plan.uniformityWeight > 0) {
+            // Occupancy: counts (cnt is zero here), Omega = box(counts), occ = box(Omega), cnt zeroed.
+            rec.dispatch(K.count.pipeline, res.g[`count${F()}`] as GPUBindGroup, base, tw, th);
+            rec.dispatch(K.box.pipeline, res.g.boxA as GPUBindGroup, { ...base, dir: 0 }, sw, sh);
+            rec.dispatch(K.box.pipeline, res.g.boxB as GPUBindGroup, { ...base, dir: 1 }, sw, sh);
+          }
+          rec.dispatch(K.patchMatch.pipeline, res.g[`pm${F()}`] as GPUBindGroup, { ...base, flags: skip, iter: v * 64 + it, jump: jumpFor(it) }, tw, th);
+          cur = 1 - cur;
+        }
+        const voteFlags = (plan.weightedVote ? FLAG_WEIGHTED : 0) | (plan.stopThreshold > 0 ? FLAG_COMPUTE_FROZEN : 0);
+        rec.dispatch(K.vote.pipeline, res.g[`vote${F()}`] as GPUBindGroup, { ...base, flags: voteFlags, scale: styleScale }, tw, th);
+        // Up to IN_FLIGHT batches queued: waiting on each one's completion costs more than a small
+        // batch's GPU time. A macrotask turn per batch lets an abort arrive between batches.
+        inFlight.push(rec.flush());
+        if (inFlight.length > IN_FLIGHT) await inFlight.shift();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal?.aborted) throw abortError(signal);
+        doneWork += tw * th;
+        onProgress?.(doneWork / totalWork);
+      }
+      if (pass === passes - 1) {
+        rec.dispatch(K.evalErr.pipeline, res.g[`eval${F()}`] as GPUBindGroup, { ...base, flags: 0 }, tw, th);
+      }
+    }
+
+    // Read back image, error and field in one mapping.
+    const T = TW * TH;
+    rec.copy(res.est, 0, res.readback, 0, T * cs * 4);
+    rec.copy(res.err, 0, res.readback, T * cs * 4, T * 4);
+    rec.copy(res.nnf[cur] as GPUBuffer, 0, res.readback, T * (cs + 1) * 4, T * 8);
+    await rec.flush();
+    await Promise.all(inFlight);
+    await res.readback.mapAsync(MAP_READ, 0, T * (cs + 3) * 4);
+    const bytes = res.readback.getMappedRange(0, T * (cs + 3) * 4);
+    const est = new Float32Array(bytes, 0, T * cs);
+    const err = new Float32Array(bytes, T * cs * 4, T).slice();
+    const nnf = new Int32Array(bytes, T * (cs + 1) * 4, T * 2).slice();
+    const finalPatch = plan.extraPass3x3 ? 3 : plan.patchSize;
+    const area = finalPatch * finalPatch;
+    for (let i = 0; i < T; i++) err[i] = Math.fround((err[i] as number) / area);
+    let data: Uint8Array | Float32Array;
+    if (plan.styleIsFloat) {
+      data = new Float32Array(est.length);
+      for (let i = 0; i < est.length; i++) data[i] = (est[i] as number) / 255;
+    } else {
+      data = new Uint8Array(est.length);
+      for (let i = 0; i < est.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(est[i] as number)));
+    }
+    res.readback.unmap();
+    return { image: { data, width: TW, height: TH, channels: cs } as Image, error: err, nnf };
+  }
+}
+
+interface DawnModule {
+  create(flags: string[]): GPU;
+}
+
+let dawnGpu: GPU | null = null;
+
+/**
+ * Opens the WebGPU device and compiles the kernels. Resolves to { unavailable: why } when there
+ * is no `webgpu` package, no adapter or no device; rejects with an AbortError when signalled.
+ */
+export async function createGpuSynthesizer(opts: { signal?: AbortSignal } = {}): Promise<GpuSynthesizer | { unavailable: string }> {
+  const { signal } = opts;
+  if (signal?.aborted) throw abortError(signal);
+  if (!dawnGpu) {
+    let dawn: DawnModule;
+    try {
+      const name = 'webgpu'; // a specifier in a variable: the package is optional
+      dawn = (await import(name)) as DawnModule;
+    } catch (err) {
+      return { unavailable: `the optional \`webgpu\` package (Dawn for Node) could not be loaded: ${(err as Error).message}` };
+    }
+    dawnGpu = dawn.create([]);
+  }
+  const adapter = await dawnGpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return { unavailable: 'no WebGPU adapter (no GPU with a Vulkan, D3D12 or Metal driver was found)' };
+  const i = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const software = i.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
+  const name = [i.vendor, i.device || i.architecture, i.description].filter((s) => s && s.trim().length > 0).join(' · ') || 'unnamed adapter';
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
+      },
+    });
+  } catch (err) {
+    return { unavailable: `the WebGPU adapter ${name} gave no device: ${(err as Error).message}` };
+  }
+  try {
+    const kernels = {} as Record<KernelName, Kernel>;
+    await Promise.all((Object.keys(KERNELS) as KernelName[]).map(async (kn) => {
+      const spec = KERNELS[kn];
+      const layout = device.createBindGroupLayout({
+        entries: [
+          { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: SLOT_BYTES } },
+          ...spec.bindings.map((b, j) => ({ binding: j + 1, visibility: COMPUTE, buffer: { type: b === 'r' ? 'read-only-storage' as const : 'storage' as const } })),
+        ],
+      });
+      const pipeline = await device.createComputePipelineAsync({
+        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module: device.createShaderModule({ code: spec.code, label: kn }), entryPoint: 'main' },
+      });
+      kernels[kn] = { pipeline, layout };
+    }));
+    if (signal?.aborted) throw abortError(signal);
+    return new Synthesizer(device, kernels, `${name}${software ? ' (software)' : ''}`, software);
+  } catch (err) {
+    device.destroy();
+    if (signal?.aborted) throw abortError(signal);
+    throw new GpuSynthError('GPU_FAILED', `compiling the WebGPU synthesis kernels on ${name} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
