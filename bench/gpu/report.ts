@@ -18,6 +18,7 @@ export const ROWS = [
   ['peakGpuGiB', 'peak GPU memory, nvidia-smi (GiB)'],
   ['gpuAboveBaselineGiB', '  above the baseline (GiB)'],
   ['contextGiB', 'stored contexts (GiB)'],
+  ['propagationFps', 'propagation: frames/s (2 syntheses each)'],
 ] as const;
 
 export type RowKey = (typeof ROWS)[number][0];

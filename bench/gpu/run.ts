@@ -96,6 +96,29 @@ function memory(column: Column, g: GpuMemorySample | null): void {
   column.figures.gpuAboveBaselineGiB = g ? gib(g.peakMiB - g.baselineMiB) : 'n/a';
 }
 
+/**
+ * Stage 2 on the GPU: WebGPU patch synthesis at the propagation defaults on generated frames
+ * (bench/gpu/propagate.ts --synth-only: no OpenCV addon needed). An interior frame costs two
+ * syntheses, one per direction; flow and the blend run on the CPU and are not counted here.
+ */
+function propagationRow(column: Column, env: NodeJS.ProcessEnv, size: number, deadline: number, log: (l: string) => void): void {
+  const leftMs = deadline - now() - 5000;
+  if (leftMs < 20_000) {
+    column.figures.propagationFps = SKIPPED;
+    return;
+  }
+  try {
+    const text = execFileSync(process.execPath, [fileURLToPath(new URL('./propagate.ts', import.meta.url)), '--synth-only', '--size', String(size), '--runs', '10'], { env, encoding: 'utf8', timeout: leftMs });
+    const m = /median ([0-9.]+) s/.exec(text);
+    if (!m) throw new Error(`no median in: ${text.trim().split('\n').pop() ?? ''}`);
+    column.figures.propagationFps = 1 / (2 * Number(m[1]));
+    column.notes.push(`propagation row: ${text.trim().split('\n').filter((l) => l.startsWith('synthesize')).join(' ')}`);
+  } catch (err) {
+    column.figures.propagationFps = `failed: ${(err as Error).message.split('\n')[0] ?? ''}`;
+  }
+  log(`  propagation: ${String(column.figures.propagationFps)} frames/s`);
+}
+
 async function main(): Promise<number> {
   const started = now();
   const tiny = flags.tiny === true;
@@ -129,6 +152,7 @@ async function main(): Promise<number> {
   memory(ours, await gpuMem.stop());
   fillMissing(ours, ['weightsS', 'compileS', 'loadS', 'stepS', 'warmupS', 'anchorS', 'keyframeS', 'contextGiB'], fatal ? 'not run' : SKIPPED);
   report.error = fatal;
+  if (provider === 'webgpu' || provider === 'auto') propagationRow(ours, env.env, size, deadline - reserveS * 1000, log);
 
   const d = await probe;
   if (d.device && (d.device === 'cuda' || tiny)) {
