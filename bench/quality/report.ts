@@ -10,19 +10,8 @@ export function markdownTable(rows: readonly QualityRow[]): string {
   return [head, rule, ...body].join('\n');
 }
 
-export interface ConfigSummary {
-  config: string;
-  rows: number;
-  psnr: number;
-  psnrMid: number;
-  ssim: number;
-  ssimMid: number;
-  warp: number;
-  truthWarp: number;
-  warpMax: number;
-  truthWarpMax: number;
-  secPerFrame: number;
-}
+/** One config's rows averaged: the row's figures, and how many rows went in. */
+export type ConfigSummary = Pick<QualityRow, 'config' | 'psnr' | 'psnrMid' | 'ssim' | 'ssimMid' | 'warp' | 'truthWarp' | 'warpMax' | 'truthWarpMax' | 'secPerFrame'> & { rows: number };
 
 /** Plain means over all rows of each configuration, in first-seen order. */
 export function summarise(rows: readonly QualityRow[]): ConfigSummary[] {
