@@ -21,7 +21,7 @@ import { psnr } from '../../src-main/propagate/quality.ts';
 import { decodeFrames } from '../quality/clips.ts';
 import { applyStyle } from '../quality/styles.ts';
 import { DEFAULT_SETTINGS } from '../../src-main/propagate/settings.ts';
-import type { FlowCache, FlowDirection } from '../../src-main/propagate/flows.ts';
+import { MemoryFlowCache } from '../../src-main/propagate/flows.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -99,11 +99,7 @@ async function propagation(g: GpuSynthesizer): Promise<void> {
   if (n < 3) throw new Error(`only ${n} frames decoded`);
   const cpu = loadPropagateAddon();
   const keys = [0, n - 1].map((k) => ({ frame: k, image: applyStyle('posterize', frames[k] as Uint8Array, S, S) }));
-  const flows = new Map<string, Float32Array>();
-  const flowCache: FlowCache = {
-    get: (i: number, d: FlowDirection) => flows.get(`${i}:${d}`),
-    put: (i: number, d: FlowDirection, data: Float32Array) => { flows.set(`${i}:${d}`, data); },
-  };
+  const flowCache = new MemoryFlowCache();
   const temporalInit = args['temporal-init'] !== 'false';
   const run = async (name: string, addon: PropagateAddon) => {
     const outputs: Uint8Array[] = [];

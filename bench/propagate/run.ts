@@ -15,7 +15,7 @@ import type { PropagateOptions } from '../../src-main/propagate/settings.ts';
 import { propagateVideo } from '../../src-main/propagate/propagate.ts';
 import { decodeFrames } from '../quality/clips.ts';
 import { applyStyle } from '../quality/styles.ts';
-import type { FlowCache, FlowDirection } from '../../src-main/propagate/flows.ts';
+import { MemoryFlowCache } from '../../src-main/propagate/flows.ts';
 import { keyFramePsnr, styleFidelity, temporalConsistency } from '../../src-main/propagate/quality.ts';
 
 const { values: args } = parseArgs({
@@ -47,11 +47,9 @@ if (frames.length < 3) throw new Error(`only ${frames.length} frames decoded`);
 const n = frames.length;
 const addon = loadPropagateAddon();
 const keys = [0, n - 1].map((k) => ({ frame: k, image: applyStyle('posterize', frames[k] as Uint8Array, S, S) }));
-const flows = new Map<string, Float32Array>();
-const flowCache: FlowCache = {
-  get: (i: number, d: FlowDirection) => flows.get(`${i}:${d}`),
-  put: (i: number, d: FlowDirection, data: Float32Array) => { flows.set(`${i}:${d}`, data); },
-};
+const flowCache = new MemoryFlowCache();
+/** The source's flows, filled by the first run. */
+const flowPairs = () => Array.from({ length: n - 1 }, (_, i) => ({ forward: flowCache.get(i, 'forward') as Float32Array, backward: flowCache.get(i, 'backward') as Float32Array }));
 
 console.log(`clip ${path.basename(args.clip)}: ${n} frames from ${args.start} at ${S}x${S}, keys ${keys.map((k) => k.frame).join(', ')}, threads ${args.threads === '0' ? 'auto' : args.threads}, flow ${args.flow}, settings ${args.set}`);
 const modes = args.init === 'both' ? [false, true] : [args.init === 'on'];
@@ -69,7 +67,7 @@ for (const temporalInit of modes) {
   const per = (ms: number, count: number) => (ms / 1000 / Math.max(1, count)).toFixed(2);
   const tc = await temporalConsistency(addon, {
     width: S, height: S, outputs, sources: frames,
-    flows: Array.from({ length: n - 1 }, (_, i) => ({ forward: flows.get(`${i}:forward`) as Float32Array, backward: flows.get(`${i}:backward`) as Float32Array })),
+    flows: flowPairs(),
   });
   const mid = Math.floor(n / 2);
   const styleMid = await styleFidelity(addon, outputs[mid] as Uint8Array, keys[0]?.image as Uint8Array, S, S);
@@ -79,7 +77,7 @@ for (const temporalInit of modes) {
   console.log(`guides: ${per(report.ms.guides, report.synthesisCount)} s per run; blend: ${per(report.ms.blend, interior)} s per frame`);
   console.log(`cpu: ${per((cpu.user + cpu.system) / 1000, interior)} s per interior frame (all threads, every stage)`);
   console.log(`total: ${(report.ms.total / 1000).toFixed(1)} s, ${per(report.ms.total, interior)} s per interior frame; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-  console.log(`temporal consistency (warping PSNR, higher is steadier): output ${tc.psnr.toFixed(2)} dB, source clip ${(await temporalConsistency(addon, { width: S, height: S, outputs: frames, sources: frames, flows: Array.from({ length: n - 1 }, (_, i) => ({ forward: flows.get(`${i}:forward`) as Float32Array, backward: flows.get(`${i}:backward`) as Float32Array })) })).psnr.toFixed(2)} dB`);
+  console.log(`temporal consistency (warping PSNR, higher is steadier): output ${tc.psnr.toFixed(2)} dB, source clip ${(await temporalConsistency(addon, { width: S, height: S, outputs: frames, sources: frames, flows: flowPairs() })).psnr.toFixed(2)} dB`);
   console.log(`key-frame fidelity: ${keys.map((k) => `${k.frame}: ${keyFramePsnr(outputs[k.frame] as Uint8Array, k.image).toFixed(1)} dB`).join(', ')}`);
   console.log(`style fidelity (mean best-patch error vs key style, lower is closer): frame ${mid} ${styleMid.toFixed(1)}; stylised key ${n - 1} (reference) ${(await styleFidelity(addon, keys[1]?.image as Uint8Array, keys[0]?.image as Uint8Array, S, S)).toFixed(1)}; raw source frame ${mid} ${(await styleFidelity(addon, frames[mid] as Uint8Array, keys[0]?.image as Uint8Array, S, S)).toFixed(1)}`);
   if (args.out) {

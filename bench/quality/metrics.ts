@@ -68,13 +68,8 @@ export function ssim(a: Uint8Array, b: Uint8Array, width: number, height: number
   return sum / mx.length;
 }
 
-/** PSNR in dB of two equally long byte arrays (Infinity when identical). */
-export function psnr(a: Uint8Array, b: Uint8Array): number {
-  if (a.length !== b.length || a.length === 0) throw new RangeError(`psnr needs two non-empty arrays of equal length, got ${a.length} and ${b.length}`);
-  let se = 0;
-  for (let i = 0; i < a.length; i++) se += ((a[i] ?? 0) - (b[i] ?? 0)) ** 2;
-  return se === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / se);
-}
+// PSNR is the propagator's own (src-main/propagate/quality.ts), re-exported with the bench's metrics.
+export { psnr } from '../../src-main/propagate/quality.ts';
 
 /** Flows between frames i and i+1 of the source: forward (i towards i+1), backward (i+1 towards i). */
 export interface FlowPair {

@@ -11,6 +11,19 @@ export interface FlowCache {
   put(i: number, dir: FlowDirection, data: Float32Array): Promise<void> | void;
 }
 
+/** A FlowCache in memory, for benchmarks and tests that run one clip in one process. */
+export class MemoryFlowCache implements FlowCache {
+  readonly #flows = new Map<string, Float32Array>();
+
+  get(i: number, dir: FlowDirection): Float32Array | undefined {
+    return this.#flows.get(`${i}:${dir}`);
+  }
+
+  put(i: number, dir: FlowDirection, data: Float32Array): void {
+    this.#flows.set(`${i}:${dir}`, data);
+  }
+}
+
 export interface FramePair {
   /** Flow at `to` pointing into `from`: warps data of `from` onto `to`. */
   toFrom: Float32Array;

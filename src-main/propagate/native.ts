@@ -105,36 +105,42 @@ function translate(err: unknown, signal?: AbortSignal): unknown {
 }
 
 /**
- * Loads the addon's propagation functions. Throws PropagateError('ADDON_MISSING') with the
- * build command when the binary is absent or was built without them.
+ * The addon binary, checked to export every function in `names`. Throws
+ * PropagateError('ADDON_MISSING') with the build command when it is absent or was built without them.
  */
-export function loadPropagateAddon(addonPath: string = process.env.RERENDER_NATIVE_ADDON ?? defaultAddonPath()): PropagateAddon {
+export function requireAddon(addonPath: string, names: readonly string[]): Record<string, unknown> {
   if (!existsSync(addonPath)) {
     throw new PropagateError('ADDON_MISSING', `The native addon is not built (${addonPath} is missing). Build it with \`node scripts/build-native.js\`.`);
   }
   const require = createRequire(import.meta.url);
   const raw = require(addonPath) as Record<string, unknown>;
-  for (const name of NAMES) {
+  for (const name of names) {
     if (typeof raw[name] !== 'function') {
       throw new PropagateError('ADDON_MISSING', `The native addon at ${addonPath} has no ${name}; rebuild it with \`node scripts/build-native.js\`.`);
     }
   }
-  const n = raw as unknown as RawAddon;
+  return raw;
+}
 
-  // Runs one native call with a CancelToken tied to the signal for the call's duration.
-  async function cancellable<R>(signal: AbortSignal | undefined, call: (token: CancelToken) => Promise<R>): Promise<R> {
-    if (signal?.aborted) throw abortError(signal);
-    const token = new n.CancelToken();
-    const onAbort = () => token.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await call(token);
-    } catch (err) {
-      throw translate(err, signal);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+/** Runs one native call with a CancelToken tied to the signal for the call's duration. */
+export async function withCancelToken<R>(Token: new () => CancelToken, signal: AbortSignal | undefined, call: (token: CancelToken) => Promise<R>): Promise<R> {
+  if (signal?.aborted) throw abortError(signal);
+  const token = new Token();
+  const onAbort = () => token.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await call(token);
+  } catch (err) {
+    throw translate(err, signal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Loads the addon's propagation functions (see requireAddon for a missing or partial build). */
+export function loadPropagateAddon(addonPath: string = process.env.RERENDER_NATIVE_ADDON ?? defaultAddonPath()): PropagateAddon {
+  const n = requireAddon(addonPath, NAMES) as unknown as RawAddon;
+  const cancellable = <R>(signal: AbortSignal | undefined, call: (token: CancelToken) => Promise<R>): Promise<R> => withCancelToken(n.CancelToken, signal, call);
 
   return {
     synthesize: <T extends Image>(style: T, guides: GuideInput[], options: SynthOptions = {}, signal?: AbortSignal, onProgress?: (f: number) => void) =>

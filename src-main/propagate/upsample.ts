@@ -1,11 +1,9 @@
 // Guided upsampling of working-size frames to the source's resolution (native/src/upsample).
 // The working-size output shows `rect` of the full-resolution source (the guide); the result has
 // the guide's size, and outside `rect` the fitted model is extrapolated, since the source is there.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { defaultAddonPath } from './blend.ts';
-import { PropagateError } from './errors.ts';
-import { abortError } from './native.ts';
+import { requireAddon, withCancelToken } from './native.ts';
+import type { CancelToken } from './native.ts';
 import type { ByteImage } from './image.ts';
 
 export const UPSAMPLE_METHODS = ['bicubic', 'joint-bilateral', 'guided', 'guided-luma', 'detail'] as const;
@@ -41,7 +39,7 @@ export interface UpsampleOptions {
 }
 
 interface RawUpsample {
-  CancelToken: new () => { cancel(): void };
+  CancelToken: new () => CancelToken;
   upsample(low: ByteImage, guide: ByteImage, options: UpsampleOptions, token?: unknown): Promise<Uint8Array>;
 }
 
@@ -53,27 +51,6 @@ export type Upsampler = (low: ByteImage, guide: ByteImage, options?: UpsampleOpt
  * with an AbortError.
  */
 export function loadUpsampler(addonPath: string = process.env.RERENDER_NATIVE_ADDON ?? defaultAddonPath()): Upsampler {
-  if (!existsSync(addonPath)) {
-    throw new PropagateError('ADDON_MISSING', `The native addon is not built (${addonPath} is missing). Build it with \`node scripts/build-native.js\`.`);
-  }
-  const require = createRequire(import.meta.url);
-  const raw = require(addonPath) as Partial<RawUpsample>;
-  if (typeof raw.upsample !== 'function' || typeof raw.CancelToken !== 'function') {
-    throw new PropagateError('ADDON_MISSING', `The native addon at ${addonPath} has no upsample; rebuild it with \`node scripts/build-native.js\`.`);
-  }
-  const n = raw as RawUpsample;
-  return async (low, guide, options = {}, signal) => {
-    if (signal?.aborted) throw abortError(signal);
-    const token = new n.CancelToken();
-    const onAbort = (): void => token.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await n.upsample(low, guide, options, token);
-    } catch (err) {
-      if ((err instanceof Error && err.name === 'AbortError') || signal?.aborted) throw abortError(signal);
-      throw err;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-  };
+  const n = requireAddon(addonPath, ['CancelToken', 'upsample']) as unknown as RawUpsample;
+  return (low, guide, options = {}, signal) => withCancelToken(n.CancelToken, signal, (token) => n.upsample(low, guide, options, token));
 }
