@@ -1,17 +1,19 @@
 // WebGPU patch synthesis against the CPU addon on tiny frames. Runs in the WebGPU lane
 // (node scripts/test-webgpu.js tests/propagate/gpu/synth.test.ts), on SwiftShader where there is
-// no GPU. Without an adapter the tests skip with the reason, except under CI=1, where they fail.
+// no GPU; the CPU lane skips them. Without an adapter they skip with the reason, except under CI=1
+// in the WebGPU lane, where they fail.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGpuSynthesizer } from '../../../src-main/propagate/gpu/synthesizer.ts';
 import type { GpuSynthesizer } from '../../../src-main/propagate/gpu/synthesizer.ts';
 import type { ByteImage, GuideInput, SynthOptions } from '../../../src-main/propagate/native.ts';
 import { addon, movingFrame, stylise } from '../helpers.ts';
+import { ON_WEBGPU } from '../../helpers/provider.ts';
 
-const created = await createGpuSynthesizer();
-const gpu: GpuSynthesizer | null = 'unavailable' in created ? null : created;
-const skip = gpu ? false : `no WebGPU adapter: ${(created as { unavailable: string }).unavailable}`;
-if (!gpu && process.env.CI) throw new Error(`WebGPU synthesis tests must run under CI, but ${skip}`);
+const created = ON_WEBGPU ? await createGpuSynthesizer() : null;
+const gpu: GpuSynthesizer | null = created && !('unavailable' in created) ? created : null;
+const skip = gpu ? false : created && 'unavailable' in created ? `no WebGPU adapter: ${created.unavailable}` : 'WebGPU lane only';
+if (!gpu && ON_WEBGPU && process.env.CI) throw new Error(`WebGPU synthesis tests must run under CI, but ${skip}`);
 after(() => gpu?.close());
 
 const W = 48, H = 40;
