@@ -43,11 +43,39 @@ export interface WorkingSize {
   height: number;
 }
 
+/**
+ * A frame's render: made from the current key frames and settings ('rendered'), made before they
+ * changed ('stale'), none ('missing'), or about to be (re)written by a running propagation ('rendering').
+ */
+export type RenderState = 'rendered' | 'stale' | 'missing' | 'rendering';
+/** Frames start..end (inclusive) in one state. */
+export interface RenderSpan {
+  start: number;
+  end: number;
+  state: RenderState;
+}
+/** The project's undo history: `steps` oldest first, the first `position` of them done. */
+export interface EditHistoryInfo {
+  steps: Array<{ label: string; at: string }>;
+  position: number;
+  /** The step Undo would undo / Redo would redo ("Add key frame 12"), or null. */
+  undo: string | null;
+  redo: string | null;
+}
+
+export interface RenderStatus {
+  counts: Record<RenderState, number>;
+  /** In frame order, covering every frame, neighbours never in the same state. */
+  spans: RenderSpan[];
+}
+
 export interface ProjectSummary {
   path: string;
   name: string;
   source: SourceInfo;
   working: WorkingSize;
+  /** Source pixels the working size cuts away on each side (optional only for older callers and fixtures). */
+  workingCrop?: Crop;
   keyframes: KeyframeInfo[];
   /**
    * Frames that start a new shot (sorted, 0 < c < frameCount); empty when the video has none or
@@ -55,7 +83,12 @@ export interface ProjectSummary {
    * propagation). Optional only for older callers and fixtures.
    */
   shotCuts?: number[];
+  /** Frames with a stored render, fresh or stale: `renderStatus` says which are up to date. */
   renderedFrames: number;
+  /** Per-frame render status, run-length coded (optional only for older callers and fixtures). */
+  renderStatus?: RenderStatus;
+  /** The undo/redo history kept in the project (optional only for older callers and fixtures). */
+  history?: EditHistoryInfo;
   settings: Record<string, unknown>;
   /** Size of a source-resolution export: the source minus the artist's crop, made even (export dialog). */
   exportSize?: WorkingSize;
@@ -67,7 +100,8 @@ export interface ProjectSummary {
   mediaRev?: string;
 }
 
-export type JobKind = 'propagate' | 'translate' | 'export' | 'thumbnails';
+/** 'proxy': the working-size preview frames made in the background (instant scrubbing and playback). */
+export type JobKind = 'propagate' | 'translate' | 'export' | 'thumbnails' | 'proxy';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobInfo {
@@ -90,8 +124,42 @@ export interface Capabilities {
   translate: { available: boolean; message: string | null };
 }
 
+/** Where key-frame translation would run: probed once per services process after a project opens. */
+export interface DeviceStatus {
+  kind: 'gpu' | 'cpu' | 'unknown';
+  /** "GPU: NVIDIA H200 · fp16", "CPU · fp32", "device unknown". */
+  label: string;
+  precision: 'fp16' | 'fp32' | null;
+  /** One short line for the artist when a GPU was looked for but is not used, else null. */
+  note: string | null;
+  /** The technical reasons and remedies behind `note` or an unknown device (a details toggle). */
+  details: string | null;
+}
+
+/** How long a job would take, before it starts: from timings of earlier jobs on this machine. */
+export interface JobEstimate {
+  seconds: number | null;
+  /** "about 4 min on the CPU", "first run: estimate after a few frames". */
+  text: string;
+}
+
+/** The device and the estimates shown before any job runs (messages feature). */
+export interface JobOutlook {
+  device: DeviceStatus;
+  translate: JobEstimate;
+  propagate: JobEstimate;
+}
+
+/** What a new project from a video would keep of it (shown before it is created). */
+export interface ProjectPlan {
+  source: WorkingSize;
+  working: WorkingSize;
+  /** Source pixels cut away on each side to reach the working aspect (and the artist's crop). */
+  crop: Crop;
+}
+
 /** What a file picker shows: files of one kind (directories are always listed). */
-export const fileFilterSchema = z.enum(['video', 'project', 'image', 'model', 'any']);
+export const fileFilterSchema = z.enum(['video', 'project', 'image', 'model', 'config', 'any']);
 export type FileFilter = z.infer<typeof fileFilterSchema>;
 
 /** File extensions (lower case, no dot) each filter accepts; 'any' accepts every file. Shared by the services' browser, the native dialogs and the drop zone. */
@@ -100,6 +168,8 @@ export const FILE_FILTER_EXTENSIONS: Record<Exclude<FileFilter, 'any'>, readonly
   project: ['rrproj'],
   image: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'tif', 'tiff'],
   model: ['safetensors'],
+  /** An official Rerender_A_Video config (or ours) to load into the settings. */
+  config: ['json'],
 };
 
 /** Whether a file name has one of the filter's extensions. */
@@ -135,6 +205,41 @@ export interface DirectoryListing {
 const frameArg = z.number().int().nonnegative();
 const pngBytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected the bytes of a PNG image');
 
+// The EbSynth workflow: batch key frames, their source pictures out for painting, painted frames back.
+/** Key frames every N frames, or where the picture changes most (gaps between min and max frames); both restart at shot cuts. */
+export const keyframePlanSchema = z.union([
+  z.object({ every: z.number().int().min(1).max(1_000_000) }),
+  z.object({ auto: z.object({ min: z.number().int().min(1).max(100_000), max: z.number().int().min(2).max(1_000_000) }) }),
+]);
+export type KeyframePlanChoice = z.infer<typeof keyframePlanSchema>;
+/** 'replace': the plan's frames become the key frames; 'add': they join the existing ones. */
+export const keyframePlanModeSchema = z.enum(['replace', 'add']);
+export type KeyframePlanMode = z.infer<typeof keyframePlanModeSchema>;
+
+export interface KeyframePlanPreview {
+  /** The key frames after applying, sorted. */
+  frames: number[];
+  added: number[];
+  /** Key frames that would go ('replace' only), with what the artist made on them. */
+  removed: Array<{ frame: number; edits: Array<'image' | 'mask' | 'prompt'> }>;
+  shotCuts: number[];
+}
+
+export interface KeyframeExportInfo {
+  dir: string;
+  files: string[];
+  frames: number[];
+  width: number;
+  height: number;
+}
+
+export interface KeyframeFolderPreview {
+  dir: string;
+  /** Painted frames matched to key frames; `thumbnail` a small PNG data URL, `problem` why it cannot be imported. */
+  items: Array<{ name: string; frame: number; isNew: boolean; thumbnail: string | null; problem: string | null }>;
+  skipped: Array<{ name: string; reason: string }>;
+}
+
 /** Arguments of each request, validated in main before any service runs. */
 export const requestSchemas = {
   capabilities: z.tuple([]),
@@ -158,6 +263,11 @@ export const requestSchemas = {
   clearKeyframeImage: z.tuple([frameArg]),
   setKeyframeMask: z.tuple([frameArg, pngBytes.nullable()]),
   setKeyframePrompt: z.tuple([frameArg, z.string().nullable()]),
+  /** Undo / redo one step of the project's edit history (a no-op when there is none). */
+  undo: z.tuple([]),
+  redo: z.tuple([]),
+  /** Undo or redo until `position` steps of EditHistoryInfo.steps are done (the history list). */
+  historyGoTo: z.tuple([z.number().int().nonnegative()]),
   startJob: z.tuple([
     z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('propagate'), frames: z.tuple([frameArg, frameArg]).optional() }),
@@ -174,6 +284,12 @@ export const requestSchemas = {
          * file is refused with OUTPUT_EXISTS, so the UI can ask first. The open project is never replaced.
          */
         overwrite: z.boolean().optional(),
+        /**
+         * Propagate first (or follow the propagation already running), then export: the export job
+         * starts at once, waits, and is cancelled if the propagation does not finish. Without it an
+         * export is refused (PROPAGATION_RUNNING) while a propagation runs.
+         */
+        propagateFirst: z.boolean().optional(),
       }),
     ]),
   ]),
@@ -182,7 +298,32 @@ export const requestSchemas = {
   revealFile: z.tuple([z.string().min(1)]),
   /** A folder's contents on the services' machine; null = a sensible start (the last folder used, or home). */
   listDirectory: z.tuple([z.string().min(1).nullable(), fileFilterSchema]),
+  /** What a key-frame plan would make (nothing changes). */
+  planKeyframes: z.tuple([keyframePlanSchema, keyframePlanModeSchema]),
+  /** Applies a plan as one undo step; key frames with edits go only with dropEdits (else WOULD_DROP_EDITS). */
+  applyKeyframePlan: z.tuple([keyframePlanSchema, keyframePlanModeSchema, z.object({ dropEdits: z.boolean().optional() })]),
+  /**
+   * The key frames' source pictures as numbered PNGs (00012.png) at full source size in a folder;
+   * OUTPUT_EXISTS unless overwrite. `frames`: only those key frames (the editor exports in steps,
+   * for progress and stopping); `checkOnly`: refuse or accept the folder, writing nothing.
+   */
+  exportKeyframeSources: z.tuple([
+    z.string().min(1),
+    z.object({ overwrite: z.boolean().optional(), frames: z.array(frameArg).max(100_000).optional(), checkOnly: z.boolean().optional() }),
+  ]),
+  /** Which painted frames in a folder match which key frames, each read (nothing changes). */
+  previewKeyframeFolder: z.tuple([z.string().min(1), z.object({ addMissing: z.boolean().optional() })]),
+  /** Imports them all or none, as one undo step. */
+  importKeyframeFolder: z.tuple([z.string().min(1), z.object({ addMissing: z.boolean().optional() })]),
+  /** A key frame's edited image from a file on the services' machine (the in-app file browser's choice). */
+  importKeyframeImageFile: z.tuple([frameArg, z.string().min(1)]),
   /** A native file dialog (Electron). Resolves to the chosen path, or null when cancelled; elsewhere rejects with NO_NATIVE_PICKER. */
+  /** Reads a config JSON (official Rerender or ours) into a settings patch; applies nothing (see ConfigFileResult). */
+  loadConfigFile: z.tuple([z.string().min(1)]),
+  /** The device and job estimates; waits for the (once per process) device probe. */
+  jobOutlook: z.tuple([]),
+  /** The working size and crop a new project from this video would get (probes the video). */
+  planProject: z.tuple([z.string().min(1), z.number().int().min(64).max(4096).optional()]),
   pickFile: z.union([
     z.tuple([fileFilterSchema, z.enum(['open', 'save'])]),
     z.tuple([fileFilterSchema, z.enum(['open', 'save']), z.string().min(1)]),
@@ -208,12 +349,39 @@ interface Results {
   clearKeyframeImage: ProjectSummary;
   setKeyframeMask: ProjectSummary;
   setKeyframePrompt: ProjectSummary;
+  undo: ProjectSummary;
+  redo: ProjectSummary;
+  historyGoTo: ProjectSummary;
   startJob: JobInfo;
   cancelJob: JobInfo;
   listJobs: JobInfo[];
   revealFile: void;
   listDirectory: DirectoryListing;
+  planKeyframes: KeyframePlanPreview;
+  applyKeyframePlan: ProjectSummary;
+  exportKeyframeSources: KeyframeExportInfo;
+  previewKeyframeFolder: KeyframeFolderPreview;
+  importKeyframeFolder: ProjectSummary;
+  importKeyframeImageFile: ProjectSummary;
   pickFile: string | null;
+  loadConfigFile: ConfigFileResult;
+  jobOutlook: JobOutlook;
+  planProject: ProjectPlan;
+}
+
+/**
+ * A config file read for the settings: the patch the renderer applies with one updateSettings
+ * (one undo step, after showing `applied`), and what of the file the project cannot take.
+ */
+export interface ConfigFileResult {
+  path: string;
+  /** The file's name, for "Preset: …". */
+  name: string;
+  settings: Record<string, unknown>;
+  /** The dotted paths of the settings the file sets ('prompt', 'crossFrame.warpPeriod'); the editor names them. */
+  applied: string[];
+  /** One plain line per part left out (file paths, key-frame interval, crop…) and why. */
+  ignored: string[];
 }
 
 export type RequestResult<N extends RequestName> = Results[N];
@@ -233,6 +401,7 @@ export type RerenderApi = {
 
 /** Media routes (Electron protocol `rerender://media/...` or HTTP `/media/...` in browser mode). */
 export const mediaRoutes = {
+  /** The source frame at the working size: a JPEG from the proxy once it holds the frame, a PNG decoded on demand before (Content-Type says which). */
   sourceFrame: (frame: number) => `frame/source/${frame}.png`,
   keyframeImage: (frame: number) => `frame/keyframe/${frame}.png`,
   keyframeMask: (frame: number) => `frame/mask/${frame}.png`,

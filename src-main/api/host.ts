@@ -31,6 +31,14 @@ import { MediaServer, type MediaRequest, type MediaResponse } from './media-serv
 import { engineAvailability } from './availability.ts';
 import { listDirectory, startFolder } from './file-browser.ts';
 import { recordProjectSource } from '../serve/project-sources.ts';
+import { renderStatus } from '../studio/render-status.ts';
+import { startExportAfterPropagation } from './export-chain.ts';
+import { liveRenderStatus } from './live-status.ts';
+import { readConfigFile } from '../studio/config-file.ts';
+import { createOutlook } from './outlook.ts';
+import type { Prober } from './device-probe.ts';
+import { recordEditAsync, serialEdit, settingsLabel } from '../project/edit-history.ts';
+import { keyframeBatchHandlers } from './keyframe-batch-handlers.ts';
 
 export type { MediaResponse };
 
@@ -45,6 +53,8 @@ export interface ApiHostOptions {
   /** Per-user data: the recent-projects list. */
   dataDir: string;
   env?: Record<string, string | undefined>;
+  /** The device probe (tests stub it); default: the inference engine's own. */
+  probeDevice?: Prober;
 }
 
 const MAX_RECENT = 12;
@@ -82,6 +92,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
   const summary = (p: Project): ProjectSummary => {
     const s = p.source();
     const region = sourceRegion(s.probe, s.working);
+    const keyframes = p.listKeyframes(translationHashes(p));
     return {
       path: p.path,
       name: p.name,
@@ -96,12 +107,15 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
         warnings: sourceWarnings(s.probe),
       },
       working: { width: s.working.width, height: s.working.height },
+      workingCrop: { ...s.working.crop },
       // What a source-resolution export writes (yuv420p: even sizes).
       exportSize: { width: region.width - (region.width % 2), height: region.height - (region.height % 2) },
-      keyframes: p.listKeyframes(translationHashes(p)),
+      keyframes,
       shotCuts: p.shotCuts()?.frames ?? [],
       renderedFrames: p.renderCount(),
+      renderStatus: renderStatus(p, { keyframes }),
       settings: p.settings() as unknown as Record<string, unknown>,
+      history: p.history.info(),
       mediaRev: mediaServer.rev(p),
     };
   };
@@ -111,8 +125,17 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
     return s;
   };
 
-  const jobs = new JobRunner({ project: current, tools, emit: (j) => emit('job', j) });
-  const mediaServer = new MediaServer({ project: current, tools });
+  const outlook = createOutlook({ dataDir: opts.dataDir, ...(opts.probeDevice ? { prober: opts.probeDevice } : {}) });
+  // The band of rendered frames fills in while a propagation runs (live-status.ts).
+  const statusTick = liveRenderStatus(() => void (project?.isOpen && changed()));
+  const emitJob = (j: JobInfo): void => {
+    emit('job', j);
+    statusTick(j);
+  };
+  const jobs = new JobRunner({ project: current, tools, emit: emitJob, timings: outlook.timings });
+  // A damaged proxy segment is deleted when found; the proxy job makes it again.
+  const mediaServer: MediaServer = new MediaServer({ project: current, tools, onProxyDamaged: () => jobs.startProxy(mediaServer) });
+  const keyframeBatch = keyframeBatchHandlers({ current, tools });
 
   async function rememberRecent(file: string): Promise<void> {
     const list = (await readRecent()).filter((p) => p !== file);
@@ -157,6 +180,10 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
     await recordProjectSource(opts.dataDir, p.path, p.source().path).catch(() => undefined);
     // The timeline's thumbnail strip is made in the background; the UI shows it when the job ends.
     if (sourceLinked && !mediaServer.hasStrip()) jobs.startThumbnails(mediaServer);
+    // Then the working-size proxy (instant scrubbing and playback), unless it is already made.
+    if (sourceLinked) jobs.startProxy(mediaServer);
+    // The device line is probed once per process, in the background: opening never waits for it.
+    outlook.startProbe();
     return changed();
   }
   /**
@@ -219,42 +246,81 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
     async project() {
       return project?.isOpen ? summary(project) : null;
     },
+    // Every edit is one undo step (edit-history.ts), named for the artist.
     async updateSettings(patch) {
-      current().updateSettings(patch as SettingsPatch);
+      const p = current();
+      await recordEditAsync(p, settingsLabel, { settings: true }, async () => p.updateSettings(patch as SettingsPatch));
       return changed();
     },
     async addKeyframe(frame) {
-      current().addKeyframe(frame);
+      const p = current();
+      await recordEditAsync(p, `Add key frame ${frame}`, { keyframes: [frame] }, async () => p.addKeyframe(frame));
       return changed();
     },
     async removeKeyframe(frame) {
-      current().removeKeyframe(frame);
+      const p = current();
+      await recordEditAsync(p, `Delete key frame ${frame}`, { keyframes: [frame] }, async () => p.removeKeyframe(frame));
       return changed();
     },
     async moveKeyframe(from, to) {
-      current().moveKeyframe(from, to);
+      const p = current();
+      await recordEditAsync(p, `Move key frame ${from} → ${to}`, { keyframes: [from, to] }, async () => p.moveKeyframe(from, to));
       return changed();
     },
     async importKeyframeImage(frame, bytes) {
-      await importKeyframe(current(), frame, { bytes }, null, { tools: await tools() });
+      const p = current();
+      const t = await tools();
+      await recordEditAsync(p, `Import image to ${frame}`, { keyframes: [frame] }, () => importKeyframe(p, frame, { bytes }, null, { tools: t }));
       return changed();
     },
     async clearKeyframeImage(frame) {
-      current().clearKeyframeImage(frame);
+      const p = current();
+      await recordEditAsync(p, `Clear image of ${frame}`, { keyframes: [frame] }, async () => p.clearKeyframeImage(frame));
       return changed();
     },
     async setKeyframeMask(frame, bytes) {
       const p = current();
       if (p.getKeyframe(frame) === null) throw new HostError('NO_KEYFRAME', `Frame ${frame} is not a key frame; add it before painting a mask.`);
-      await storeMask(p, frame, bytes, { tools: await tools() });
+      const t = await tools();
+      // One painting session's strokes (each saved) make one step; the painter undoes single strokes.
+      await recordEditAsync(p, bytes === null ? `Clear mask of ${frame}` : `Paint mask on ${frame}`, { keyframes: [frame] }, () => storeMask(p, frame, bytes, { tools: t }), { merge: `mask:${frame}` });
       return changed();
     },
     async setKeyframePrompt(frame, prompt) {
-      current().setKeyframePrompt(frame, prompt);
+      const p = current();
+      await recordEditAsync(p, prompt === null ? `Reset prompt of ${frame}` : `Change prompt of ${frame}`, { keyframes: [frame] }, async () => p.setKeyframePrompt(frame, prompt));
       return changed();
     },
+    async undo() {
+      const p = current();
+      await serialEdit(p, () => p.history.undo());
+      return changed();
+    },
+    async redo() {
+      const p = current();
+      await serialEdit(p, () => p.history.redo());
+      return changed();
+    },
+    async historyGoTo(position) {
+      const p = current();
+      await serialEdit(p, () => p.history.goTo(position));
+      return changed();
+    },
+    // The EbSynth workflow (keyframe-batch-handlers.ts).
+    planKeyframes: (plan, mode) => keyframeBatch.planKeyframes(plan, mode),
+    applyKeyframePlan: async (plan, mode, o) => (await keyframeBatch.applyKeyframePlan(plan, mode, o), changed()),
+    exportKeyframeSources: (dir, o) => keyframeBatch.exportKeyframeSources(dir, o),
+    previewKeyframeFolder: (dir, o) => keyframeBatch.previewKeyframeFolder(dir, o),
+    importKeyframeFolder: async (dir, o) => (await keyframeBatch.importKeyframeFolder(dir, o), changed()),
+    importKeyframeImageFile: async (frame, file) => (await keyframeBatch.importKeyframeImageFile(frame, file), changed()),
     async startJob(req: StartJobRequest) {
-      return jobs.start(req, () => changed());
+      // Follows a running propagation, or starts one, then exports (export-chain.ts).
+      const j = req.kind === 'export' && req.propagateFirst === true
+        ? (await startExportAfterPropagation(jobs, current(), req, () => changed())).export
+        : await jobs.start(req, () => changed());
+      // The timeline shows at once which frames a propagation is about to rewrite.
+      changed();
+      return j;
     },
     async cancelJob(id) {
       return jobs.cancel(id);
@@ -283,6 +349,16 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       // Native dialogs belong to the desktop shell (Electron's main answers this itself); the
       // renderer falls back to its own browser over listDirectory.
       throw new HostError('NO_NATIVE_PICKER', 'No native file dialog here: use the file browser.');
+    },
+    async loadConfigFile(file) {
+      return readConfigFile(file);
+    },
+    async jobOutlook() {
+      const p = current();
+      return outlook.outlook(p, summary(p));
+    },
+    async planProject(videoPath, shortSide) {
+      return outlook.plan(videoPath, shortSide, await tools());
     },
   };
 
@@ -315,6 +391,7 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
     media: (route, req) => mediaServer.handle(route, req),
     async dispose() {
       await closeCurrent();
+      await outlook.settle();
       listeners.clear();
     },
   };

@@ -5,17 +5,22 @@ import type { MediaTools } from '../media/index.ts';
 import type { JobRecord, Project } from '../project/index.ts';
 import { checkExportTarget, exportVideo } from '../studio/export.ts';
 import { propagateProject } from '../studio/propagate.ts';
-import { translateProject, type TranslateProjectResult } from '../studio/translate.ts';
+import { translateProject, translationWork, type TranslateProjectResult } from '../studio/translate.ts';
 import { availableParallelism } from 'node:os';
 import { ProgressTracker, isAbortError, type Progress } from '../jobs/progress.ts';
 import { engineAvailability } from './availability.ts';
 import type { MediaServer } from './media-server.ts';
 import { CodedError } from '../errors.ts';
+import { refuseMixing, waitForJob, type ExportChain } from './export-chain.ts';
+import { megapixels, type TimingStore } from '../jobs/estimate.ts';
+import { StableProgress } from '../jobs/stable-progress.ts';
 
 export interface JobRunnerDeps {
   project: () => Project;
   tools: () => Promise<MediaTools>;
   emit: (job: JobInfo) => void;
+  /** Where finished translate/propagate jobs leave their per-device timings (estimates). */
+  timings?: TimingStore;
 }
 
 interface LiveJob {
@@ -60,6 +65,8 @@ function info(r: JobRecord, eta: number | null): JobInfo {
 export class JobRunner {
   readonly #deps: JobRunnerDeps;
   readonly #live = new Map<string, LiveJob>();
+  /** The project a proxy job is being started for (see startProxy). */
+  #proxyStarting: Project | null = null;
 
   constructor(deps: JobRunnerDeps) {
     this.#deps = deps;
@@ -69,8 +76,10 @@ export class JobRunner {
     return this.#deps.project().listJobs().map((r) => info(r, this.#live.get(r.id)?.eta ?? null));
   }
 
-  async start(req: StartJobRequest, onProjectChanged: () => void): Promise<JobInfo> {
+  async start(req: StartJobRequest, onProjectChanged: () => void, chain: ExportChain = {}): Promise<JobInfo> {
     const project = this.#deps.project();
+    // Export and propagation never overlap: an export would mix old renders with new ones.
+    refuseMixing(req.kind, chain, (k) => this.#running(k));
     if (req.kind === 'propagate' || req.kind === 'translate') {
       const a = engineAvailability(project)[req.kind];
       if (!a.available) throw new JobError('ENGINE_UNAVAILABLE', a.message ?? `${req.kind} is not available`);
@@ -82,7 +91,8 @@ export class JobRunner {
       // before a job is recorded, so the editor can ask and retry with `overwrite`.
       const replace = req.overwrite === true ? 'any' : 'never';
       await checkExportTarget(project, outPath, replace);
-      return this.#run('export', project.frameCount, req, 'cpu (ffmpeg)', async (signal, onProgress) => {
+      return this.#run('export', project.frameCount, req, 'cpu (ffmpeg)', async (signal, onProgress, job) => {
+        if (chain.after) await waitForJob(chain.after, { live: (id) => this.#live.get(id)?.done, project, cancel: (id) => this.cancel(id), owned: chain.owned === true }, signal, job);
         const r = await exportVideo(project, { outPath, size: req.size, crf: req.crf, audio: req.audio, replace }, { tools: await this.#deps.tools(), signal, onProgress });
         return { output: r.out, note: r.fromSource > 0 ? `${r.fromSource} of ${r.frames} frames had no render and show the source` : null };
       }, onProjectChanged);
@@ -90,19 +100,34 @@ export class JobRunner {
     if (req.kind === 'propagate') {
       const frames = req.frames;
       const threads = project.settings().propagation.threads || availableParallelism();
-      return this.#run('propagate', project.frameCount, req, `cpu (native, ${threads} threads)`, async (signal, onProgress, job) => {
+      // The total is the range's frame count from the start (propagateProject reports in frames).
+      const total = frames ? frames[1] - frames[0] + 1 : project.frameCount;
+      return this.#run('propagate', total, req, `cpu (native, ${threads} threads)`, async (signal, onProgress, job) => {
+        const started = performance.now();
         const r = await propagateProject(project, { frames }, { tools: await this.#deps.tools(), signal, onProgress });
         if (r.backend.kind === 'webgpu') job.update({ device: `${r.backend.device} (WebGPU)` });
+        const mp = megapixels(project.source().working);
+        // Timed only over whole shots: a range inside a shot is synthesised up to the shot's end,
+        // so its time per stored frame would mislead.
+        if (!frames) this.#deps.timings?.record('propagate', r.backend.kind === 'webgpu' ? `webgpu ${r.backend.device}` : 'cpu', { seconds: (performance.now() - started) / 1000, units: r.framesWritten * mp });
         const unkeyed = r.unkeyedShots.length > 0 ? `; ${r.unkeyedShots.length} shot(s) without a key frame left as they were` : '';
         return { output: null, note: `${r.framesWritten} frame(s) rendered${r.alreadyDone > 0 ? `, ${r.alreadyDone} already up to date` : ''}${unkeyed}` };
       }, onProjectChanged);
     }
     if (req.kind === 'translate') {
       const frames = req.frames;
-      // Progress is counted in diffusion steps, known only once the model is loaded: until then the
-      // total is 0 ("preparing"), so the bar never switches units halfway.
-      return this.#run('translate', 0, req, 'loading the model', async (signal, onProgress, job) => {
-        let fallback: string | null = null;
+      // Progress is counted in key frames to make, known before the model loads: the total is fixed
+      // from the start (a request naming no key frame fails inside the job, with its reason).
+      let total = 0;
+      try {
+        total = translationWork(project, frames).todo;
+      } catch {
+        // reported by translateProject itself
+      }
+      return this.#run('translate', total, req, 'loading the model', async (signal, onProgress, job) => {
+        const started = performance.now();
+        // When the model was loaded, and on what: the timing of this machine's next estimate.
+        const loaded: { at: number | null; key: string } = { at: null, key: '' };
         // No provider or precision here: the provider is 'auto', and the precision is the
         // project's own setting (Parameters → Models), which translateProject hands to the
         // pipeline when its deps give none.
@@ -111,15 +136,20 @@ export class JobRunner {
           signal,
           onProgress,
           onDevice: (d) => {
-            // The provider the pipeline really runs on; a fallback to the CPU is said, not hidden.
-            // Each note already says what runs instead, in one line for the artist.
-            if (d.notes.length > 0) fallback = d.notes.join(' ');
-            job.update({ device: `${d.provider} (${d.floatType})`, note: fallback });
+            // The provider the pipeline really runs on. A fallback to the CPU is said once per
+            // project by the editor (from the device probe), not in every job's note.
+            loaded.at = performance.now();
+            loaded.key = `${d.provider} ${d.floatType}`;
+            job.update({ device: `${d.provider} (${d.floatType})` });
           },
           // Each stored key frame shows in the editor at once.
           onKeyframe: () => onProjectChanged(),
         });
-        return { output: null, note: [translateNote(r), fallback].filter((x) => x !== null).join('; ') };
+        if (loaded.at !== null && r.translated.length > 0) {
+          const units = r.translated.length * project.settings().steps * megapixels(project.source().working);
+          this.#deps.timings?.record('translate', loaded.key, { seconds: (performance.now() - loaded.at) / 1000, units, overheadSeconds: (loaded.at - started) / 1000 });
+        }
+        return { output: null, note: translateNote(r) };
       }, onProjectChanged);
     }
     const unknown: never = req;
@@ -128,15 +158,49 @@ export class JobRunner {
 
   /** Builds the timeline strip in the background; failures are recorded, never thrown at the UI. */
   startThumbnails(media: MediaServer): void {
-    const total = 1;
+    // Counted in the video's frames from the start (the strip's own count is known only later).
+    const total = this.#deps.project().frameCount;
     void this.#run('thumbnails', total, {}, 'cpu (ffmpeg)', async (signal, onProgress) => {
-      let tracker: ProgressTracker | null = null;
+      const progress = new StableProgress({ stage: 'thumbnails', total, onProgress });
       await media.buildStrip(signal, (done, t) => {
-        tracker ??= new ProgressTracker({ stage: 'thumbnails', total: t, onProgress });
-        tracker.advance(done - tracker.done);
+        progress.work('thumbnails', done, t);
       });
       return { output: null, note: null };
     }, () => undefined).catch(() => undefined);
+  }
+
+  /**
+   * Makes the working-size proxy in the background, after the strip (both decode the whole video;
+   * one at a time, the strip is there sooner); failures are recorded, never thrown at the UI.
+   */
+  startProxy(media: MediaServer): void {
+    // Between the checks below and the job's start another call (a damaged segment found by the
+    // check itself) must not start a second one.
+    let project: Project;
+    try {
+      project = this.#deps.project();
+    } catch {
+      return; // closed meanwhile
+    }
+    if (this.#proxyStarting === project) return;
+    this.#proxyStarting = project;
+    void (async () => {
+      await Promise.all([...this.#live.entries()].filter(([id]) => project.getJob(id)?.kind === 'thumbnails').map(([, j]) => j.done));
+      if (!project.isOpen || this.#deps.project() !== project || this.#running('proxy') || (await media.hasProxy())) return;
+      await this.#run('proxy', project.frameCount, {}, 'cpu (ffmpeg)', async (signal, onProgress) => {
+        let tracker: ProgressTracker | null = null;
+        // A segment found damaged while building is made again by a second round.
+        for (let round = 0; round < 2 && !(await media.hasProxy()); round++) {
+          await media.buildProxy(signal, (done, total) => {
+            tracker ??= new ProgressTracker({ stage: 'proxy', total, alreadyDone: done, onProgress });
+            tracker.advance(done - tracker.done);
+          });
+        }
+        return { output: null, note: null };
+      }, () => undefined);
+    })().catch(() => undefined).finally(() => {
+      if (this.#proxyStarting === project) this.#proxyStarting = null;
+    });
   }
 
   async cancel(id: string): Promise<JobInfo> {

@@ -1,10 +1,14 @@
-// Frames and thumbnails for the UI, by route: source frames decoded at the working size on
-// demand (cached, concurrent requests for one frame share a decode), key-frame images, masks and
-// renders from the project, and the timeline strip. ETag/304 and byte ranges are honoured.
+// Frames and thumbnails for the UI, by route: source frames at the working size (a slice of the
+// working-size proxy once it holds the frame, else decoded on demand: cached, concurrent requests
+// for one frame share a decode), key-frame images, masks and renders from the project, and the
+// timeline strip. ETag/304 and byte ranges are honoured.
 import { createHash } from 'node:crypto';
 import { decodeFrame, encodePng, thumbnailStrip, type MediaTools } from '../media/index.ts';
+import { decodeJpegs } from '../media/proxy.ts';
+import { assembleStrip, thumbnailFrames } from '../media/thumbnails.ts';
 import type { Project } from '../project/index.ts';
 import { mediaGeometryOf, probeOf } from '../studio/source.ts';
+import { buildProxy, projectProxyStore, proxyKey, type ProxyStore } from '../studio/proxy.ts';
 
 export interface MediaRequest {
   range?: string;
@@ -22,6 +26,10 @@ export interface MediaServerDeps {
   tools: () => Promise<MediaTools>;
   /** The PNG of source frame `frame` at the working size; tests pass their own. */
   decode?: (project: Project, frame: number, tools: () => Promise<MediaTools>) => Promise<Uint8Array>;
+  /** A proxy segment was found damaged (and deleted): the proxy should be rebuilt. */
+  onProxyDamaged?: () => void;
+  /** Frames per proxy segment (tests); the store's default otherwise. */
+  proxySegment?: number;
 }
 
 /** Decodes with ffmpeg at the project's working geometry. */
@@ -88,6 +96,7 @@ export function respond(body: Uint8Array, etag: string, req: MediaRequest, conte
 export class MediaServer {
   readonly #deps: MediaServerDeps;
   #slot: FrameSlot | null = null;
+  #proxy: ProxyStore | null = null;
   /** Bumped by each reset (each open), so URLs carrying `rev` change even on reopening a project. */
   #generation = 0;
 
@@ -98,6 +107,7 @@ export class MediaServer {
   /** Forget cached frames (another project was opened); decodes still running keep to the old slot. */
   reset(): void {
     this.#slot = null;
+    this.#proxy = null;
     this.#generation++;
   }
 
@@ -110,15 +120,47 @@ export class MediaServer {
     return this.#deps.project().getCache(STRIP_KIND, STRIP_KEY) !== null;
   }
 
+  /** Makes the timeline strip: from the proxy when it is complete (no video decoding), else from the video in one pass. */
   async buildStrip(signal: AbortSignal, onProgress: (done: number, total: number) => void): Promise<void> {
     const project = this.#deps.project();
     const probe = probeOf(project);
-    const strip = await thumbnailStrip(probe.path, probe, { count: Math.min(STRIP_TILES, probe.frameCount), height: STRIP_HEIGHT }, {
+    const count = Math.min(STRIP_TILES, probe.frameCount);
+    const store = this.#proxyFor(project);
+    const strip = (await store.complete())
+      ? await this.#stripFromProxy(project, store, count, signal)
+      : await thumbnailStrip(probe.path, probe, { count, height: STRIP_HEIGHT }, {
+        tools: await this.#deps.tools(),
+        signal,
+        onProgress: (p) => onProgress(p.done, p.total),
+      });
+    onProgress(strip.frames.length, strip.frames.length);
+    project.putCache(STRIP_KIND, STRIP_KEY, strip.png, { frames: strip.frames, tileWidth: strip.tileWidth, width: strip.width, height: strip.height });
+  }
+
+  /** Whether the open project's proxy holds every frame. */
+  hasProxy(): Promise<boolean> {
+    return this.#proxyFor(this.#deps.project()).complete();
+  }
+
+  /** Makes (or finishes) the open project's working-size proxy; frames are served from it as its segments land. */
+  async buildProxy(signal: AbortSignal, onProgress: (done: number, total: number) => void): Promise<void> {
+    const project = this.#deps.project();
+    const probe = probeOf(project);
+    await buildProxy(this.#proxyFor(project), { file: probe.path, probe, geometry: mediaGeometryOf(project) }, {
       tools: await this.#deps.tools(),
       signal,
-      onProgress: (p) => onProgress(p.done, p.total),
+      onProgress,
     });
-    project.putCache(STRIP_KIND, STRIP_KEY, strip.png, { frames: strip.frames, tileWidth: strip.tileWidth, width: strip.width, height: strip.height });
+  }
+
+  async #stripFromProxy(project: Project, store: ProxyStore, count: number, signal: AbortSignal) {
+    const frames = thumbnailFrames(project.frameCount, count);
+    const jpegs = await Promise.all(frames.map((f) => store.read(f)));
+    if (jpegs.some((j) => j === null)) throw new Error('The fast preview lost frames while the thumbnails were made from it.');
+    const { width, height } = project.source().working;
+    const tileWidth = Math.max(1, Math.round((width * STRIP_HEIGHT) / height));
+    const tiles = await decodeJpegs(jpegs as Uint8Array[], { width: tileWidth, height: STRIP_HEIGHT }, { tools: await this.#deps.tools(), signal });
+    return assembleStrip(tiles, tileWidth, STRIP_HEIGHT, frames);
   }
 
   async handle(route: string, req: MediaRequest): Promise<MediaResponse> {
@@ -140,15 +182,37 @@ export class MediaServer {
     if (frame >= project.frameCount) return notFound(`Frame ${frame} is past the end (frames 0–${project.frameCount - 1}).`);
     if (kind === 'source') {
       const { sha256, working } = project.source();
-      // The tag is known without decoding, so revalidation costs nothing.
+      // The tags are known without decoding, so revalidation costs nothing. A picture from either
+      // path is the same frame at the same geometry (the proxy's within JPEG's error), so a tag
+      // of either revalidates.
       const etag = `"s-${sha256.slice(0, 16)}-${working.width}x${working.height}-${frame}"`;
-      if (req.ifNoneMatch?.split(',').map((s) => s.trim()).includes(etag)) return respond(new Uint8Array(), etag, req);
+      const store = this.#proxyFor(project);
+      const proxyTag = `"sp-${store.key}-${frame}"`;
+      const tags = req.ifNoneMatch?.split(',').map((s) => s.trim()) ?? [];
+      if (tags.includes(etag)) return respond(new Uint8Array(), etag, req);
+      if (tags.includes(proxyTag)) return respond(new Uint8Array(), proxyTag, req);
+      // The fast path: a slice of the proxy, no decoding (the route's name predates it; the
+      // Content-Type says which format came).
+      const jpeg = await store.read(frame);
+      if (jpeg) return respond(jpeg, proxyTag, req, 'image/jpeg');
       return respond(await this.#sourceFrame(project, frame), etag, req);
     }
     const kf = kind === 'render' ? null : project.getKeyframe(frame);
     const bytes = (kind === 'render' ? project.getRender(frame)?.image : kind === 'keyframe' ? kf?.image : kf?.mask) ?? null;
     if (!bytes) return notFound(`Frame ${frame} has no ${kind === 'render' ? 'render' : kind === 'keyframe' ? 'key-frame image' : 'mask'}.`);
     return respond(bytes, `"${kind[0]}-${sha1(bytes)}"`, req);
+  }
+
+  /** The proxy of `project`'s current identity (a changed source or geometry gets a new store). */
+  #proxyFor(project: Project): ProxyStore {
+    const key = proxyKey(project);
+    if (this.#proxy?.key !== key || this.#proxy.frameCount !== project.frameCount || !this.#proxy.root.startsWith(`${project.path}.`)) {
+      this.#proxy = projectProxyStore(project, {
+        ...(this.#deps.proxySegment ? { segment: this.#deps.proxySegment } : {}),
+        onDamaged: () => this.#deps.onProxyDamaged?.(),
+      });
+    }
+    return this.#proxy;
   }
 
   #slotFor(project: Project): FrameSlot {

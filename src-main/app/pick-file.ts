@@ -15,6 +15,7 @@ const LABELS: Record<FileFilter, string> = {
   project: 'Rerender project',
   image: 'Image',
   model: 'Model (.safetensors)',
+  config: 'Rerender config (.json)',
   any: 'All files',
 };
 

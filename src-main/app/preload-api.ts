@@ -15,7 +15,11 @@ const REQUESTS = {
   capabilities: 1, recentProjects: 1, createProject: 1, openProject: 1, closeProject: 1, project: 1,
   updateSettings: 1, addKeyframe: 1, removeKeyframe: 1, moveKeyframe: 1, importKeyframeImage: 1,
   clearKeyframeImage: 1, setKeyframeMask: 1, setKeyframePrompt: 1, startJob: 1, cancelJob: 1,
+  undo: 1, redo: 1, historyGoTo: 1,
   listJobs: 1, revealFile: 1, listDirectory: 1, pickFile: 1,
+  loadConfigFile: 1,
+  jobOutlook: 1, planProject: 1,
+  planKeyframes: 1, applyKeyframePlan: 1, exportKeyframeSources: 1, previewKeyframeFolder: 1, importKeyframeFolder: 1, importKeyframeImageFile: 1,
 } as const satisfies Record<RequestName, 1>;
 
 export const REQUEST_NAMES = Object.keys(REQUESTS) as RequestName[];

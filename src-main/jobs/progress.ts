@@ -6,6 +6,8 @@ export interface Progress {
   done: number;
   total: number;
   etaSeconds: number | null;
+  /** The work's share done (0–1), finer than done/total where the units are coarse (key frames). */
+  fraction?: number;
 }
 
 export type ProgressListener = (p: Progress) => void;
@@ -15,6 +17,8 @@ export interface ProgressTrackerOptions {
   total: number;
   /** Units already done when this run starts (resumed work): they do not count toward the rate. */
   alreadyDone?: number;
+  /** Units this run must finish before an ETA is given: one unit's time says little (default 2). */
+  minUnitsForEta?: number;
   now?: () => number;
   onProgress?: ProgressListener;
 }
@@ -29,6 +33,8 @@ export class ProgressTracker {
   private readonly listener: ProgressListener | undefined;
   private lastTime: number;
   private secondsPerUnit: number | null = null;
+  private readonly minUnits: number;
+  private unitsThisRun = 0;
 
   constructor(opts: ProgressTrackerOptions) {
     if (!Number.isInteger(opts.total) || opts.total < 0) throw new RangeError(`progress total must be a non-negative integer, got ${opts.total}`);
@@ -38,6 +44,7 @@ export class ProgressTracker {
     this.now = opts.now ?? (() => performance.now());
     this.listener = opts.onProgress;
     this.lastTime = this.now();
+    this.minUnits = opts.minUnitsForEta ?? 2;
   }
 
   get done(): number {
@@ -53,13 +60,14 @@ export class ProgressTracker {
       const perUnit = dt / units;
       this.secondsPerUnit = this.secondsPerUnit === null ? perUnit : SMOOTHING * perUnit + (1 - SMOOTHING) * this.secondsPerUnit;
       this.doneCount = Math.min(this.total, this.doneCount + units);
+      this.unitsThisRun += units;
     }
     return this.emit();
   }
 
   snapshot(): Progress {
     const remaining = this.total - this.doneCount;
-    const eta = remaining === 0 ? 0 : this.secondsPerUnit === null ? null : remaining * this.secondsPerUnit;
+    const eta = remaining === 0 ? 0 : this.secondsPerUnit === null || this.unitsThisRun < this.minUnits ? null : remaining * this.secondsPerUnit;
     return { stage: this.stage, done: this.doneCount, total: this.total, etaSeconds: eta };
   }
 

@@ -2,6 +2,7 @@
 // (see timeline.ts), never by seconds: `select` picks indices after the fps filter, so a frame
 // decoded alone is bit-identical to the same frame decoded inside a range.
 import { MediaError, fileLabel, throwIfAborted } from './errors.ts';
+import { frameSplitter } from './frame-split.ts';
 import type { WorkingGeometry } from './geometry.ts';
 import type { MediaTools } from './locate.ts';
 import type { VideoProbe } from './probe.ts';
@@ -69,25 +70,13 @@ export async function decodeFrames(
   const what = `Decoding ${fileLabel(file)}`;
   checkRange(file, source, range);
   throwIfAborted(options.signal, what);
-  const frameBytes = geometry.width * geometry.height * 3;
-  let frame = new Uint8Array(frameBytes);
-  let filled = 0;
+  const split = frameSplitter(geometry.width * geometry.height * 3);
   let delivered = 0;
 
   const onStdout = async (chunk: Buffer): Promise<void> => {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(frameBytes - filled, chunk.length - offset);
-      frame.set(chunk.subarray(offset, offset + n), filled);
-      filled += n;
-      offset += n;
-      if (filled === frameBytes) {
-        const done = frame;
-        frame = new Uint8Array(frameBytes);
-        filled = 0;
-        if (delivered < range.count) await options.onFrame(range.start + delivered, done);
-        delivered++;
-      }
+    for (const done of split(chunk)) {
+      if (delivered < range.count) await options.onFrame(range.start + delivered, done);
+      delivered++;
     }
   };
   const mapFailure = (failure: ToolFailure): MediaError | undefined =>

@@ -18,6 +18,15 @@ export interface Keyframe extends KeyframeInfo {
   paramsHash: string | null;
 }
 
+/** Everything stored for one key frame besides its index and time stamp. */
+export interface StoredKeyframe {
+  image: Buffer | null;
+  origin: KeyframeOrigin | null;
+  paramsHash: string | null;
+  mask: Buffer | null;
+  prompt: string | null;
+}
+
 interface Row {
   frame: number;
   origin: KeyframeOrigin | null;
@@ -60,6 +69,7 @@ export class KeyframeStore {
   readonly #clearImage: Database.Statement<[string, number]>;
   readonly #setMask: Database.Statement<[Buffer | null, string, number]>;
   readonly #setPrompt: Database.Statement<[string | null, string, number]>;
+  readonly #restore: Database.Statement<[number, Buffer | null, KeyframeOrigin | null, string | null, Buffer | null, string | null, string]>;
 
   constructor(db: Database.Database, frameCount: () => number) {
     this.#db = db;
@@ -80,6 +90,9 @@ export class KeyframeStore {
     );
     this.#setMask = db.prepare('UPDATE keyframes SET mask = ?, updated_at = ? WHERE frame = ?');
     this.#setPrompt = db.prepare('UPDATE keyframes SET prompt = ?, updated_at = ? WHERE frame = ?');
+    this.#restore = db.prepare(
+      'INSERT OR REPLACE INTO keyframes (frame, image, origin, params_hash, mask, prompt, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
   }
 
   list(current?: CurrentParamsHash): KeyframeInfo[] {
@@ -161,6 +174,22 @@ export class KeyframeStore {
       throw new ProjectError('INVALID_ARGUMENT', 'A key frame prompt must be a string or null');
     }
     if (this.#setPrompt.run(prompt, nowIso(), frame).changes === 0) throw noKeyframe(frame);
+  }
+
+  /**
+   * Writes a key frame exactly as given, or deletes it (null): undo and redo. updated_at becomes
+   * now, so the media URLs that carry it change and no cached picture of the other state is shown.
+   */
+  restore(frame: number, row: StoredKeyframe | null): void {
+    this.#check(frame);
+    if (row === null) {
+      this.#delete.run(frame);
+      return;
+    }
+    if ((row.image === null) !== (row.origin === null)) {
+      throw new ProjectError('INVALID_ARGUMENT', `Key frame ${frame}: an image needs an origin and an origin an image`);
+    }
+    this.#restore.run(frame, row.image, row.origin, row.paramsHash, row.mask, row.prompt, nowIso());
   }
 
   #check(frame: number): void {

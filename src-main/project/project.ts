@@ -11,6 +11,7 @@ import { guardDamage } from './damage.ts';
 import { isProjectError, ProjectError } from './errors.ts';
 import { acquireLock, defaultLockLabel, type ProjectLock } from './lock.ts';
 import { CacheStore, type CacheEntry } from './cache.ts';
+import { EditHistoryStore } from './edit-history.ts';
 import { ShotCutStore, type ShotCuts } from './cuts-store.ts';
 import { JobStore, type JobPatch, type JobRecord, type NewJob } from './jobs.ts';
 import { KeyframeStore, type CurrentParamsHash, type Keyframe, type KeyframeOrigin } from './keyframes.ts';
@@ -101,6 +102,7 @@ export class Project {
   readonly #jobs: JobStore;
   readonly #cache: CacheStore;
   readonly #cuts: ShotCutStore;
+  readonly #history: EditHistoryStore;
   readonly #meta: Database.Statement<[string], { value: string }>;
   /** Null when opened read-only. */
   readonly #lock: ProjectLock | null;
@@ -121,6 +123,7 @@ export class Project {
     this.#jobs = new JobStore(db);
     this.#cache = new CacheStore(db);
     this.#cuts = new ShotCutStore(db, frameCount);
+    this.#history = new EditHistoryStore(db, this.#keyframes, this.#settings, () => this.#writable());
     this.#meta = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.#checkStored();
     // Only the lock holder may judge 'running' jobs dead: with the lock held, no live process owns one.
@@ -405,6 +408,13 @@ export class Project {
   setKeyframePrompt(frame: number, prompt: string | null): void {
     this.#writable();
     this.#keyframes.setPrompt(frame, prompt);
+  }
+
+  // Undo/redo (edit-history.ts: recordEdit, undo, redo, historyInfo)
+
+  /** The project's edit history; its writes throw READ_ONLY on a read-only handle. */
+  get history(): EditHistoryStore {
+    return this.#history;
   }
 
   // Shot cuts

@@ -124,6 +124,41 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    // Undo/redo kept with the project (edit-history.ts). A step holds the before and after state of
+    // what it touched as JSON; the images and masks it names live once each in edit_blobs, keyed by
+    // their sha256, and edit_step_blobs says which steps still need which blob. `done` = 0 marks
+    // the redo branch.
+    description: 'edit history (undo/redo)',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE edit_steps (
+          id INTEGER PRIMARY KEY,
+          label TEXT NOT NULL,
+          merge_key TEXT,
+          done INTEGER NOT NULL CHECK (done IN (0, 1)),
+          before TEXT NOT NULL,
+          after TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE edit_blobs (
+          hash TEXT PRIMARY KEY,
+          data BLOB NOT NULL,
+          size INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE edit_step_blobs (
+          step INTEGER NOT NULL,
+          hash TEXT NOT NULL,
+          PRIMARY KEY (step, hash)
+        ) STRICT;
+        CREATE INDEX edit_step_blobs_by_hash ON edit_step_blobs (hash);
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes and the newest it can read. */

@@ -32,6 +32,11 @@ export class SettingsStore {
     return structuredClone(valid);
   }
 
+  /** Drops the in-memory copy: after a rolled-back transaction the file is the truth again. */
+  forget(): void {
+    this.#current = null;
+  }
+
   /** Merges `patch` into the current settings, validates the result, and persists it. */
   update(patch: unknown): ProjectSettings {
     const next = applySettingsPatch(this.get(), patch);

@@ -184,7 +184,20 @@ export function applySettingsPatch(base: ProjectSettings, patch: unknown): Proje
   if (!isPlainObject(patch)) {
     throw new ProjectError('INVALID_SETTINGS', 'Invalid project settings: a settings patch must be an object');
   }
-  return parseSettings(deepMerge(base, patch));
+  return parseSettings(deepMerge(base, withOneSeed(patch)));
+}
+
+/**
+ * One Seed: `seed` drives every random choice of a run, so setting it sets the propagation's too
+ * (unless the patch sets that one itself). Stored settings are left as they are, so an older
+ * project whose two seeds differ keeps its renders until its seed is next changed.
+ */
+export function withOneSeed(patch: Record<string, unknown>): Record<string, unknown> {
+  if (patch.seed === undefined) return patch;
+  const propagation = patch.propagation ?? {};
+  // A malformed propagation patch is left for validation to refuse.
+  if (!isPlainObject(propagation) || propagation.seed !== undefined) return patch;
+  return { ...patch, propagation: { ...propagation, seed: patch.seed } };
 }
 
 function deepMerge(base: unknown, patch: unknown): unknown {

@@ -73,7 +73,9 @@ export function mapOfficialConfig(json: unknown, opts: { randomSeed?: () => numb
   set(num('seed'), (v) => (config.seed = v === -1 ? (opts.randomSeed ?? (() => Math.floor(Math.random() * 65536)))() : v));
   set(num('x0_strength'), (v) => {
     if (v === 0) throw new RerenderConfigError('x0_strength 0 would return the source frames unchanged; use a negative value (pure noise) or one in (0, 1]');
-    config.x0Strength = v;
+    // The official sampler re-noises the source at step ⌊steps·(1 − x0_strength)⌋; above 1 that is
+    // negative, so it never does: pure noise, as van_gogh_man.json's 1.05 asks.
+    config.x0Strength = v > 1 ? -1 : v;
   });
 
   const interval = num('interval');

@@ -16,6 +16,7 @@ import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES, UploadError } fro
 import { UploadStore } from './upload-store.ts';
 import { UNAUTHORIZED_TEXT, generateToken, hasToken, setCookieHeader, tokensEqual, validToken } from './auth.ts';
 import { errorCodeOf, statusForError } from './http-errors.ts';
+import { EXPORTS_PREFIX, ExportDownloads, serveExport } from './downloads.ts';
 
 /** What the server needs of the services host (see src-main/api/host.ts). */
 export interface ServedApiHost {
@@ -98,6 +99,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await uploads.sweep().catch((err: unknown) => console.error('upload clean-up failed:', err));
   const ownsHost = !opts.apiHost;
   const apiHost: ServedApiHost = opts.apiHost ?? (await import('../api/host.ts')).createApiHost({ dataDir: opts.dataDir, env: process.env });
+  // What this session exported can be fetched back (`/exports/<job id>`): nothing else.
+  const downloads = new ExportDownloads(() => apiHost.call('listJobs', []));
 
   let port = 0;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
@@ -162,6 +165,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return send(400, 'the path is not valid percent-encoding');
     }
     if (url.pathname.startsWith('/upload/')) return handleUpload(req, res, url);
+    if (url.pathname.startsWith(EXPORTS_PREFIX)) return serveExport(req, res, url, downloads);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
 
     if (url.pathname.startsWith('/media/')) {
@@ -279,7 +283,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       const { id } = msg;
       apiHost.call(msg.method, msg.args).then(
-        (value) => post({ id, ok: true, value: value ?? null }),
+        (value) => {
+          if (msg.method === 'startJob') downloads.started(value);
+          post({ id, ok: true, value: value ?? null });
+        },
         (err: unknown) => post({ id, ok: false, error: wireError(err) }),
       );
     });

@@ -44,7 +44,8 @@ export function readJpegSize(bytes: Uint8Array): ImageHeader | null {
   return null;
 }
 
-async function readHead(file: string): Promise<Uint8Array> {
+/** The start of a file (empty when it cannot be opened: the decoder then says what is wrong). */
+export async function readHead(file: string): Promise<Uint8Array> {
   const handle = await open(file, 'r').catch(() => null);
   if (!handle) return new Uint8Array(0); // ffprobe then says what is wrong (missing, unreadable)
   try {
@@ -54,6 +55,16 @@ async function readHead(file: string): Promise<Uint8Array> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A -max_pixels limit for an image of up to width x height. ffmpeg counts the decoder's padded
+ * picture (a 152-wide PNG counts as 192 wide), so each side gets one alignment block of headroom:
+ * still a hard limit on what a small file declaring gigapixels can make it allocate.
+ */
+export function pixelCap(width: number, height: number): number {
+  const pad = (v: number): number => (Math.ceil(v / 64) + 1) * 64;
+  return pad(width) * pad(height);
 }
 
 async function imageSize(file: string, label: string, maxPixels: number, tools: MediaTools, signal?: AbortSignal): Promise<ImageHeader> {
@@ -93,7 +104,7 @@ export async function readImageAtWorkingSize(
   }
   try {
     const g = src.geometry;
-    const maxPixels = Math.max(g.width * g.height, src.probe.width * src.probe.height);
+    const maxPixels = pixelCap(Math.max(g.width, src.probe.width), Math.max(g.height, src.probe.height));
     const head = 'bytes' in input ? input.bytes : await readHead(file);
     const declared = readPngHeader(head) ?? readJpegSize(head);
     if (declared) checkImageSize(declared, label.charAt(0).toUpperCase() + label.slice(1));

@@ -7,10 +7,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
 import { paramsHash, type Project, type ProjectSettings } from '../project/index.ts';
+import { propagationBase } from './render-status.ts';
 import { propagateVideo, type PropagateReport } from '../propagate/propagate.ts';
 import type { PropagateOptions } from '../propagate/settings.ts';
 import type { KeyFrame } from '../propagate/sequence.ts';
 import type { Progress } from '../jobs/progress.ts';
+import { StableProgress } from '../jobs/stable-progress.ts';
 import { CodedError } from '../errors.ts';
 import { openSource } from './source.ts';
 import { SourceFrames } from './source-frames.ts';
@@ -93,19 +95,32 @@ export function frameHashes(frameCount: number, keys: readonly KeyDigest[], base
   return hashes;
 }
 
-export async function propagateProject(project: Project, req: PropagateRequest, deps: PropagateProjectDeps): Promise<PropagateProjectResult> {
+/** What a propagation of `project` works from: its key frames, cuts and each frame's render hash. */
+export interface PropagationInputs {
+  src: Awaited<ReturnType<typeof openSource>>;
+  width: number;
+  height: number;
+  frameCount: number;
+  keyframes: KeyFrame[];
+  /** The key frames' stored PNGs (image, optional mask), as the keyframes above were decoded from. */
+  keyPngs: { frame: number; image: Uint8Array; mask: Uint8Array | null }[];
+  cuts: Awaited<ReturnType<typeof projectCuts>>;
+  settings: ProjectSettings['propagation'];
+  /** The params hash a valid render of each frame carries. */
+  hashes: string[];
+}
+
+/** Shared by local propagation and the render farm's submit and ingest, so both hash alike. */
+export async function propagationInputs(project: Project, deps: Pick<PropagateProjectDeps, 'tools' | 'signal' | 'onProgress'>): Promise<PropagationInputs> {
   const src = await openSource(project);
   const { width, height } = src.geometry;
   const n = src.probe.frameCount;
-  const [from, to] = req.frames ?? [0, n - 1];
-  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to >= n || from > to) {
-    throw new PropagateInputError('OUT_OF_RANGE', `frames ${from}-${to} are not a range inside the video (frames 0–${n - 1})`);
-  }
   const withImages = project.listKeyframes(() => '').filter((k) => k.state !== 'none');
   if (withImages.length === 0) {
     throw new PropagateInputError('NO_KEYFRAME', 'No key frame has an image yet: import an edited image (or translate) for at least one key frame first.');
   }
   const keyframes: KeyFrame[] = [];
+  const keyPngs: PropagationInputs['keyPngs'] = [];
   const keyInfo: { frame: number; image: string; mask: string | null }[] = [];
   for (const k of withImages) {
     const kf = project.getKeyframe(k.frame)!;
@@ -113,23 +128,37 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
     const mask = kf.mask ? decodePng(kf.mask, { width, height }) : null;
     if (mask && mask.channels !== 1) throw new PropagateInputError('INVALID_IMAGE', `the mask of key frame ${k.frame} is not a grey image`);
     keyframes.push({ frame: k.frame, image, mask: mask?.data });
+    keyPngs.push({ frame: k.frame, image: kf.image!, mask: kf.mask ?? null });
     keyInfo.push({ frame: k.frame, image: digest(kf.image)!, mask: digest(kf.mask) });
   }
   const cuts = await projectCuts(project, { tools: deps.tools, signal: deps.signal, onProgress: deps.onProgress });
   const settings = project.settings().propagation;
-  // Thread count does not change the output (the synthesis is deterministic), so it is not hashed.
-  // Nor does the backend beyond the last bits (GPU and CPU renders match in quality), so a render
-  // made on either stays valid. v2: streaming intervals, the new blend and synthesis defaults.
-  const { threads: _threads, backend: _backend, ...hashed } = settings;
-  const hashes = frameHashes(n, keyInfo, { stage: 'propagate-v2', settings: hashed, width, height, source: project.source().sha256 }, cuts.frames);
+  const hashes = frameHashes(n, keyInfo, propagationBase(project), cuts.frames);
+  return { src, width, height, frameCount: n, keyframes, keyPngs, cuts, settings, hashes };
+}
+
+export async function propagateProject(project: Project, req: PropagateRequest, deps: PropagateProjectDeps): Promise<PropagateProjectResult> {
+  const n = project.frameCount;
+  const [from, to] = req.frames ?? [0, n - 1];
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to >= n || from > to) {
+    throw new PropagateInputError('OUT_OF_RANGE', `frames ${from}-${to} are not a range inside the video (frames 0–${n - 1})`);
+  }
+  // Counted in frames of the range, fixed now: finding cuts and the propagator's own work units
+  // (three per interval frame) move the count but never the total.
+  const progress = new StableProgress({ stage: 'propagate', total: to - from + 1, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
+  progress.emit();
+  const { src, width, height, keyframes, cuts, settings, hashes } = await propagationInputs(project, { ...deps, onProgress: () => progress.mark('cuts') });
   const valid = new Set<number>();
   for (const [f, h] of project.renderHashes()) if (h === hashes[f]) valid.add(f);
   // Frames outside the requested range count as done: they are neither computed nor written.
   const isDone = (i: number): boolean => i < from || i > to || valid.has(i);
   let alreadyDone = 0;
   for (let i = from; i <= to; i++) if (valid.has(i)) alreadyDone++;
+  progress.resume(alreadyDone);
 
   const runId = randomUUID();
+  let written = 0;
+  let inner: { stage: string; done: number; total: number } = { stage: 'propagate', done: 0, total: 0 };
   const frames = new SourceFrames(src, deps.tools, deps.signal);
   const report = await propagateVideo(
     {
@@ -144,8 +173,14 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
       writeFrame: async (i, rgb) => {
         // Each render is committed (and durable) before the next frame is reported done.
         project.putRender(i, encodePng(rgb, width, height, 3), { runId, paramsHash: hashes[i]! });
+        // `done` counts stored frames only; the propagator's units (a fraction) drive the ETA.
+        written++;
+        progress.work(inner.stage, inner.done, inner.total, alreadyDone + written);
       },
-      onProgress: (p) => deps.onProgress?.({ stage: p.stage, done: p.done, total: p.total, etaSeconds: p.etaSeconds }),
+      onProgress: (p) => {
+        inner = p;
+        progress.work(p.stage, p.done, p.total, alreadyDone + written);
+      },
       signal: deps.signal,
     },
     propagateOptions(settings),

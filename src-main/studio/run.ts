@@ -99,7 +99,8 @@ export class RunProgress {
     const total = RUN_STAGES.reduce((s, [, w]) => s + w, 0);
     this.#to(stage, (start / total) * RUN_UNITS);
     return (p) => {
-      const f = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+      // The finer fraction where a stage counts coarse units (translation: key frames).
+      const f = p.fraction ?? (p.total > 0 ? Math.min(1, p.done / p.total) : 1);
       this.#to(stage, ((start + f * weight) / total) * RUN_UNITS);
     };
   }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
 import type { Project, ProjectSettings, SettingsPatch } from '../project/index.ts';
 import type { Progress } from '../jobs/progress.ts';
+import { StableProgress } from '../jobs/stable-progress.ts';
 import { StableDiffusionPipeline } from '../engine/pipeline/index.ts';
 import type { TextEmbeddings } from '../engine/pipeline/index.ts';
 import type { ProviderSetting } from '../engine/runtime/providers.ts';
@@ -257,6 +258,24 @@ function maskValues(png: Uint8Array, width: number, height: number): Float32Arra
   return out;
 }
 
+/** The key frames a run covers (`frames` and those before them), and how many it must make. */
+export function translationWork(project: Project, frames?: readonly number[], overlay: RerenderConfigPatch = {}): { run: number[]; kept: number[]; upToDate: number[]; chain: Map<number, string>; todo: number } {
+  const all = project.listKeyframes(() => '').map((k) => k.frame);
+  if (all.length === 0) throw new TranslateError('NO_KEYFRAME', 'The project has no key frames: choose them first (`rerender keyframes`, or in the editor).');
+  let run = all;
+  if (frames && frames.length > 0) {
+    const missing = frames.filter((f) => !all.includes(f));
+    if (missing.length > 0) throw new TranslateError('NO_KEYFRAME', `Frame(s) ${missing.join(', ')} are not key frames (key frames: ${all.join(', ')})`);
+    const last = Math.max(...frames);
+    run = all.filter((f) => f <= last);
+  }
+  const chain = projectChain(project, overlay);
+  const states = new Map(project.listKeyframes((f) => chain.get(f) ?? '').map((k) => [k.frame, k.state]));
+  const kept = run.filter((f) => states.get(f) === 'edited');
+  const upToDate = run.filter((f) => states.get(f) === 'translated');
+  return { run, kept, upToDate, chain, todo: run.length - kept.length - upToDate.length };
+}
+
 export async function translateProject(project: Project, req: TranslateRequest, deps: TranslateProjectDeps): Promise<TranslateProjectResult> {
   const warnings: string[] = [];
   const warn = (m: string): void => {
@@ -273,21 +292,13 @@ export async function translateProject(project: Project, req: TranslateRequest, 
   const models = resolveTranslationModels(settings);
   const config = rerenderConfigOf(settings, overlay);
 
-  const all = project.listKeyframes(() => '').map((k) => k.frame);
-  if (all.length === 0) throw new TranslateError('NO_KEYFRAME', 'The project has no key frames: choose them first (`rerender keyframes`, or in the editor).');
-  let run = all;
-  if (req.frames && req.frames.length > 0) {
-    const missing = req.frames.filter((f) => !all.includes(f));
-    if (missing.length > 0) throw new TranslateError('NO_KEYFRAME', `Frame(s) ${missing.join(', ')} are not key frames (key frames: ${all.join(', ')})`);
-    const last = Math.max(...req.frames);
-    run = all.filter((f) => f <= last);
-  }
-  const chain = projectChain(project, overlay);
-  const states = new Map(project.listKeyframes((f) => chain.get(f) ?? '').map((k) => [k.frame, k.state]));
-  const kept = run.filter((f) => states.get(f) === 'edited');
-  const upToDate = run.filter((f) => states.get(f) === 'translated');
+  const { run, kept, upToDate, chain, todo } = translationWork(project, req.frames, overlay);
   const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, device: null, notes: [], warnings };
-  if (kept.length + upToDate.length === run.length) return result;
+  if (todo === 0) return result;
+  // Counted in key frames to make, known now: the total never changes mid-job (the ETA comes
+  // from the diffusion steps).
+  const progress = new StableProgress({ stage: 'translate', total: todo, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
+  progress.emit();
 
   const src = await openSource(project);
   const { width, height } = src.geometry;
@@ -309,7 +320,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
   try {
-    await translateWith(project, { settings, models, config, chain, run, width, height, frames, addon, maps, controlnets: pipelineControlNets(controlnets), cacheDir, warn, result }, deps);
+    await translateWith(project, { settings, models, config, chain, run, width, height, frames, addon, maps, controlnets: pipelineControlNets(controlnets), cacheDir, warn, result, progress }, deps);
   } finally {
     await maps.close();
   }
@@ -331,11 +342,13 @@ interface TranslateRun {
   cacheDir: string;
   warn: (m: string) => void;
   result: TranslateProjectResult;
+  progress: StableProgress;
 }
 
 /** Loads the pipeline and translates `run`, storing each key frame as it is made. */
 async function translateWith(project: Project, r: TranslateRun, deps: TranslateProjectDeps): Promise<void> {
-  const { settings, models, config, chain, run, width, height, frames, addon, maps, cacheDir, warn, result } = r;
+  const { settings, models, config, chain, run, width, height, frames, addon, maps, cacheDir, warn, result, progress } = r;
+  let steps = { done: 0, total: 0 };
   const sd = await StableDiffusionPipeline.load({
     model: models.model,
     controlnet: r.controlnets,
@@ -383,9 +396,13 @@ async function translateWith(project: Project, r: TranslateRun, deps: TranslateP
           // Committed before the next key frame starts, so a killed run keeps it.
           project.setKeyframeImage(r.frame, encodePng(r.rgb, width, height, 3), 'translated', chain.get(r.frame)!);
           result.translated.push(r.frame);
+          progress.work('translate', steps.done, steps.total, result.translated.length);
           deps.onKeyframe?.(r.frame);
         },
-        ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+        onProgress: (p) => {
+          steps = { done: p.done, total: p.total };
+          progress.work('translate', p.done, p.total, result.translated.length);
+        },
         ...(deps.signal ? { signal: deps.signal } : {}),
       }, config);
     } catch (e) {

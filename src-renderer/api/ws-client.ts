@@ -7,6 +7,10 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'capabilities', 'recentProjects', 'createProject', 'openProject', 'closeProject', 'project', 'updateSettings',
   'addKeyframe', 'removeKeyframe', 'moveKeyframe', 'importKeyframeImage', 'clearKeyframeImage', 'setKeyframeMask',
   'setKeyframePrompt', 'startJob', 'cancelJob', 'listJobs', 'revealFile', 'listDirectory', 'pickFile',
+  'undo', 'redo', 'historyGoTo',
+  'loadConfigFile',
+  'jobOutlook', 'planProject',
+  'planKeyframes', 'applyKeyframePlan', 'exportKeyframeSources', 'previewKeyframeFolder', 'importKeyframeFolder', 'importKeyframeImageFile',
 ];
 
 export interface SocketLike {

@@ -4,6 +4,8 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Capabilities, JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
 import type { Connection } from '../api/connect.ts';
 import { upsertJob } from '../lib/jobs.ts';
+import { errorToMessage, splitMessage, type ArtistMessage } from '../lib/messages.ts';
+import { Message } from './Reason.tsx';
 import { Editor } from './Editor.tsx';
 import { FilePickerProvider } from './FilePicker.tsx';
 import { NewProjectDialog } from './NewProjectDialog.tsx';
@@ -32,27 +34,30 @@ export function App({ connection }: { connection: Connection }) {
   const [caps, setCaps] = useState<Capabilities | null>(null);
   const [jobs, setJobs] = useState<JobInfo[]>([]);
   const [recent, setRecent] = useState<string[]>([]);
-  const [errors, setErrors] = useState<Array<{ id: number; text: string }>>([]);
+  const [errors, setErrors] = useState<Array<{ id: number; message: ArtistMessage }>>([]);
   const [disconnected, setDisconnected] = useState(false);
   /** A video dropped on the editor, waiting for the artist to confirm a new project. */
   const [droppedVideo, setDroppedVideo] = useState<string | null>(null);
 
-  const showError = useCallback((text: string) => {
+  // One short line per problem; the technical part waits behind "details" (and the toast stays
+  // longer when there is some to read).
+  const showMessage = useCallback((message: ArtistMessage) => {
     const id = Date.now() + Math.random();
-    setErrors((e) => [...e.slice(-3), { id, text }]);
-    setTimeout(() => setErrors((e) => e.filter((x) => x.id !== id)), 9000);
+    setErrors((e) => [...e.slice(-3), { id, message }]);
+    setTimeout(() => setErrors((e) => e.filter((x) => x.id !== id)), message.details ? 20000 : 9000);
   }, []);
+  const showError = useCallback((text: string) => showMessage(splitMessage(text)), [showMessage]);
 
   const run = useCallback(
     async <T,>(request: Promise<T>): Promise<T | undefined> => {
       try {
         return await request;
       } catch (err) {
-        showError(errorMessage(err));
+        showMessage(errorToMessage(err));
         return undefined;
       }
     },
-    [showError],
+    [showMessage],
   );
 
   useEffect(() => {
@@ -112,7 +117,7 @@ export function App({ connection }: { connection: Connection }) {
         <div className="toasts" role="status" aria-live="polite">
           {errors.map((e) => (
             <div key={e.id} className="toast toast-error" data-testid="error-toast">
-              {e.text}
+              <Message message={e.message} className="toast-text" />
               <button className="toast-close" aria-label="Dismiss" onClick={() => setErrors((l) => l.filter((x) => x.id !== e.id))}>
                 ×
               </button>

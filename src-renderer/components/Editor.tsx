@@ -10,11 +10,16 @@ import { browserStorage, loadPlayhead, savePlayhead } from '../lib/playhead-stor
 import type { Services } from './App.tsx';
 import { ExportDialog } from './ExportDialog.tsx';
 import { HelpSheet } from './HelpSheet.tsx';
+import { HistoryPanel, useProjectHistory } from './HistoryPanel.tsx';
+import { historyRoute } from '../lib/project-history.ts';
 import { JobsPanel } from './JobsPanel.tsx';
+import { CropInfo } from './CropInfo.tsx';
+import { DeviceLine, useJobOutlook } from './DeviceLine.tsx';
 import { KeyframePanel } from './KeyframePanel.tsx';
 import { MaskPainter, type PainterHandle } from './MaskPainter.tsx';
 import { ParamsPanel } from './ParamsPanel.tsx';
 import { Preview } from './Preview.tsx';
+import { preparingPreview } from '../lib/proxy-status.ts';
 import { Timeline } from './Timeline.tsx';
 
 export interface EditorProps {
@@ -52,6 +57,8 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
     },
     [run, setProject],
   );
+  const projectHistory = useProjectHistory(api, project, update);
+  const outlook = useJobOutlook(api, project, jobs);
 
   const addKeyframe = useCallback(() => void update(api.addKeyframe(frame)), [api, frame, update]);
   const removeKeyframe = useCallback(() => {
@@ -88,9 +95,9 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
         case 'toggle-play':
           return setPlaying((p) => !p);
         case 'undo':
-          return painter.current?.undo();
+          return historyRoute(tab === 'mask', painter.current?.canUndo() ?? false) === 'painter' ? painter.current?.undo() : projectHistory.undo();
         case 'redo':
-          return painter.current?.redo();
+          return historyRoute(tab === 'mask', painter.current?.canRedo() ?? false) === 'painter' ? painter.current?.redo() : projectHistory.redo();
         case 'help':
           return setHelp((h) => !h);
         case 'export':
@@ -107,7 +114,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
           return;
       }
     },
-    [addKeyframe, count, frame, project.keyframes, removeKeyframe, seek],
+    [addKeyframe, count, frame, project.keyframes, removeKeyframe, seek, tab, projectHistory],
   );
 
   useEffect(() => {
@@ -134,7 +141,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             {project.path}
           </span>
         </div>
-        <div className="source-info muted">
+        <div className="source-info muted" title={`Source ${src.width}×${src.height}, working size ${project.working.width}×${project.working.height}, ${formatFps(src.fps)}, ${src.frameCount} frames`}>
           {src.width}×{src.height} → {project.working.width}×{project.working.height} · {formatFps(src.fps)} · {src.frameCount} frames
           {src.hasAudio ? ' · audio' : ''}
           {src.warnings && src.warnings.length > 0 && (
@@ -143,7 +150,10 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             </span>
           )}
         </div>
+        <CropInfo source={src} crop={project.workingCrop} imageUrl={mediaUrl(mediaRoutes.sourceFrame(frame), mediaVersion(project))} />
+        <DeviceLine outlook={outlook} />
         <div className="actions">
+          <HistoryPanel history={projectHistory} />
           <button onClick={() => setExporting(true)} title="Export video (Ctrl+E)">
             Export…
           </button>
@@ -214,6 +224,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
                 : mediaUrl(mediaRoutes.keyframeImage(frame), mediaVersion(project, keyframe.updatedAt))
             }
             maskUrl={mediaUrl(mediaRoutes.keyframeMask(frame), mediaVersion(project, keyframe.updatedAt))}
+            revision={projectHistory.revision}
             save={(png) => update(api.setKeyframeMask(frame, png))}
           />
         ) : (
@@ -226,12 +237,13 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             onFrame={setFrame}
             onEnded={() => setPlaying(false)}
             renderVersion={mediaVersion(project, project.renderedFrames, jobs.filter((j) => j.kind === 'propagate' && j.status === 'done').length)}
+            preparing={preparingPreview(jobs)}
           />
         )}
       </main>
 
       <aside className="right-panel">
-        <JobsPanel services={services} project={project} jobs={jobs} capabilities={capabilities} />
+        <JobsPanel services={services} project={project} jobs={jobs} capabilities={capabilities} outlook={outlook} />
         <ParamsPanel services={services} project={project} capabilities={capabilities} update={update} />
       </aside>
 
@@ -241,6 +253,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
           frame={frame}
           keyframes={project.keyframes}
           cuts={project.shotCuts}
+          renderStatus={project.renderStatus}
           thumbnailsUrl={mediaUrl(mediaRoutes.thumbnails(), stripVersion(project, jobs))}
           onSeek={(f) => {
             setPlaying(false);

@@ -1,9 +1,15 @@
 // Export: output path, size (the source's resolution by default, or the working size), quality
-// (CRF), audio; then the job's progress and "reveal file".
+// (CRF), audio; then the job's progress, and the file: "Reveal file" in Electron, a download link
+// and a player in browser mode (the browser may be on another machine than the file).
 // Nothing is replaced unasked: the services refuse an existing file (OUTPUT_EXISTS) and the
 // dialog asks "Replace <name>?" before retrying with `overwrite`.
+// Nothing is mixed unsaid: when frames are out of date, not rendered, or being rendered, the
+// dialog says how many and offers "Propagate first, then export" (the services chain the two:
+// cancelling the propagation cancels the export) or "Export anyway" (saying what it writes).
 import { useState } from 'react';
 import type { JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
+import { isActive } from '../lib/jobs.ts';
+import { exportDownloadUrl, exportReadiness } from '../lib/render-status.ts';
 import type { Services } from './App.tsx';
 import { JobRow } from './JobsPanel.tsx';
 import { Modal } from './Modal.tsx';
@@ -32,14 +38,24 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
   const [size, setSize] = useState<'source' | 'working'>('source');
   // Older services send no exportSize: the source's own size (even) is then the best guess.
   const sourceSize = project.exportSize ?? { width: project.source.width - (project.source.width % 2), height: project.source.height - (project.source.height % 2) };
-  const [jobId, setJobId] = useState<string | null>(null);
+  // Reopened while an export runs: follow it.
+  const [jobId, setJobId] = useState<string | null>(() => jobs.find((j) => j.kind === 'export' && isActive(j))?.id ?? null);
+  /** Whether the job followed waits for a propagation (started with "Propagate first"). */
+  const [chained, setChained] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const job = jobs.find((j) => j.id === jobId) ?? null;
 
   /** An existing file the services would not replace unasked: its name and what it is. */
-  const [confirm, setConfirm] = useState<{ name: string; finding: string } | null>(null);
+  const [confirm, setConfirm] = useState<{ name: string; finding: string; propagateFirst: boolean } | null>(null);
+  const ready = exportReadiness(project, jobs);
+  const busy = job !== null && isActive(job);
+  // The propagation an active chained export waits for.
+  const waitingFor = chained && busy ? ready.propagation : null;
+  const canPropagate = project.keyframes.some((k) => k.state !== 'none');
+  const browser = services.connection.mode === 'browser';
+  const [showPath, setShowPath] = useState(false);
 
-  const start = async (overwrite = false) => {
+  const start = async (overwrite = false, propagateFirst = false) => {
     const q = Number(crf);
     if (!Number.isInteger(q) || q < 0 || q > 51) return setError('Quality (CRF) must be a whole number from 0 (lossless) to 51.');
     const out = outPath.trim();
@@ -49,12 +65,13 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
     setError(null);
     setConfirm(null);
     try {
-      const j = await api.startJob({ kind: 'export', outPath: out, size, crf: q, audio, overwrite });
+      const j = await api.startJob({ kind: 'export', outPath: out, size, crf: q, audio, overwrite, ...(propagateFirst ? { propagateFirst } : {}) });
       setJobId(j.id);
+      setChained(propagateFirst);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === 'OUTPUT_EXISTS' && !overwrite) {
-        setConfirm({ name: baseName(out), finding: finding(err instanceof Error ? err.message : String(err)) });
+        setConfirm({ name: baseName(out), finding: finding(err instanceof Error ? err.message : String(err)), propagateFirst });
         return;
       }
       await services.run(Promise.reject(err));
@@ -64,11 +81,6 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
   return (
     <Modal title="Export video" onClose={onClose}>
       <div className="export-form">
-        {project.renderedFrames < project.source.frameCount && (
-          <p className="reason">
-            {project.renderedFrames}/{project.source.frameCount} frames are rendered so far.
-          </p>
-        )}
         <label className="field">
           Output file
           <input
@@ -109,27 +121,74 @@ export function ExportDialog({ services, project, jobs, onClose }: { services: S
               <button onClick={() => setConfirm(null)} autoFocus>
                 Cancel
               </button>
-              <button className="primary" onClick={() => void start(true)} data-testid="export-replace">
+              <button className="primary" onClick={() => void start(true, confirm.propagateFirst)} data-testid="export-replace">
                 Replace
               </button>
             </div>
           </div>
         )}
-        {job && (
+        {ready.needsWarning && !busy && confirm === null && (
+          <div className="export-warning" role="alert" data-testid="export-warning">
+            <strong>Not every frame is up to date</strong>
+            <ul>
+              {ready.lines.map((l) => (
+                <li key={l}>{l}</li>
+              ))}
+            </ul>
+            {ready.propagation === null && ready.anyway && <p className="muted small">{ready.anyway}</p>}
+            <div className="button-row end">
+              {ready.propagation === null && (
+                <button onClick={() => void start()} data-testid="export-anyway">
+                  Export anyway
+                </button>
+              )}
+              <button
+                className="primary"
+                onClick={() => void start(false, true)}
+                disabled={ready.propagation === null && !canPropagate}
+                title={ready.propagation === null && !canPropagate ? 'Import or translate a key frame first: there is nothing to propagate.' : undefined}
+                data-testid="export-propagate-first"
+              >
+                {ready.propagation ? 'Export when the propagation finishes' : 'Propagate first, then export'}
+              </button>
+            </div>
+          </div>
+        )}
+        {(job || waitingFor) && (
           <ul className="jobs">
-            <JobRow job={job} onCancel={() => void services.run(api.cancelJob(job.id))} />
+            {waitingFor && <JobRow job={waitingFor} onCancel={() => void services.run(api.cancelJob(waitingFor.id))} />}
+            {job && <JobRow job={job} onCancel={() => void services.run(api.cancelJob(job.id))} />}
           </ul>
+        )}
+        {job?.status === 'done' && browser && (
+          <div className="export-result" data-testid="export-result">
+            <video className="export-player" controls preload="metadata" src={exportDownloadUrl(job.id)} data-testid="export-player" />
+            <a className="button primary" href={exportDownloadUrl(job.id, true)} download={baseName(job.output ?? outPath)} data-testid="export-download">
+              Download {baseName(job.output ?? outPath)}
+            </a>
+            {showPath && (
+              <p className="muted small" data-testid="export-path-shown">
+                Saved on the computer running Rerender Studio as <code>{job.output ?? outPath.trim()}</code>
+              </p>
+            )}
+          </div>
         )}
         <div className="button-row end">
           {job?.status === 'done' && (
-            <button onClick={() => void services.run(api.revealFile(job.output ?? outPath.trim()))} data-testid="reveal-file">
-              Reveal file
+            // In a browser the file manager is out of reach: say where the file is instead.
+            <button
+              onClick={() => (browser ? setShowPath(true) : void services.run(api.revealFile(job.output ?? outPath.trim())))}
+              data-testid="reveal-file"
+            >
+              {browser ? 'Where is it?' : 'Reveal file'}
             </button>
           )}
           <button onClick={onClose}>Close</button>
-          <button className="primary" onClick={() => void start()} disabled={confirm !== null || (job !== null && (job.status === 'queued' || job.status === 'running'))}>
-            {job ? 'Export again' : 'Export'}
-          </button>
+          {(!ready.needsWarning || busy) && (
+            <button className="primary" onClick={() => void start()} disabled={confirm !== null || busy || ready.propagation !== null} title={ready.propagation ? 'A propagation is running: export when it finishes.' : undefined}>
+              {job ? 'Export again' : 'Export'}
+            </button>
+          )}
         </div>
       </div>
     </Modal>

@@ -26,6 +26,7 @@ const FILTER_LABEL: Record<FileFilter, string> = {
   project: 'Rerender projects (.rrproj)',
   image: 'Images',
   model: 'Models (.safetensors, diffusers folders)',
+  config: 'Rerender configs (.json)',
   any: 'All files',
 };
 
@@ -87,7 +88,8 @@ export function FileBrowser({ api, title, filter, mode, suggested, onChoose, onC
       if (id === seq.current) dispatch({ type: 'loaded', listing });
     } catch (err) {
       if (id !== seq.current) return;
-      const next = onListFailure((err as { code?: unknown }).code, check.path, filter, mode);
+      // Choosing a folder: a typed path that is not one is only an error to show.
+      const next = mode === 'folder' ? 'show' : onListFailure((err as { code?: unknown }).code, check.path, filter, mode);
       if (next === 'choose') return onChoose(check.path);
       if (next === 'choose-if-parent-exists') {
         try {
@@ -131,7 +133,8 @@ export function FileBrowser({ api, title, filter, mode, suggested, onChoose, onC
       case 'last':
         return dispatch({ type: 'move', delta: Infinity });
       case 'activate':
-        if (inText) return target ? onChoose(target) : undefined;
+        // In folder mode Enter opens the selected folder; only the button chooses the one shown.
+        if (inText && mode !== 'folder') return target ? onChoose(target) : undefined;
         return run();
       case 'cancel':
         return onCancel();
@@ -230,7 +233,7 @@ export function FileBrowser({ api, title, filter, mode, suggested, onChoose, onC
           <div className="button-row end">
             <button onClick={onCancel}>Cancel</button>
             <button className="primary" disabled={target === null} onClick={() => target && onChoose(target)} title={target ?? undefined}>
-              {mode === 'save' ? 'Save here' : 'Choose'}
+              {mode === 'save' ? 'Save here' : mode === 'folder' ? 'Choose this folder' : 'Choose'}
             </button>
           </div>
         </footer>

@@ -1,5 +1,5 @@
 // One way to ask for a path, whatever runs the editor: Electron's native dialog when main can
-// show it, else (browser mode, or a model folder off macOS) the in-app file browser.
+// show it, else (browser mode, a folder, or a model folder off macOS) the in-app file browser.
 import { createContext, useCallback, useContext, useState, type ReactNode } from 'react';
 import type { FileFilter } from '../../src-main/api/contract.ts';
 import type { Connection } from '../api/connect.ts';
@@ -18,11 +18,12 @@ export function usePickFile(): PickFile {
   return useContext(PickerContext);
 }
 
-const TITLES: Record<FileFilter, Record<PickMode, string>> = {
+const TITLES: Record<FileFilter, Record<Exclude<PickMode, 'folder'>, string>> = {
   video: { open: 'Choose a video', save: 'Save the video as' },
   project: { open: 'Open a project', save: 'Save the project as' },
   image: { open: 'Choose an image', save: 'Save the image as' },
   model: { open: 'Choose a model', save: 'Save the model as' },
+  config: { open: 'Choose a Rerender config', save: 'Save the config as' },
   any: { open: 'Choose a file', save: 'Save as' },
 };
 
@@ -39,14 +40,15 @@ export function FilePickerProvider({ connection, children }: { connection: Conne
   const pick = useCallback<PickFile>(
     async (filter, mode, suggested, title) => {
       const s = suggested?.trim() ? suggested.trim() : undefined;
-      if (connection.mode === 'electron') {
+      // The native dialog is asked for files only: a folder is always chosen in the app's browser.
+      if (connection.mode === 'electron' && mode !== 'folder') {
         try {
           return await (s ? connection.api.pickFile(filter, mode, s) : connection.api.pickFile(filter, mode));
         } catch (err) {
           if ((err as { code?: unknown }).code !== 'NO_NATIVE_PICKER') throw err;
         }
       }
-      return new Promise<string | null>((resolve) => setPending({ filter, mode, suggested: s, title: title ?? TITLES[filter][mode], resolve }));
+      return new Promise<string | null>((resolve) => setPending({ filter, mode, suggested: s, title: title ?? (mode === 'folder' ? 'Choose a folder' : TITLES[filter][mode]), resolve }));
     },
     [connection],
   );

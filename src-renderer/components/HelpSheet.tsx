@@ -27,6 +27,7 @@ export function HelpSheet({ onClose }: { onClose(): void }) {
           </li>
         ))}
       </ul>
+      <p className="muted small">On a Mac, use ⌘ where it says Ctrl. Every change to the project can be undone, also after reopening it (History, top right).</p>
       <p className="muted small">Drag the timeline to scrub, drag a marker to move its key frame, Ctrl + wheel to zoom.</p>
     </Modal>
   );

@@ -1,17 +1,23 @@
-// Jobs: progress (done/total), ETA, device (with a visible CPU-fallback note), cancel; and the
-// two stages' buttons (translate every key frame, propagate), each disabled with the reason when
-// it cannot run.
-import type { Capabilities, JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
+// Jobs: progress (done/total, fixed from the start), ETA, device, cancel; and the two stages'
+// buttons (translate every key frame, propagate), each disabled with the reason when it cannot
+// run and with an estimate of how long it takes. Notes and errors are one line each, with the
+// technical part behind "details", so the panel stays compact; the CPU note shows once per
+// project (DeviceNote), not in every job.
+import type { Capabilities, JobInfo, JobOutlook, ProjectSummary } from '../../src-main/api/contract.ts';
 import { JOB_LABELS, fellBackToCpu, formatEta, isActive, progressFraction } from '../lib/jobs.ts';
 import { formatStateCounts, keptNote, translateBlocker } from '../lib/translate.ts';
 import type { Services } from './App.tsx';
-import { Reason } from './Reason.tsx';
+import { jobText } from '../lib/messages.ts';
+import { DeviceNote } from './DeviceLine.tsx';
+import { Message, Reason } from './Reason.tsx';
 
 export interface JobsPanelProps {
   services: Services;
   project: ProjectSummary;
   jobs: JobInfo[];
   capabilities: Capabilities | null;
+  /** The device and estimates (null until the services answer). */
+  outlook?: JobOutlook | null;
 }
 
 export function JobRow({ job, onCancel }: { job: JobInfo; onCancel?: () => void }) {
@@ -38,13 +44,13 @@ export function JobRow({ job, onCancel }: { job: JobInfo; onCancel?: () => void 
         <span>ETA {isActive(job) ? formatEta(job.etaSeconds) : '—'}</span>
         {job.device && <span data-testid="job-device">on {job.device}</span>}
       </div>
-      {job.note && <div className={cpu ? 'job-note warn' : 'job-note'}>{cpu ? `⚠ ${job.note}` : job.note}</div>}
-      {job.error && <div className="job-note error">{job.error}</div>}
+      {job.note && <Message message={jobText(job.note)} prefix={cpu ? '⚠ ' : ''} className={cpu ? 'job-note warn' : 'job-note'} />}
+      {job.error && <Message message={jobText(job.error)} className="job-note error" testId="job-error" />}
     </li>
   );
 }
 
-export function JobsPanel({ services, project, jobs, capabilities }: JobsPanelProps) {
+export function JobsPanel({ services, project, jobs, capabilities, outlook = null }: JobsPanelProps) {
   const { api } = services.connection;
   const prop = capabilities?.propagate;
   const reason = !prop
@@ -62,15 +68,17 @@ export function JobsPanel({ services, project, jobs, capabilities }: JobsPanelPr
   return (
     <div className="panel jobs-panel">
       <h2>Jobs</h2>
+      <DeviceNote outlook={outlook} projectPath={project.path} />
       <div className="button-row">
         <button
           className="primary"
           disabled={translateReason !== null}
-          title={translateReason ?? 'Translate every key frame with Stable Diffusion + ControlNet under the cross-frame constraints'}
+          title={translateReason ?? `Translate every key frame with Stable Diffusion + ControlNet (${outlook ? outlook.translate.text : 'estimating…'})`}
           onClick={() => void services.run(api.startJob({ kind: 'translate' }))}
         >
           Translate all key frames
         </button>
+        {!translateReason && outlook && <span className="estimate muted small" data-testid="translate-estimate">{outlook.translate.text}</span>}
       </div>
       {translateReason && <Reason text={translateReason} testId="translate-all-reason" />}
       {states && (
@@ -83,17 +91,14 @@ export function JobsPanel({ services, project, jobs, capabilities }: JobsPanelPr
         <button
           className="primary"
           disabled={reason !== null || running}
-          title={reason ?? 'Propagate the key frames to every frame'}
+          title={reason ?? `Propagate the key frames to every frame (${outlook ? outlook.propagate.text : 'estimating…'})`}
           onClick={() => void services.run(api.startJob({ kind: 'propagate' }))}
         >
           Propagate
         </button>
+        {!reason && !running && outlook && <span className="estimate muted small" data-testid="propagate-estimate">{outlook.propagate.text}</span>}
       </div>
-      {reason && (
-        <p className="reason" data-testid="propagate-reason">
-          {reason}
-        </p>
-      )}
+      {reason && <Reason text={reason} testId="propagate-reason" />}
       {jobs.length === 0 ? (
         <p className="muted small">No jobs yet.</p>
       ) : (

@@ -1,8 +1,15 @@
 // The key frame at the playhead: its state, its image (import / translate / clear), its prompt
-// override and mask; plus the list of all key frames.
+// override and mask; plus the list of all key frames with a thumbnail each, and the batch work
+// of the EbSynth workflow (many key frames at once, export for painting, import painted frames).
 import { useEffect, useRef, useState } from 'react';
-import type { Capabilities, JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
+import { mediaRoutes, type Capabilities, type JobInfo, type ProjectSummary } from '../../src-main/api/contract.ts';
 import { KEYFRAME_STYLES, keyframeAt } from '../lib/keyframes.ts';
+import { mediaVersion } from '../lib/media-version.ts';
+import { joinPath } from '../lib/file-browser.ts';
+import { usePickFile } from './FilePicker.tsx';
+import { ImportFolderDialog } from './ImportFolderDialog.tsx';
+import { KeyframeBatchDialog } from './KeyframeBatchDialog.tsx';
+import { KeyframeExportDialog } from './KeyframeExportDialog.tsx';
 import { toPngBytes } from '../lib/image-file.ts';
 import { translateBlocker } from '../lib/translate.ts';
 import type { Services } from './App.tsx';
@@ -23,10 +30,14 @@ export interface KeyframePanelProps {
 }
 
 export function KeyframePanel({ services, project, frame, capabilities, jobs, onSeek, onAdd, onRemove, onEditMask, update }: KeyframePanelProps) {
-  const { api } = services.connection;
+  const { api, mediaUrl } = services.connection;
+  const pick = usePickFile();
   const kf = keyframeAt(project.keyframes, frame);
   const fileInput = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<{ kind: 'batch' } | { kind: 'export' | 'import'; dir: string } | null>(null);
+  /** The folder last used for painting: the next export or import starts there. */
+  const [paintFolder, setPaintFolder] = useState<string | undefined>(undefined);
   const [prompt, setPrompt] = useState(kf?.prompt ?? '');
   useEffect(() => setPrompt(kf?.prompt ?? ''), [kf?.prompt, frame]);
 
@@ -46,6 +57,29 @@ export function KeyframePanel({ services, project, frame, capabilities, jobs, on
       if (fileInput.current) fileInput.current.value = '';
     }
   };
+
+  /** The same file browser as every other file choice (on the services' machine). */
+  const importFromBrowser = async () => {
+    const file = await services.run(pick('image', 'open', undefined, `Choose the edited picture for frame ${frame}`));
+    if (!file) return;
+    setBusy('Importing…');
+    try {
+      await update(api.importKeyframeImageFile(frame, file));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const chooseFolder = async (kind: 'export' | 'import') => {
+    const title = kind === 'export' ? 'Choose a folder for the pictures to paint' : 'Choose the folder of painted frames';
+    const dir = await services.run(pick('image', 'folder', paintFolder ? joinPath(paintFolder, '.') : undefined, title));
+    if (!dir) return;
+    setPaintFolder(dir);
+    setDialog({ kind, dir });
+  };
+  const thumbUrl = (k: (typeof project.keyframes)[number]): string =>
+    k.state === 'none'
+      ? mediaUrl(mediaRoutes.sourceFrame(k.frame), mediaVersion(project))
+      : mediaUrl(mediaRoutes.keyframeImage(k.frame), mediaVersion(project, k.updatedAt));
 
   const sorted = [...project.keyframes].sort((a, b) => a.frame - b.frame);
   return (
@@ -68,9 +102,14 @@ export function KeyframePanel({ services, project, frame, capabilities, jobs, on
           </div>
           <p className="muted small">{KEYFRAME_STYLES[kf.state].description}</p>
           <div className="button-row">
-            <button onClick={() => fileInput.current?.click()} disabled={busy !== null}>
+            <button onClick={() => void importFromBrowser()} disabled={busy !== null} data-testid="keyframe-import-browse">
               Import edited image…
             </button>
+            {services.connection.mode === 'browser' && (
+              <button className="small link-inline" onClick={() => fileInput.current?.click()} disabled={busy !== null} title="Upload a picture from the computer this browser runs on">
+                Upload…
+              </button>
+            )}
             <input
               ref={fileInput}
               type="file"
@@ -127,6 +166,17 @@ export function KeyframePanel({ services, project, frame, capabilities, jobs, on
       )}
 
       <h3>All key frames ({sorted.length})</h3>
+      <div className="button-row kf-batch-actions">
+        <button onClick={() => setDialog({ kind: 'batch' })} title="Many key frames at once: automatically or every N frames" data-testid="keyframe-batch-open">
+          Key frames…
+        </button>
+        <button onClick={() => void chooseFolder('export')} disabled={sorted.length === 0} title="Save the key frames' source pictures, numbered, to paint in another program" data-testid="keyframe-export-open">
+          Export for painting…
+        </button>
+        <button onClick={() => void chooseFolder('import')} title="Bring back a folder of painted frames, matched by the numbers in their names" data-testid="keyframe-import-open">
+          Import painted frames…
+        </button>
+      </div>
       <ul className="kf-list" data-testid="keyframe-list">
         {sorted.map((k) => (
           <li key={k.frame}>
@@ -135,11 +185,20 @@ export function KeyframePanel({ services, project, frame, capabilities, jobs, on
               <span>Frame {k.frame}</span>
               <span className="muted">{KEYFRAME_STYLES[k.state].label}</span>
               {k.hasMask && <span className="pill">mask</span>}
+              {/* Last in the markup (the list's text spans keep their places), first on screen. */}
+              <img className="kf-thumb" src={thumbUrl(k)} alt="" loading="lazy" />
             </button>
           </li>
         ))}
         {sorted.length === 0 && <li className="muted small">Add key frames with K; edit or translate them; then propagate.</li>}
       </ul>
+      {dialog?.kind === 'batch' && <KeyframeBatchDialog services={services} project={project} update={update} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'export' && (
+        <KeyframeExportDialog services={services} project={project} dir={dialog.dir} onChooseAnother={() => void chooseFolder('export')} onClose={() => setDialog(null)} />
+      )}
+      {dialog?.kind === 'import' && (
+        <ImportFolderDialog services={services} project={project} dir={dialog.dir} update={update} onChooseAnother={() => void chooseFolder('import')} onClose={() => setDialog(null)} />
+      )}
     </div>
   );
 }

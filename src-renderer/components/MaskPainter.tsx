@@ -13,6 +13,9 @@ import { useImage } from './use-image.ts';
 export interface PainterHandle {
   undo(): void;
   redo(): void;
+  /** Whether the painter has strokes of its own to undo / redo (else Ctrl+Z goes to the project). */
+  canUndo(): boolean;
+  canRedo(): boolean;
   setMode(mode: Brush['mode']): void;
   toggleOverlay(): void;
 }
@@ -23,6 +26,8 @@ export interface MaskPainterProps {
   project: ProjectSummary;
   backgroundUrl: string;
   maskUrl: string;
+  /** Changes when the project's history moved (undo/redo): the saved mask is read again. */
+  revision?: number;
   save(png: Uint8Array<ArrayBuffer> | null): Promise<unknown>;
 }
 
@@ -34,7 +39,7 @@ async function loadMask(url: string, width: number, height: number): Promise<Mas
   return decodeMaskPng(new Uint8Array(await res.arrayBuffer()), width, height);
 }
 
-export function MaskPainter({ ref, frame, project, backgroundUrl, maskUrl, save }: MaskPainterProps) {
+export function MaskPainter({ ref, frame, project, backgroundUrl, maskUrl, revision = 0, save }: MaskPainterProps) {
   const { width: W, height: H } = project.working;
   const box = useRef<HTMLDivElement>(null);
   const [fit, setFit] = useState({ w: 640, h: 480 });
@@ -66,6 +71,23 @@ export function MaskPainter({ ref, frame, project, backgroundUrl, maskUrl, save 
       alive = false;
     };
   }, [W, H]);
+
+  // A project undo/redo may have changed the saved mask: start again from it, with no strokes to undo.
+  const latestUrl = useRef(maskUrl);
+  latestUrl.current = maskUrl;
+  const loadedRevision = useRef(revision);
+  useEffect(() => {
+    if (revision === loadedRevision.current) return;
+    loadedRevision.current = revision;
+    let alive = true;
+    loadMask(latestUrl.current, W, H).then(
+      (m) => alive && setHistory(createHistory(m, 40)),
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+    };
+  }, [revision, W, H]);
 
   useEffect(() => {
     const el = box.current;
@@ -132,10 +154,12 @@ export function MaskPainter({ ref, frame, project, backgroundUrl, maskUrl, save 
     () => ({
       undo: () => step('undo'),
       redo: () => step('redo'),
+      canUndo: () => history !== null && canUndo(history),
+      canRedo: () => history !== null && canRedo(history),
       setMode: (mode) => setBrush((b) => ({ ...b, mode })),
       toggleOverlay: () => setShowOverlay((s) => !s),
     }),
-    [step],
+    [step, history],
   );
 
   const toMask = (stage: Konva.Stage | null): Point | null => {

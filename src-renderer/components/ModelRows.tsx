@@ -15,6 +15,8 @@ export interface RowsCheck<V> {
 export interface ModelRowsProps<D extends { path: string }, V> {
   testId: string;
   label: ReactNode;
+  /** One plain line under the label: what these rows are for. */
+  help?: string;
   /** 'LoRA', 'ControlNet': in every label, button and message. */
   noun: string;
   /** The number of the first row (the first ControlNet has its own field, so its rows start at 2). */
@@ -59,6 +61,7 @@ export function ModelRows<D extends { path: string }, V>(p: ModelRowsProps<D, V>
   return (
     <div className="field loras" data-testid={p.testId}>
       <label>{p.label}</label>
+      {p.help && <p className="field-help">{p.help}</p>}
       {drafts.length === 0 && <p className="muted small">None.</p>}
       {drafts.map((d, i) => {
         const n = i + p.firstNumber;

@@ -11,6 +11,7 @@ import {
   LORA_WEIGHT,
   MAX_EXTRA_CONTROLNETS,
   PRECISION_CHOICES,
+  artistReason,
   checkCanny,
   checkControlnets,
   checkLoras,
@@ -31,6 +32,7 @@ import {
 import { engineReason } from '../lib/translate.ts';
 import { usePickFile } from './FilePicker.tsx';
 import { ModelRows } from './ModelRows.tsx';
+import { Message } from './Reason.tsx';
 import { useSyncedDraft } from './synced-draft.ts';
 
 export interface ModelSettingsProps {
@@ -54,14 +56,13 @@ function PathField({ id, label, hint, value, save }: { id: string; label: string
   };
   return (
     <div className="field">
-      <label htmlFor={id}>
-        {label} <span className="muted">· {hint}</span>
-      </label>
+      <label htmlFor={id}>{label}</label>
       <div className="path-row">
         <input
           id={id}
           value={draft}
           title={draft}
+          aria-describedby={`${id}-help`}
           spellCheck={false}
           placeholder="/path/to/model (empty = none)"
           aria-invalid={error !== null}
@@ -93,6 +94,9 @@ function PathField({ id, label, hint, value, save }: { id: string; label: string
           Browse…
         </button>
       </div>
+      <p className="field-help" id={`${id}-help`}>
+        {hint}
+      </p>
       {error && <p className="field-error">{error}</p>}
     </div>
   );
@@ -103,6 +107,8 @@ function Loras({ saved, save }: { saved: ReturnType<typeof readModelSettings>['l
     <ModelRows<LoraDraft, LoraSetting>
       testId="loras"
       label={<>LoRAs <span className="muted">· weight {LORA_WEIGHT.min}–{LORA_WEIGHT.max}</span></>}
+      help="Style add-ons trained for a look or a character; the weight sets how strongly (1 = as trained)."
+
       noun="LoRA"
       firstNumber={1}
       placeholder="/path/to/lora.safetensors"
@@ -132,7 +138,7 @@ function Canny({ low, high, scale, save }: { low: number; high: number; scale: n
     committing(key(v.lowThreshold, v.highThreshold, v.scale));
     setFailed(!(await save(v)));
   };
-  const input = (key: keyof CannyDraft, id: string, label: string, range: string) => (
+  const input = (key: keyof CannyDraft, id: string, label: string, range: string, help: string) => (
     <div className="field">
       <label htmlFor={id}>
         {label} <span className="muted">({range})</span>
@@ -148,15 +154,16 @@ function Canny({ low, high, scale, save }: { low: number; high: number; scale: n
           if (e.key === 'Enter') void submit();
         }}
       />
+      <p className="field-help">{help}</p>
       {check.errors[key] && <p className="field-error">{check.errors[key]}</p>}
     </div>
   );
   return (
     <div className="canny" data-testid="canny-settings">
       <div className="canny-grid">
-        {input('lowThreshold', 'canny-low', 'Canny low', `${CANNY_THRESHOLD.min}–${CANNY_THRESHOLD.max}`)}
-        {input('highThreshold', 'canny-high', 'Canny high', `${CANNY_THRESHOLD.min}–${CANNY_THRESHOLD.max}`)}
-        {input('scale', 'controlnet-scale', 'ControlNet scale', `${CONTROLNET_SCALE.min}–${CONTROLNET_SCALE.max}`)}
+        {input('lowThreshold', 'canny-low', 'Edges: low threshold', `${CANNY_THRESHOLD.min}–${CANNY_THRESHOLD.max}`, 'Lower finds fainter edges.')}
+        {input('highThreshold', 'canny-high', 'Edges: high threshold', `${CANNY_THRESHOLD.min}–${CANNY_THRESHOLD.max}`, 'Lower keeps more edges strong.')}
+        {input('scale', 'controlnet-scale', 'Follow the edges', `${CONTROLNET_SCALE.min}–${CONTROLNET_SCALE.max}`, 'How closely key frames keep the video’s shapes (ControlNet scale).')}
       </div>
       {failed && <p className="field-error">Edge settings: not saved</p>}
     </div>
@@ -182,12 +189,11 @@ function ChoiceField<V extends string>({ id, label, hint, what, value, choices, 
   const [failed, setFailed] = useState(false);
   return (
     <div className="field">
-      <label htmlFor={id}>
-        {label} <span className="muted">· {hint}</span>
-      </label>
+      <label htmlFor={id}>{label}</label>
       <select
         id={id}
         value={draft}
+        aria-describedby={`${id}-help`}
         onChange={(e) => {
           const v = e.target.value;
           if (!isChoice(v)) return;
@@ -203,13 +209,16 @@ function ChoiceField<V extends string>({ id, label, hint, what, value, choices, 
           </option>
         ))}
       </select>
+      <p className="field-help" id={`${id}-help`}>
+        {hint}
+      </p>
       {failed && <p className="field-error">{what}: not saved</p>}
     </div>
   );
 }
 
 function KindField({ value, save }: { value: ControlKind; save(v: ControlKind): Promise<boolean> }) {
-  return <ChoiceField id="controlnet-kind" label="Control type" hint="the map of each key frame the ControlNet gets" what="Control type" value={value} choices={CONTROL_KIND_CHOICES} isChoice={isControlKind} save={save} />;
+  return <ChoiceField id="controlnet-kind" label="Control type" hint="Which picture of each key frame guides the ControlNet: edges, depth or the frame itself." what="Control type" value={value} choices={CONTROL_KIND_CHOICES} isChoice={isControlKind} save={save} />;
 }
 
 /** The 2nd, 3rd… ControlNets: rows of path, control type and scale, saved when every row is valid. */
@@ -217,7 +226,9 @@ function ExtraControlnets({ saved, first, save }: { saved: ReturnType<typeof rea
   return (
     <ModelRows<ControlnetDraft, ExtraControlnetSetting>
       testId="extra-controlnets"
-      label={<>More ControlNets <span className="muted">· their effects add up; scale {CONTROLNET_SCALE.min}–{CONTROLNET_SCALE.max}</span></>}
+      label={<>More ControlNets <span className="muted">· scale {CONTROLNET_SCALE.min}–{CONTROLNET_SCALE.max}</span></>}
+      help="More guides for the key frames (e.g. depth as well as edges); their effects add up."
+
       noun="ControlNet"
       firstNumber={2}
       placeholder="/path/to/controlnet"
@@ -250,7 +261,7 @@ function ExtraControlnets({ saved, first, save }: { saved: ReturnType<typeof rea
 }
 
 function PrecisionField({ value, save }: { value: Precision; save(v: Precision): Promise<boolean> }) {
-  return <ChoiceField id="model-precision" label="Precision" hint="speed and GPU memory; translated key frames stay up to date" what="Precision" value={value} choices={PRECISION_CHOICES} isChoice={isPrecisionChoice} save={save} />;
+  return <ChoiceField id="model-precision" label="Precision" hint="Speed and GPU memory; it does not change the look, so translated key frames stay up to date." what="Precision" value={value} choices={PRECISION_CHOICES} isChoice={isPrecisionChoice} save={save} />;
 }
 
 export function ModelSettings({ project, capabilities, save }: ModelSettingsProps) {
@@ -262,11 +273,11 @@ export function ModelSettings({ project, capabilities, save }: ModelSettingsProp
       <PathField
         id="model-checkpoint"
         label="Checkpoint"
-        hint="Stable Diffusion 1.5: .safetensors or a diffusers folder"
+        hint="The Stable Diffusion 1.5 model that paints the key frames: a .safetensors file or a diffusers folder."
         value={m.model}
         save={(v) => save({ model: v })}
       />
-      <PathField id="model-controlnet" label="ControlNet" hint="of the control type below: .safetensors or a diffusers folder" value={m.controlnetModel} save={(v) => save({ controlnetModel: v })} />
+      <PathField id="model-controlnet" label="ControlNet" hint="Keeps key frames to the video’s shapes; of the control type below (.safetensors or a diffusers folder)." value={m.controlnetModel} save={(v) => save({ controlnetModel: v })} />
       <KindField value={m.kind} save={(v) => save({ controlnet: { kind: v } })} />
       <Canny low={m.lowThreshold} high={m.highThreshold} scale={m.scale} save={(v) => save({ controlnet: v })} />
       <ExtraControlnets saved={m.extraControlnets} first={m.controlnetModel} save={(v) => save({ extraControlnets: v })} />
@@ -277,9 +288,8 @@ export function ModelSettings({ project, capabilities, save }: ModelSettingsProp
           ✓ Translation engine ready
         </p>
       ) : (
-        <div className="reason" data-testid="translate-status">
-          {reason}
-        </div>
+        // One short line; the services' whole message (paths, commands, links) behind "details".
+        <Message message={artistReason(reason)} testId="translate-status" />
       )}
     </section>
   );

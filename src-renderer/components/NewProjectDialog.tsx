@@ -1,7 +1,9 @@
 // A video dropped on the editor: ask before replacing the open project with a new one made
-// from it (the open project is saved as it is; nothing is lost by switching).
+// from it (the open project is saved as it is; nothing is lost by switching). The working size it
+// would get, and what that crops away, show before the artist says yes.
 import { useState } from 'react';
 import type { ProjectSummary } from '../../src-main/api/contract.ts';
+import { ProjectPlanInfo } from './CropInfo.tsx';
 import type { Services } from './App.tsx';
 import { baseName, suggestProjectPath } from '../lib/file-browser.ts';
 import { usePickFile } from './FilePicker.tsx';
@@ -30,6 +32,7 @@ export function NewProjectDialog({ services, videoPath, current, onClose }: { se
         <p className="muted small" title={videoPath}>
           {videoPath}
         </p>
+        <ProjectPlanInfo api={services.connection.api} videoPath={videoPath} />
         <label htmlFor="drop-project-path">Save the new project as</label>
         <div className="path-row">
           <input id="drop-project-path" value={projectPath} spellCheck={false} onChange={(e) => setProjectPath(e.target.value)} />

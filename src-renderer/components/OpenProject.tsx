@@ -5,6 +5,14 @@ import type { Services } from './App.tsx';
 import { baseName, suggestProjectPath } from '../lib/file-browser.ts';
 import { usePickFile } from './FilePicker.tsx';
 import { VideoDrop } from './VideoDrop.tsx';
+import { ProjectPlanInfo } from './CropInfo.tsx';
+import { nameMatchesFilter } from '../../src-main/api/contract.ts';
+
+/** The working short side typed, when it is one the services take (64..4096); else undefined. */
+function plannedSide(text: string): number | undefined {
+  const side = Number(text.trim());
+  return text.trim() !== '' && Number.isInteger(side) && side >= 64 && side <= 4096 ? side : undefined;
+}
 
 export function OpenProject({ services, recent, onError }: { services: Services; recent: string[]; onError(message: string): void }) {
   const { api } = services.connection;
@@ -22,7 +30,7 @@ export function OpenProject({ services, recent, onError }: { services: Services;
     e.preventDefault();
     setFormError(null);
     const side = shortSide.trim() === '' ? undefined : Number(shortSide);
-    if (side !== undefined && (!Number.isInteger(side) || side < 64 || side > 4096)) {
+    if (side !== undefined && plannedSide(shortSide) === undefined) {
       setFormError('Working short side must be a whole number between 64 and 4096 (or empty for the default).');
       return;
     }
@@ -105,6 +113,10 @@ export function OpenProject({ services, recent, onError }: { services: Services;
             Working short side (px, optional)
             <input id="short-side" inputMode="numeric" placeholder="default" value={shortSide} onChange={(e) => setShortSide(e.target.value)} />
           </label>
+          {/* The working size and what it crops, once the path names a video (not on every keystroke of a folder). */}
+          {nameMatchesFilter(videoPath.trim(), 'video') && (
+            <ProjectPlanInfo api={api} videoPath={videoPath.trim()} shortSide={plannedSide(shortSide)} />
+          )}
           {notice && (
             <p className="notice" data-testid="drop-notice">
               {notice}

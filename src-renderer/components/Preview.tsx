@@ -2,15 +2,17 @@
 // wipe. Every image is the PNG of that exact frame index from the media routes, loaded through a
 // small cache that keeps about a second ahead of the playhead; playback advances on the exact
 // rational rate and only to frames whose images are ready.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useFit } from './use-fit.ts';
 import { useFrameCache } from './use-frame-cache.ts';
 import { mediaRoutes, type ProjectSummary } from '../../src-main/api/contract.ts';
 import type { FrameCache } from '../lib/frame-cache.ts';
-import { framesToPreload, lookaheadFrames } from '../lib/frame-cache.ts';
+import { framesToPreload, lookaheadFrames, pushTrail } from '../lib/frame-cache.ts';
+import { preparingLabel } from '../lib/proxy-status.ts';
 import { keyframeAt } from '../lib/keyframes.ts';
 import { mediaVersion } from '../lib/media-version.ts';
 import { playbackStep, startClock } from '../lib/playback.ts';
+import { OutputStateBadge } from './OutputStateBadge.tsx';
 
 type Layer = 'source' | 'keyframe' | 'output';
 type Layout = 'single' | 'side' | 'wipe';
@@ -26,9 +28,15 @@ export interface PreviewProps {
   /** Playback reached the end. */
   onEnded(): void;
   renderVersion: string;
+  /** The fast preview (working-size proxy) being made: its progress, shown near the viewer. */
+  preparing?: { done: number; total: number } | null;
 }
 
 const PAUSED_AHEAD = 3;
+/** Positions a drag keeps loading behind the current one. */
+const TRAIL = 12;
+/** Decoded frames kept: a few seconds of playback and the last drags, a few MB of JPEG at 512. */
+const CACHE_FRAMES = 160;
 
 const LABELS: Record<Layer, string> = { source: 'Source', keyframe: 'Key frame', output: 'Output' };
 
@@ -56,7 +64,7 @@ interface Shown {
  * One layer's image. While the frame asked for is still loading, the last image stays up marked
  * as pending (with its own frame number), so the picture never claims to be a frame it is not.
  */
-function FrameImage({ url, label, frame, testId, cache }: { url: string | null; label: string; frame: number; testId?: string; cache: FrameCache | null }) {
+function FrameImage({ url, label, frame, testId, cache, trail = [] }: { url: string | null; label: string; frame: number; testId?: string; cache: FrameCache | null; trail?: Shown[] }) {
   const last = useRef<Shown | null>(null);
   const status = url && cache ? cache.status(url) : 'missing';
   if (!url || status === 'failed') {
@@ -70,6 +78,12 @@ function FrameImage({ url, label, frame, testId, cache }: { url: string | null; 
   }
   const display = cache?.displayUrl(url) ?? null;
   if (display) last.current = { display, frame, url };
+  else {
+    // Scrubbing: the newest position passed whose picture has landed, if newer than what is up.
+    const landed = cache?.firstReady(trail.map((t) => t.url)) ?? null;
+    const t = landed === null ? undefined : trail.find((x) => x.url === landed);
+    if (t && t.url !== last.current?.url) last.current = { display: cache!.displayUrl(t.url)!, frame: t.frame, url: t.url };
+  }
   const shown = last.current;
   if (!shown) return <div className="frame-missing frame-loading" aria-busy="true"><span className="muted">Loading frame {frame}…</span></div>;
   const pending = shown.frame !== frame || shown.url !== url;
@@ -87,7 +101,7 @@ function FrameImage({ url, label, frame, testId, cache }: { url: string | null; 
   );
 }
 
-export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFrame, onEnded, renderVersion }: PreviewProps) {
+export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFrame, onEnded, renderVersion, preparing = null }: PreviewProps) {
   const [layout, setLayout] = useState<Layout>('single');
   const [a, setA] = useState<Layer>('source');
   const [b, setB] = useState<Layer>('output');
@@ -96,7 +110,11 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFra
   const [stalls, setStalls] = useState(0);
   const { fps, frameCount } = project.source;
   const ahead = lookaheadFrames(fps);
-  const cache = useFrameCache(2 * (ahead + 2) + 8);
+  const cache = useFrameCache(Math.max(CACHE_FRAMES, 2 * (ahead + 2) + 8 + TRAIL));
+  // Positions passed while paused, newest first (idempotent for one frame, so safe in render).
+  const trail = useRef<number[]>([]);
+  trail.current = playing ? [frame] : pushTrail(trail.current, frame, TRAIL);
+  const passed = trail.current.slice(1);
 
   const layers = useMemo<Layer[]>(() => (layout === 'single' ? [a] : [a, b]), [layout, a, b]);
   const urlsAt = useMemo(
@@ -105,10 +123,14 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFra
   );
 
   // Keep the frames around the playhead loading, nearest first: about a second ahead while
-  // playing, a few for stepping while paused (scrubbing should not queue decodes it moves past).
-  useEffect(() => {
-    cache?.want(framesToPreload(frame, playing ? ahead : PAUSED_AHEAD, frameCount).flatMap(urlsAt));
-  }, [cache, frame, playing, ahead, frameCount, urlsAt]);
+  // playing, a few for stepping while paused. The last positions a drag passed finish loading
+  // (their pictures show as they land) but yield to these, and older ones are dropped: scrubbing
+  // never queues a backlog. A layout effect: the request leaves before the new playhead is painted.
+  const passedKey = passed.join();
+  useLayoutEffect(() => {
+    const around = framesToPreload(frame, playing ? ahead : PAUSED_AHEAD, frameCount).flatMap(urlsAt);
+    cache?.want(around, (passedKey === '' ? [] : passedKey.split(',').map(Number)).flatMap(urlsAt));
+  }, [cache, frame, playing, ahead, frameCount, urlsAt, passedKey]);
 
   // The playback loop reads the latest props through refs; it restarts only on play / pause.
   const latest = useRef({ frame, urlsAt, onFrame, onEnded });
@@ -165,7 +187,22 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFra
       ))}
     </select>
   );
-  const image = (layer: Layer, testId?: string) => <FrameImage url={urlFor(layer)} label={LABELS[layer]} frame={frame} cache={cache} {...(testId ? { testId } : {})} />;
+  const image = (layer: Layer, testId?: string) => (
+    <>
+      <FrameImage
+        url={urlFor(layer)}
+        label={LABELS[layer]}
+        frame={frame}
+        cache={cache}
+        trail={passed.flatMap((f) => {
+          const url = layerUrl(layer, f, project, mediaUrl, renderVersion);
+          return url ? [{ url, frame: f, display: '' }] : [];
+        })}
+        {...(testId ? { testId } : {})}
+      />
+      {layer === 'output' && <OutputStateBadge project={project} frame={frame} />}
+    </>
+  );
 
   return (
     <div className="preview">
@@ -183,6 +220,11 @@ export function Preview({ project, frame, mediaUrl, playing, onTogglePlay, onFra
           {playing ? '❚❚ Pause' : '▶ Play'}
         </button>
         {playing && waiting && <span className="muted small" data-testid="buffering">Loading frames…</span>}
+        {preparing && (
+          <span className="preparing-preview muted small" data-testid="preparing-preview" title="Until it is ready, each frame is read from the video, which is slower">
+            {preparingLabel(preparing)}
+          </span>
+        )}
         {project.renderedFrames === 0 && <span className="muted small">No output yet: propagate to render every frame.</span>}
       </div>
       <div className={`preview-stage layout-${layout}`} ref={stage} data-testid="preview-stage" data-stalls={stalls} data-cached={cache?.size ?? 0}>

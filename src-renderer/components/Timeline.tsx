@@ -1,10 +1,11 @@
-// The timeline (react-konva): thumbnail strip, frame ruler, key-frame markers by state, shot-cut
-// lines (with a "Shot cut" tooltip on hover), and the playhead. Drag on the strip or ruler to scrub; drag a marker to move its key frame; Ctrl+wheel
+// The timeline (react-konva): thumbnail strip, frame ruler, a thin band of each frame's render
+// status (rendered, out of date, not rendered, rendering; tooltip on hover), key-frame markers by
+// state, shot-cut lines (with a "Shot cut" tooltip on hover), and the playhead. Drag on the strip or ruler to scrub; drag a marker to move its key frame; Ctrl+wheel
 // zooms around the pointer, wheel scrolls.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Circle, Group, Image as KImage, Label, Layer, Line, Rect, RegularPolygon, Stage, Tag, Text } from 'react-konva';
 import type Konva from 'konva';
-import type { KeyframeInfo } from '../../src-main/api/contract.ts';
+import type { KeyframeInfo, RenderSpan, RenderStatus } from '../../src-main/api/contract.ts';
 import { KEYFRAME_STATES, KEYFRAME_STYLES, moveTarget } from '../lib/keyframes.ts';
 import {
   clampScroll,
@@ -13,19 +14,24 @@ import {
   fitView,
   frameToX,
   rulerTicks,
+  runRects,
   xToFrame,
   zoomAround,
   type TimelineView,
 } from '../lib/timeline-view.ts';
 import { cutAt, cutMarks, cutTooltip, SHOT_CUT_COLOUR, SHOT_CUT_LABEL } from '../lib/shot-cuts.ts';
+import { formatSpans, RENDER_STATE_STYLES, RENDER_STATES, spanAt, spanTooltip } from '../lib/render-status.ts';
 import { KeyframeGlyph } from './KeyframeGlyph.tsx';
 import { useImage } from './use-image.ts';
 
 const RULER_H = 22;
-const STRIP_H = 54;
+const STRIP_H = 48;
+/** The render-status band, between the strip and the key-frame lane. */
+const BAND_H = 6;
+const BAND_Y = RULER_H + STRIP_H;
 const LANE_H = 24;
-const HEIGHT = RULER_H + STRIP_H + LANE_H;
-const LANE_Y = RULER_H + STRIP_H + LANE_H / 2;
+const HEIGHT = RULER_H + STRIP_H + BAND_H + LANE_H;
+const LANE_Y = RULER_H + STRIP_H + BAND_H + LANE_H / 2;
 
 export interface TimelineProps {
   frameCount: number;
@@ -34,6 +40,8 @@ export interface TimelineProps {
   thumbnailsUrl: string;
   /** Frames that start a new shot (the project's shot cuts). */
   cuts?: readonly number[];
+  /** Each frame's render status (from the project summary); no band without it. */
+  renderStatus?: RenderStatus;
   onSeek(frame: number): void;
   onMoveKeyframe(from: number, to: number): void;
 }
@@ -65,7 +73,7 @@ function Marker({ k, x, onDragEnd, onClick }: { k: KeyframeInfo; x: number; onDr
   return <RegularPolygon {...common} sides={4} radius={7.5} />;
 }
 
-export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [], onSeek, onMoveKeyframe }: TimelineProps) {
+export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [], renderStatus, onSeek, onMoveKeyframe }: TimelineProps) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(800);
   const [view, setView] = useState<TimelineView>(() => fitView(800, frameCount));
@@ -73,6 +81,8 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [
   const scrubbing = useRef(false);
   // The shot cut under the pointer, if any: its tooltip is shown.
   const [hoverCut, setHoverCut] = useState<number | null>(null);
+  // The render-status span under the pointer, if any: its tooltip is shown.
+  const [hoverSpan, setHoverSpan] = useState<RenderSpan | null>(null);
   // Bumped when a dropped marker must snap back: remounting resets Konva's dragged position.
   const [dragGen, setDragGen] = useState(0);
   const thumbs = useImage(thumbnailsUrl);
@@ -102,6 +112,8 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [
   const cw = contentWidth(view, frameCount);
   const marks = useMemo(() => cutMarks(view, cuts, width, frameCount), [view, cuts, width, frameCount]);
   const hovered = marks.find((m) => m.frame === hoverCut) ?? null;
+  const spans = useMemo(() => renderStatus?.spans ?? [], [renderStatus]);
+  const band = useMemo(() => runRects(view, spans, width), [view, spans, width]);
 
   const seekAt = (stage: Konva.Stage | null) => {
     const p = stage?.getPointerPosition();
@@ -134,6 +146,18 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [
             +
           </button>
         </div>
+        {renderStatus && (
+          <div className="legend render-legend" data-testid="render-legend">
+            {RENDER_STATES.filter((s) => s !== 'rendering' || renderStatus.counts.rendering > 0).map((s) => (
+              <span key={s} className="legend-item" title={`${RENDER_STATE_STYLES[s].description}: ${renderStatus.counts[s]} frame(s)`} data-state={s}>
+                <svg width="12" height="6" aria-hidden="true">
+                  <rect x="0" y="0" width="12" height="6" rx="1" fill={RENDER_STATE_STYLES[s].colour} />
+                </svg>{' '}
+                {RENDER_STATE_STYLES[s].label} <span className="muted">{renderStatus.counts[s]}</span>
+              </span>
+            ))}
+          </div>
+        )}
         <div className="legend" data-testid="keyframe-legend">
           {KEYFRAME_STATES.map((s) => (
             <span key={s} className="legend-item" title={KEYFRAME_STYLES[s].description}>
@@ -158,7 +182,8 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [
         data-scroll-x={view.scrollX}
         data-markers={keyframes.map((k) => `${k.frame}:${k.state}`).join(' ')}
         data-cuts={cuts.join(' ')}
-        title={hovered ? cutTooltip(hovered.frame) : undefined}
+        data-render-status={formatSpans(spans)}
+        title={hovered ? cutTooltip(hovered.frame) : hoverSpan ? spanTooltip(hoverSpan) : undefined}
         onWheel={(e) => {
           if (e.ctrlKey || e.metaKey) {
             const rect = e.currentTarget.getBoundingClientRect();
@@ -182,15 +207,23 @@ export function Timeline({ frameCount, frame, keyframes, thumbnailsUrl, cuts = [
             const p = e.target.getStage()?.getPointerPosition();
             const on = p && p.y <= RULER_H + STRIP_H ? cutAt(marks, p.x) : null;
             setHoverCut(on ? on.frame : null);
+            const inBand = p && p.y >= BAND_Y - 2 && p.y <= BAND_Y + BAND_H + 2;
+            setHoverSpan(inBand ? spanAt(spans, xToFrame(view, p.x, frameCount)) : null);
           }}
-          onMouseLeave={() => setHoverCut(null)}
+          onMouseLeave={() => {
+            setHoverCut(null);
+            setHoverSpan(null);
+          }}
           onMouseUp={() => (scrubbing.current = false)}
         >
           <Layer>
             <Rect x={0} y={0} width={width} height={HEIGHT} fill="#14161b" />
             <Rect x={x0} y={RULER_H} width={cw} height={STRIP_H} fill="#20232b" />
             {thumbs && <KImage image={thumbs} x={x0} y={RULER_H} width={cw} height={STRIP_H} opacity={0.9} listening={false} />}
-            <Rect x={0} y={RULER_H + STRIP_H} width={width} height={LANE_H} fill="#181a20" />
+            <Rect x={0} y={BAND_Y} width={width} height={BAND_H + LANE_H} fill="#181a20" />
+            {band.map((r) => (
+              <Rect key={`rs${r.start}`} name="render-status" x={r.x} y={BAND_Y + 1} width={r.w} height={BAND_H - 2} fill={RENDER_STATE_STYLES[r.state].colour} listening={false} />
+            ))}
             {minorEvery &&
               Array.from({ length: Math.ceil(width / view.pxPerFrame) + 2 }, (_, i) => Math.floor(view.scrollX / view.pxPerFrame) + i)
                 .filter((f) => f < frameCount)

@@ -15,6 +15,8 @@ export const browserFrameLoader: FrameLoader = async (url, signal) => {
     URL.revokeObjectURL(objectUrl);
     throw e;
   }
+  // For DevTools and bench:editor: when each frame's picture was ready to show.
+  performance.mark(`frame-ready ${url}`);
   return { display: objectUrl, release: () => URL.revokeObjectURL(objectUrl) };
 };
 

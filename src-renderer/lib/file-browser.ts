@@ -4,7 +4,8 @@
 // with that machine's separator, never the browser's.
 import { FILE_FILTER_EXTENSIONS, type DirectoryEntry, type DirectoryListing, type FileFilter } from '../../src-main/api/contract.ts';
 
-export type PickMode = 'open' | 'save';
+/** 'folder': the folder shown is the answer ("Choose this folder"); its files are listed only to show what is there. */
+export type PickMode = 'open' | 'save' | 'folder';
 
 export interface BrowserState {
   filter: FileFilter;
@@ -68,22 +69,24 @@ export function selectedEntry(state: BrowserState): DirectoryEntry | null {
 
 export type Activation = { kind: 'enter'; path: string } | { kind: 'choose'; path: string } | null;
 
-/** Double-click or Enter on a row: a folder is entered, a file is chosen. */
+/** Double-click or Enter on a row: a folder is entered, a file is chosen (not when choosing a folder). */
 export function activate(state: BrowserState, index = state.selected): Activation {
   const entry = state.listing?.entries[index];
   if (!entry) return null;
   if (entry.kind === 'dir') return { kind: 'enter', path: entry.path };
+  if (state.mode === 'folder') return null;
   return { kind: 'choose', path: entry.path };
 }
 
 /**
  * What the Choose button returns, or null when it cannot: in save mode the typed name in the
- * shown folder (with the filter's extension added); otherwise the selected file, or the selected
- * folder when it answers the filter (a diffusers model folder).
+ * shown folder (with the filter's extension added); in folder mode the folder shown; otherwise
+ * the selected file, or the selected folder when it answers the filter (a diffusers model folder).
  */
 export function chooseTarget(state: BrowserState): string | null {
   const listing = state.listing;
   if (!listing) return null;
+  if (state.mode === 'folder') return listing.path;
   if (state.mode === 'save') {
     const name = withExtension(state.fileName.trim(), state.filter);
     if (name === '' || /[\\/\0]/.test(name)) return null;

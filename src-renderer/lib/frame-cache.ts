@@ -36,6 +36,9 @@ export class FrameCache {
   readonly #entries = new Map<string, Entry>();
   #wanted: string[] = [];
   #wantedSet = new Set<string>();
+  /** Loads that may finish but never start, least urgent last (see want). */
+  #keep: string[] = [];
+  #keepSet = new Set<string>();
   #inFlight = 0;
   #disposed = false;
 
@@ -66,23 +69,30 @@ export class FrameCache {
     return this.#entries.get(url)?.loaded?.display ?? null;
   }
 
+  /** The first of `urls` that is loaded (most wanted first), or null. */
+  firstReady(urls: readonly string[]): string | null {
+    return urls.find((u) => this.#entries.get(u)?.status === 'ready') ?? null;
+  }
+
   /**
    * Replaces the wanted list (most urgent first): starts what is missing, stops loads that are no
-   * longer wanted, and evicts the least recently wanted entries beyond the capacity.
+   * longer wanted, and evicts the least recently wanted entries beyond the capacity. Loads of
+   * `keep` (most urgent first: the positions a drag passed) go on if already running, but are never
+   * started, and give their slot to a wanted frame that needs one.
    */
-  want(urls: readonly string[]): void {
+  want(urls: readonly string[], keep: readonly string[] = []): void {
     if (this.#disposed) return;
     this.#wanted = [...new Set(urls)];
     this.#wantedSet = new Set(this.#wanted);
+    this.#keep = [...new Set(keep)].filter((u) => !this.#wantedSet.has(u));
+    this.#keepSet = new Set(this.#keep);
     for (const [url, e] of this.#entries) {
-      if (e.status === 'loading' && !this.#wantedSet.has(url)) {
-        e.controller?.abort();
-        this.#entries.delete(url);
-      }
+      if (e.status === 'loading' && !this.#wantedSet.has(url) && !this.#keepSet.has(url)) this.#drop(url, e);
     }
-    // Touch the wanted ones, least urgent first, so the most urgent end up the most recent.
-    for (let i = this.#wanted.length - 1; i >= 0; i--) {
-      const url = this.#wanted[i]!;
+    // Touch the kept, then the wanted ones, least urgent first, so the most urgent end up the most recent.
+    const order = [...this.#wanted, ...this.#keep];
+    for (let i = order.length - 1; i >= 0; i--) {
+      const url = order[i]!;
       const e = this.#entries.get(url);
       if (e) {
         this.#entries.delete(url);
@@ -102,10 +112,15 @@ export class FrameCache {
     this.#entries.clear();
   }
 
+  #drop(url: string, e: Entry): void {
+    e.controller?.abort();
+    this.#entries.delete(url);
+  }
+
   #evict(): void {
     for (const [url, e] of this.#entries) {
       if (this.#entries.size <= this.#opts.capacity) return;
-      if (this.#wantedSet.has(url) || e.status === 'loading') continue;
+      if (this.#wantedSet.has(url) || this.#keepSet.has(url) || e.status === 'loading') continue;
       e.loaded?.release();
       this.#entries.delete(url);
     }
@@ -113,10 +128,23 @@ export class FrameCache {
 
   #pump(): void {
     for (const url of this.#wanted) {
-      if (this.#inFlight >= this.#opts.concurrency) return;
       if (this.#entries.has(url)) continue;
+      if (this.#inFlight >= this.#opts.concurrency && !this.#preempt()) return;
       this.#start(url);
     }
+  }
+
+  /** Stops the least urgent kept load for a wanted one (its slot frees when it settles). */
+  #preempt(): boolean {
+    for (let i = this.#keep.length - 1; i >= 0; i--) {
+      const url = this.#keep[i]!;
+      const e = this.#entries.get(url);
+      if (e?.status === 'loading' && e.controller && !e.controller.signal.aborted) {
+        this.#drop(url, e);
+        return true;
+      }
+    }
+    return false;
   }
 
   #start(url: string): void {
@@ -153,4 +181,13 @@ export function framesToPreload(frame: number, ahead: number, frameCount: number
   for (let f = frame; f < Math.min(frameCount, frame + ahead + 1); f++) out.push(f);
   if (frame > 0) out.push(frame - 1);
   return out;
+}
+
+/**
+ * Recent playhead positions while scrubbing, newest first, without repeats, at most `max`. Their
+ * loads stay wanted (behind the current frame's), so a drag's pictures keep coming and show as
+ * they land instead of being dropped at the next position; older ones are dropped as stale.
+ */
+export function pushTrail(trail: readonly number[], frame: number, max: number): number[] {
+  return [frame, ...trail.filter((f) => f !== frame)].slice(0, Math.max(1, max));
 }

@@ -40,4 +40,5 @@ export const JOB_LABELS: Record<JobInfo['kind'], string> = {
   translate: 'Translate key frames',
   export: 'Export video',
   thumbnails: 'Thumbnails',
+  proxy: 'Fast preview',
 };

@@ -234,3 +234,60 @@ export function checkControlnets(drafts: readonly ControlnetDraft[], first: stri
   if (drafts.length > MAX_EXTRA_CONTROLNETS) errors.push(`At most ${MAX_EXTRA_CONTROLNETS} more ControlNets`);
   return { value: errors.every((e) => e === null) ? value : null, errors };
 }
+
+/** A message as the artist reads it: one short line, and the full technical text behind "details". */
+export interface ArtistReason {
+  line: string;
+  /** The services' whole message (paths, commands, download links); null when the line says it all. */
+  details: string | null;
+}
+
+/** What a model problem is about, from the label the services give it (see studio/models.ts). */
+function modelThing(label: string): string {
+  if (/^Stable Diffusion/i.test(label)) return 'Stable Diffusion model';
+  const extra = /^ControlNet (\d+)/.exec(label);
+  if (extra) return `ControlNet ${extra[1]} model`;
+  if (/ControlNet$/i.test(label)) return 'ControlNet model';
+  if (/^LoRA/i.test(label)) return 'LoRA';
+  return label;
+}
+
+/** One model problem line ("<label>: <what>") in plain words. */
+function problemLine(problem: string): string {
+  const colon = problem.indexOf(': ');
+  if (colon === -1) return problem;
+  const thing = modelThing(problem.slice(0, colon));
+  const what = problem.slice(colon + 2);
+  if (/^not set\b/.test(what)) return `Choose the ${thing}`;
+  if (/does not exist$/.test(what)) return `The ${thing} file is missing`;
+  if (/ holds no weights/.test(what)) return `The ${thing} folder has no weights in it`;
+  if (/ holds /.test(what)) return `The ${thing} file is the wrong kind of model`;
+  if (/is not a weights file/.test(what)) return `The ${thing} file is not a model`;
+  if (/could not be read/.test(what)) return `The ${thing} file could not be read`;
+  return `${thing.charAt(0).toUpperCase()}${thing.slice(1)}: ${what}`;
+}
+
+/**
+ * The services' reasons quote paths, hub URLs and CLI commands: the artist gets one short line
+ * ("The ControlNet model is missing") and the whole message under "details".
+ */
+export function artistReason(text: string): ArtistReason {
+  const t = text.trim();
+  const problems = t.split('\n').filter((l) => /^\s+- /.test(l)).map((l) => l.replace(/^\s+- /, ''));
+  if (problems.length > 0) {
+    const lines = problems.map(problemLine);
+    // Nothing chosen yet (a new project): name everything to choose in one line.
+    if (lines.length > 1 && lines.length <= 3 && lines.every((l) => l.startsWith('Choose the '))) {
+      return { line: `Choose the ${lines.map((l) => l.slice('Choose the '.length)).join(' and the ')}.`, details: t };
+    }
+    const first = lines[0]!;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    return { line: `${first}${more}.`, details: t };
+  }
+  if (/native addon is not built/i.test(t)) return { line: 'The video engine is not installed in this build.', details: t };
+  const firstLine = t.split('\n')[0]!;
+  // A first sentence that names the problem, before any "how to fix it".
+  const sentence = /^(.{8,120}?[.:])(\s|$)/.exec(firstLine)?.[1];
+  const line = (sentence ?? firstLine).replace(/:$/, '.');
+  return { line, details: line === t ? null : t };
+}

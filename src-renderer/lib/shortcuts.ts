@@ -35,17 +35,18 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string; action: Action; descriptio
   { keys: 'Home / End', action: 'first-frame', description: 'First / last frame' },
   { keys: '[ / ]', action: 'prev-keyframe', description: 'Previous / next key frame' },
   { keys: 'K', action: 'add-keyframe', description: 'Add a key frame at the playhead' },
-  { keys: 'Delete', action: 'remove-keyframe', description: 'Remove the key frame at the playhead' },
+  { keys: 'Delete', action: 'remove-keyframe', description: 'Remove the key frame at the playhead (Ctrl + Z brings it back)' },
   { keys: 'Space', action: 'toggle-play', description: 'Play / pause the output' },
   { keys: 'B / E', action: 'brush', description: 'Mask brush / eraser' },
   { keys: 'M', action: 'toggle-mask', description: 'Show / hide the mask overlay' },
-  { keys: 'Ctrl + Z', action: 'undo', description: 'Undo (mask strokes)' },
-  { keys: 'Ctrl + Shift + Z', action: 'redo', description: 'Redo' },
+  { keys: 'Ctrl + Z', action: 'undo', description: 'Undo the last change (in the mask painter: its strokes first); kept with the project' },
+  { keys: 'Ctrl + Shift + Z / Ctrl + Y', action: 'redo', description: 'Redo' },
   { keys: 'Ctrl + E', action: 'export', description: 'Export video' },
   { keys: '?', action: 'help', description: 'This help sheet' },
   { keys: 'Esc', action: 'escape', description: 'Close a dialog' },
 ];
 
+/** Ctrl on Linux and Windows, Cmd (metaKey) on macOS: both are accepted everywhere. */
 export function actionForKey(e: KeyLike): Action | null {
   const mod = e.ctrlKey || e.metaKey;
   if (mod && !e.altKey) {
@@ -68,8 +69,8 @@ export function actionForKey(e: KeyLike): Action | null {
     case 'k':
     case 'K':
       return 'add-keyframe';
+    // Not Backspace: a stray one (meant for a text field) must not delete a key frame.
     case 'Delete':
-    case 'Backspace':
       return 'remove-keyframe';
     case '[':
       return 'prev-keyframe';

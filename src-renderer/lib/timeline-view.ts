@@ -73,3 +73,27 @@ export function rulerTicks(view: TimelineView, width: number, frameCount: number
   }
   return ticks;
 }
+
+/** A block of the render-status band: frames start..end (inclusive) in one state, at canvas x, w wide. */
+export interface RunRect<S extends string> {
+  x: number;
+  w: number;
+  state: S;
+  start: number;
+  end: number;
+}
+
+/**
+ * The visible blocks of `runs` in canvas pixels. Each is at least `minPx` wide, so a single out of
+ * date frame still shows when the whole clip is fitted (a frame can be a tenth of a pixel).
+ */
+export function runRects<S extends string>(view: TimelineView, runs: readonly { start: number; end: number; state: S }[], width: number, minPx = 1): RunRect<S>[] {
+  const out: RunRect<S>[] = [];
+  for (const r of runs) {
+    const x = r.start * view.pxPerFrame - view.scrollX;
+    const w = Math.max(minPx, (r.end - r.start + 1) * view.pxPerFrame);
+    if (x + w < 0 || x > width) continue;
+    out.push({ x, w, state: r.state, start: r.start, end: r.end });
+  }
+  return out;
+}

@@ -100,3 +100,118 @@ test('reopening the same project, or another, changes the media revision', () =>
   const resized = { ...a, source: () => ({ sha256: 'a'.repeat(64), working: { width: 8, height: 4, crop: null } }) } as unknown as Project;
   assert.notEqual(media.rev(resized), media.rev(a));
 });
+
+// The proxy's fast path: once a frame's segment exists it is served as is (no decode), with its
+// own tag; a damaged segment is never served (the request falls back to decoding) and is reported.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
+import { JpegSplitter } from '../../src-main/media/proxy.ts';
+import { projectProxyStore } from '../../src-main/studio/proxy.ts';
+
+/** `count` small JPEGs from ffmpeg (testsrc2, 16x8). */
+function jpegs(count: number): Uint8Array[] {
+  const out = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=16x8:rate=10', '-frames:v', String(count), '-c:v', 'mjpeg', '-f', 'image2pipe', '-']);
+  return new JpegSplitter().push(out);
+}
+
+function proxySetup() {
+  const dir = mkdtempSync(nodePath.join(os.tmpdir(), 'rr-media-proxy-'));
+  const project = fakeProject(nodePath.join(dir, 'p.rrproj'), 'c'.repeat(64));
+  const dec = heldDecoder();
+  const damaged: number[] = [];
+  const media = new MediaServer({
+    project: () => project,
+    tools: () => Promise.resolve({} as MediaTools),
+    decode: dec.decode,
+    proxySegment: 4,
+    onProxyDamaged: () => damaged.push(1),
+  });
+  const store = projectProxyStore(project, { segment: 4 });
+  return { dir, project, dec, media, store, damaged, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('frames in the proxy are served from it: no decode, a JPEG with its own tag, 304 and ranges honoured', async () => {
+  const { media, store, dec, cleanup } = proxySetup();
+  try {
+    const images = jpegs(4);
+    assert.equal(images.length, 4);
+    await store.write(1, images); // frames 4..7
+    const r = await media.handle('frame/source/6.png', {});
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'image/jpeg');
+    assert.deepEqual(r.body, images[2]);
+    assert.equal(dec.calls.length, 0, 'nothing was decoded');
+    const tag = r.headers.etag!;
+    assert.match(tag, /^"sp-[0-9a-f]{16}-6"$/);
+    assert.equal((await media.handle('frame/source/6.png', { ifNoneMatch: tag })).status, 304);
+    const part = await media.handle('frame/source/6.png', { range: 'bytes=0-1' });
+    assert.equal(part.status, 206);
+    assert.deepEqual([...part.body!], [0xff, 0xd8]);
+    assert.ok(await media.hasProxy() === false, 'segments 0 and 2 are still missing');
+
+    // Frame 2's segment is not there yet: decoded directly, as before.
+    const direct = media.handle('frame/source/2.png', {});
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(dec.calls.length, 1);
+    dec.calls[0]!.release();
+    assert.equal((await direct).headers['content-type'], 'image/png');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a damaged proxy segment is not served: the frame is decoded and the damage reported', async () => {
+  const { media, store, dec, damaged, cleanup } = proxySetup();
+  try {
+    const images = jpegs(4);
+    await store.write(0, images);
+    const file = store.fileOf(0);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 10]! ^= 0xff; // inside frame 3's image
+    writeFileSync(file, bytes);
+    const req = media.handle('frame/source/3.png', {});
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(dec.calls.length, 1, 'decoded instead');
+    dec.calls[0]!.release();
+    assert.equal(text((await req).body), `${store.root.replace(/\.cache\/proxy$/, '')}#3`);
+    assert.deepEqual(damaged, [1]);
+  } finally {
+    cleanup();
+  }
+});
+
+test('with the proxy complete, the thumbnail strip is made from it, without decoding the video', async () => {
+  const dir = mkdtempSync(nodePath.join(os.tmpdir(), 'rr-media-strip-'));
+  try {
+    const { locateTools } = await import('../../src-main/media/locate.ts');
+    const images = jpegs(8);
+    let stored: { data: Uint8Array; meta: unknown } | null = null;
+    const project = {
+      path: nodePath.join(dir, 's.rrproj'),
+      frameCount: 8,
+      // No video at this path: a strip made by decoding it would fail.
+      source: () => ({ sha256: 'd'.repeat(64), path: nodePath.join(dir, 'missing.mp4'), working: { width: 16, height: 8, crop: { left: 0, right: 0, top: 0, bottom: 0 } }, probe: { width: 16, height: 8, frameCount: 8, fps: { num: 10, den: 1 }, container: 'mov,mp4' } }),
+      getCache: () => null,
+      putCache: (_k: string, _key: string, data: Uint8Array, meta: unknown) => void (stored = { data, meta }),
+    } as unknown as Project;
+    const tools = await locateTools({ env: process.env });
+    const media = new MediaServer({ project: () => project, tools: () => Promise.resolve(tools), proxySegment: 4 });
+    const store = projectProxyStore(project, { segment: 4 });
+    await store.write(0, images.slice(0, 4));
+    await store.write(1, images.slice(4));
+    assert.equal(await media.hasProxy(), true);
+    const progress: number[] = [];
+    await media.buildStrip(new AbortController().signal, (done) => progress.push(done));
+    assert.ok(stored, 'a strip was stored');
+    const { meta, data } = stored as { data: Uint8Array; meta: { frames: number[]; tileWidth: number; width: number; height: number } };
+    assert.deepEqual(meta.frames, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(meta.tileWidth, 108, 'tiles keep the working aspect (16:8) at the strip height (54)');
+    assert.deepEqual([meta.width, meta.height], [864, 54]);
+    assert.deepEqual([...data.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG');
+    assert.equal(progress.at(-1), 8);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { decodePng } from '../../src-main/media/index.ts';
 import { isProjectError, Project } from '../../src-main/project/index.ts';
+import { SCHEMA_VERSION } from '../../src-main/project/schema.ts';
 import { frameHashes } from '../../src-main/studio/propagate.ts';
 import { makeTempDir, removeDir } from '../helpers/clips.ts';
 import { jsonLines, runCli } from './run-cli.ts';
@@ -80,7 +81,7 @@ test('--auto and --every put a key at the cut and none just before it', async ()
 test('a project made before cuts were stored: told so, found on demand and stored', async () => {
   const proj = await init();
   // What a schema v3 file looks like once migrated: the table is there, empty.
-  sql(proj, 'DROP TABLE shot_cuts; PRAGMA user_version = 3;');
+  sql(proj, 'DROP TABLE shot_cuts; DROP TABLE edit_step_blobs; DROP TABLE edit_blobs; DROP TABLE edit_steps; PRAGMA user_version = 3;');
   let r = await runCli(['info', proj]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /cuts +not looked for yet/);
@@ -90,7 +91,7 @@ test('a project made before cuts were stored: told so, found on demand and store
   const p = Project.openReadOnly(proj);
   try {
     assert.deepEqual(p.shotCuts()?.frames, [CUT]);
-    assert.equal(p.schemaVersion, 4);
+    assert.equal(p.schemaVersion, SCHEMA_VERSION);
   } finally {
     p.close();
   }

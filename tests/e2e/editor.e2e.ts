@@ -6,17 +6,15 @@
 // ffprobe). Screenshots of each screen go to test-artifacts/e2e/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import type { Page } from 'playwright-core';
 import type { ProjectSummary } from '../../src-main/api/contract.ts';
 import type { ApiHost } from '../../src-main/api/host.ts';
+import { artistReason } from '../../src-renderer/lib/model-settings.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
 import {
-  ARTIFACTS, ROOT, START_SAMPLING_SCRIPT, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, makeClip, makeEditedPng,
-  meanAbsDiff, openEditorSession, probe, viewerPixelsScript, type EditorSession, type PlaybackSample,
+  ROOT, checkPlaybackToEnd, decodeFrameRgb, httpGet, makeEditedPng, meanAbsDiff, probe, viewerPixelsScript, type EditorSession, waitFor, openProjectOf, screenshot, frameShown, openClipSession, closeClipSession,
 } from './support.ts';
 
 // Small enough that propagating every frame stays well under a minute on two cores; both sides
@@ -36,27 +34,11 @@ let server: RunningServer;
 let session: EditorSession | undefined;
 let page: Page;
 
-async function project(): Promise<ProjectSummary> {
-  const p = await host.api.project();
-  assert.ok(p, 'a project is open');
-  return p;
-}
+const project = (): Promise<ProjectSummary> => openProjectOf(host);
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => screenshot(page, name);
 
-async function frameShown(): Promise<number> {
-  return Number(await page.getByTestId('frame-number').textContent());
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const shownFrame = (): Promise<number> => frameShown(page);
 
 /** Waits until both the services and the editor's key-frame list hold exactly `frames`. */
 async function keyframesAre(frames: number[]): Promise<void> {
@@ -92,20 +74,11 @@ async function clickTimelineAt(frame: number): Promise<void> {
 }
 
 before(async () => {
-  ensureRendererBuilt();
-  // Not emptied first: other e2e files write their screenshots here too (each run overwrites them).
-  mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'rr-e2e-'));
-  clip = path.join(tmp, 'clip.mp4');
-  makeClip(clip, { width: W, height: H, rate: 24, frames: FRAMES });
-  session = await openEditorSession({ dataDir: path.join(tmp, 'data'), profileDir: path.join(tmp, 'chromium-profile') });
+  ({ tmp, clip, session } = await openClipSession('editor', { width: W, height: H, frames: FRAMES }));
   ({ host, server, page } = session);
 });
 
-after(async () => {
-  await session?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeClipSession({ tmp, session }));
 
 test('create a project from a video', async () => {
   await page.goto(server.url);
@@ -119,24 +92,24 @@ test('create a project from a video', async () => {
   assert.equal(p.source.frameCount, FRAMES);
   assert.deepEqual(p.source.fps, { num: 24, den: 1 });
   assert.deepEqual(p.working, { width: W, height: H });
-  assert.equal(await frameShown(), 0);
+  assert.equal(await shownFrame(), 0);
 });
 
 test('scrub and step: the frame shown is the frame index shown', async () => {
   await clickTimelineAt(10);
-  assert.equal(await frameShown(), 10);
+  assert.equal(await shownFrame(), 10);
   await page.keyboard.press('ArrowRight');
-  assert.equal(await frameShown(), 11);
+  assert.equal(await shownFrame(), 11);
   await page.keyboard.press('Shift+ArrowRight');
-  assert.equal(await frameShown(), FRAMES - 1, 'stepping stops at the last frame');
+  assert.equal(await shownFrame(), FRAMES - 1, 'stepping stops at the last frame');
   await page.keyboard.press('ArrowLeft');
-  assert.equal(await frameShown(), FRAMES - 2);
+  assert.equal(await shownFrame(), FRAMES - 2);
   await page.keyboard.press('End');
-  assert.equal(await frameShown(), FRAMES - 1);
+  assert.equal(await shownFrame(), FRAMES - 1);
   await page.keyboard.press('Home');
-  assert.equal(await frameShown(), 0);
+  assert.equal(await shownFrame(), 0);
   await page.keyboard.press('Shift+ArrowLeft');
-  assert.equal(await frameShown(), 0);
+  assert.equal(await shownFrame(), 0);
 
   // A drag scrubs through frames and lands where the mouse is released.
   const tl = page.getByTestId('timeline');
@@ -148,7 +121,7 @@ test('scrub and step: the frame shown is the frame index shown', async () => {
   await page.mouse.move(box.x + 5.5 * px, box.y + 50, { steps: 5 });
   await page.mouse.move(box.x + 7.5 * px, box.y + 50, { steps: 5 });
   await page.mouse.up();
-  assert.equal(await frameShown(), 7);
+  assert.equal(await shownFrame(), 7);
 
   const shown = (await page.evaluate(viewerPixelsScript(7))) as { width: number; height: number; src: string; b64: string };
   assert.match(shown.src, /frame\/source\/7\.png/);
@@ -163,29 +136,11 @@ test('scrub and step: the frame shown is the frame index shown', async () => {
 });
 
 test('playback: every picture shown is the frame number shown, in order to the end', async (t) => {
-  await page.keyboard.press('Home');
-  assert.equal(await frameShown(), 0);
-  await page.evaluate(START_SAMPLING_SCRIPT);
-  await page.keyboard.press('Space');
-  await page.getByRole('button', { name: '❚❚ Pause' }).waitFor();
-  await page.getByRole('button', { name: '▶ Play' }).waitFor({ timeout: 20_000 });
-  const samples = (await page.evaluate(STOP_SAMPLING_SCRIPT)) as PlaybackSample[];
-  assert.equal(await frameShown(), FRAMES - 1, 'playback stops on the last frame');
-  const showing = samples.filter((x) => x.image >= 0);
-  assert.ok(showing.length > FRAMES, `sampled ${showing.length} animation frames`);
-  for (const x of showing) {
-    assert.equal(x.pending, false, `no pending image during playback (frame ${x.shown})`);
-    assert.equal(x.image, x.shown, 'the picture is the frame the readout says');
-  }
-  const visited = showing.map((x) => x.shown).filter((f, i, a) => i === 0 || f !== a[i - 1]);
-  assert.deepEqual(visited, [...visited].sort((a, b) => a - b), 'frames only move forward');
-  assert.equal(visited[0], 0);
-  assert.equal(visited.at(-1), FRAMES - 1);
-  const stalls = Number(await page.getByTestId('preview-stage').getAttribute('data-stalls'));
-  t.diagnostic(`playback showed ${visited.length} of ${FRAMES} frames over ${showing.length} animation frames; ${stalls} wait(s) for a frame`);
+  const { visited, sampled, stalls } = await checkPlaybackToEnd(page, FRAMES);
+  t.diagnostic(`playback showed ${visited} of ${FRAMES} frames over ${sampled} animation frames; ${stalls} wait(s) for a frame`);
   // Back where the key-frame test expects the playhead.
   await clickTimelineAt(7);
-  assert.equal(await frameShown(), 7);
+  assert.equal(await shownFrame(), 7);
 });
 
 test('key frames: add with K, jump with [ ], remove with Delete, move by dragging', async () => {
@@ -193,7 +148,7 @@ test('key frames: add with K, jump with [ ], remove with Delete, move by draggin
   await page.getByTestId('keyframe-detail').waitFor();
   await page.keyboard.press('End');
   await page.keyboard.press('Shift+ArrowLeft');
-  assert.equal(await frameShown(), 5);
+  assert.equal(await shownFrame(), 5);
   await page.keyboard.press('k');
   await keyframesAre([5, 7]);
   await page.keyboard.press('Home');
@@ -201,13 +156,13 @@ test('key frames: add with K, jump with [ ], remove with Delete, move by draggin
   await keyframesAre([0, 5, 7]);
 
   await page.keyboard.press(']');
-  assert.equal(await frameShown(), 5);
+  assert.equal(await shownFrame(), 5);
   await page.keyboard.press(']');
-  assert.equal(await frameShown(), 7);
+  assert.equal(await shownFrame(), 7);
   await page.keyboard.press(']');
-  assert.equal(await frameShown(), 7, 'no key frame after the last one');
+  assert.equal(await shownFrame(), 7, 'no key frame after the last one');
   await page.keyboard.press('[');
-  assert.equal(await frameShown(), 5);
+  assert.equal(await shownFrame(), 5);
 
   await page.keyboard.press('Home');
   await page.keyboard.press('Delete');
@@ -225,12 +180,12 @@ test('key frames: add with K, jump with [ ], remove with Delete, move by draggin
   await page.mouse.move(box.x + 11.5 * px, laneY, { steps: 4 });
   await page.mouse.up();
   await keyframesAre([7, 11]);
-  await waitFor('playhead follows the moved key frame', async () => (await frameShown()) === 11);
+  await waitFor('playhead follows the moved key frame', async () => (await shownFrame()) === 11);
 });
 
 test('paint a mask on a key frame; undo / redo; the saved mask is a grey PNG at working size', async () => {
   await page.keyboard.press('[');
-  assert.equal(await frameShown(), 7);
+  assert.equal(await shownFrame(), 7);
   await page.getByRole('tab', { name: 'Mask painter' }).click();
   const stage = page.getByTestId('mask-stage');
   await stage.waitFor();
@@ -295,6 +250,19 @@ async function fillAndLeave(selector: string, value: string): Promise<void> {
   await page.locator(selector).press('Tab');
 }
 
+/**
+ * The model status is the services' reason as one short artist line, with the whole message (paths,
+ * commands, links) behind its "details" toggle.
+ */
+async function statusShows(message: string): Promise<void> {
+  const { line, details } = artistReason(message);
+  const status = page.getByTestId('translate-status');
+  await waitFor(`model status "${line}"`, async () => {
+    if (details === null) return (await status.textContent()) === line;
+    return (await status.locator('summary').textContent()) === line && (await page.getByTestId('translate-status-details').textContent()) === details;
+  });
+}
+
 test('model settings: checkpoint, ControlNet, LoRA, edge thresholds, steps; checked, then saved in the project', async () => {
   // No models chosen yet: translation is off, and both buttons say exactly why the services say.
   const before = await host.api.capabilities();
@@ -302,7 +270,7 @@ test('model settings: checkpoint, ControlNet, LoRA, edge thresholds, steps; chec
   const why = before.translate.message ?? 'The translation engine is not available.';
   await waitFor('translate reason shown', async () => (await page.getByTestId('translate-all-reason').textContent()) === why);
   assert.equal(await page.getByRole('button', { name: 'Translate all key frames' }).isDisabled(), true);
-  assert.equal(await page.getByTestId('translate-status').textContent(), why);
+  await statusShows(why);
 
   const panel = page.getByTestId('model-settings');
   await panel.scrollIntoViewIfNeeded();
@@ -342,11 +310,8 @@ test('model settings: checkpoint, ControlNet, LoRA, edge thresholds, steps; chec
 
   // The engine's answer for these settings is what the panel shows.
   const caps = await host.api.capabilities();
-  const status = page.getByTestId('translate-status');
-  await waitFor('engine status shown', async () => {
-    const text = await status.textContent();
-    return caps.translate.available ? text === '✓ Translation engine ready' : text === caps.translate.message;
-  });
+  if (caps.translate.available) await waitFor('engine ready shown', async () => (await page.getByTestId('translate-status').textContent()) === '✓ Translation engine ready');
+  else await statusShows(caps.translate.message ?? '');
   await panel.scrollIntoViewIfNeeded();
   await shot('params-models');
 });
@@ -404,7 +369,7 @@ test('translate all key frames with the tiny models; markers turn translated, th
   }
   const last = frames.filter((f) => !edited.has(f)).at(-1)!;
   await page.getByTestId('keyframe-list').getByRole('button', { name: new RegExp(`Frame ${last}\\b`) }).click();
-  assert.equal(await frameShown(), last);
+  assert.equal(await shownFrame(), last);
   await page.getByRole('combobox', { name: 'Show' }).selectOption('keyframe');
   await page.locator('img[alt^="Key frame frame"]').waitFor();
   await shot('translate-done');

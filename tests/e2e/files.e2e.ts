@@ -5,14 +5,16 @@
 // test-artifacts/e2e/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ProjectSummary } from '../../src-main/api/contract.ts';
 import type { ApiHost } from '../../src-main/api/host.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
-import { ARTIFACTS, ensureRendererBuilt, makeClip, openEditorSession, type EditorSession } from './support.ts';
+import {
+  ARTIFACTS, ensureRendererBuilt, makeClip, openEditorSession, type EditorSession, openProjectOf, screenshot, closeClipSession,
+} from './support.ts';
 
 const W = 128;
 const H = 64;
@@ -27,15 +29,9 @@ let server: RunningServer;
 let session: EditorSession | undefined;
 let page: Page;
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => screenshot(page, name);
 
-async function project(): Promise<ProjectSummary> {
-  const p = await host.api.project();
-  assert.ok(p, 'a project is open');
-  return p;
-}
+const project = (): Promise<ProjectSummary> => openProjectOf(host);
 
 /** Page-side: a DataTransfer holding the clip's bytes as a File, kept on window for the drop. */
 function dragScript(b64: string, name: string, events: string[]): string {
@@ -74,10 +70,7 @@ before(async () => {
   ({ host, server, page } = session);
 });
 
-after(async () => {
-  await session?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeClipSession({ tmp, session }));
 
 test('create a project by browsing to the clip in the file browser', async () => {
   await page.goto(server.url);

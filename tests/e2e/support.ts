@@ -1,11 +1,14 @@
 // Helpers for the browser end-to-end tests: clips made with ffmpeg, frames decoded
 // independently of the app, the renderer build, Chromium, and HTTP reads of media routes.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { ProjectSummary } from '../../src-main/api/contract.ts';
 import { createApiHost, type ApiHost } from '../../src-main/api/host.ts';
 import { startServer, type RunningServer } from '../../src-main/serve/server.ts';
 
@@ -212,4 +215,86 @@ export async function openEditorSession(opts: { dataDir: string; profileDir: str
       await host.dispose();
     },
   };
+}
+
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The open project, failing the test when none is. */
+export async function openProjectOf(host: ApiHost): Promise<ProjectSummary> {
+  const p = await host.api.project();
+  if (!p) throw new Error('no project is open');
+  return p;
+}
+
+/** A PNG of the page in test-artifacts/e2e/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** The frame number the editor shows. */
+export async function frameShown(page: Page): Promise<number> {
+  return Number(await page.getByTestId('frame-number').textContent());
+}
+
+export interface ClipSession {
+  /** A temporary folder, removed by closeClipSession. */
+  tmp: string;
+  /** The test clip inside it. */
+  clip: string;
+  session: EditorSession;
+}
+
+/**
+ * An e2e file's usual setup: the renderer built, a temporary folder (`rr-e2e-<name>-`) holding a
+ * test clip (`clip.mp4` unless named), the services host and Chromium on it.
+ */
+export async function openClipSession(name: string, clip: { width: number; height: number; frames: number; rate?: number; file?: string }): Promise<ClipSession> {
+  ensureRendererBuilt();
+  // Not emptied first: every e2e file writes its screenshots here (each run overwrites them).
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), `rr-e2e-${name}-`));
+  const file = path.join(tmp, clip.file ?? 'clip.mp4');
+  makeClip(file, { width: clip.width, height: clip.height, rate: clip.rate ?? 24, frames: clip.frames });
+  const session = await openEditorSession({ dataDir: path.join(tmp, 'data'), profileDir: path.join(tmp, 'chromium-profile') });
+  return { tmp, clip: file, session };
+}
+
+export async function closeClipSession(s: Partial<ClipSession>): Promise<void> {
+  await s.session?.close();
+  if (s.tmp) rmSync(s.tmp, { recursive: true, force: true });
+}
+
+/**
+ * Plays from frame 0 to the end (Home, Space) and checks, on every animation frame sampled, that
+ * the picture is the frame the readout says, never a pending one, and that frames only move
+ * forward from 0 to the last. Returns what it saw, for the caller's diagnostics.
+ */
+export async function checkPlaybackToEnd(page: Page, frameCount: number): Promise<{ visited: number; sampled: number; stalls: number }> {
+  await page.keyboard.press('Home');
+  assert.equal(await frameShown(page), 0);
+  await page.evaluate(START_SAMPLING_SCRIPT);
+  await page.keyboard.press('Space');
+  await page.getByRole('button', { name: '❚❚ Pause' }).waitFor();
+  await page.getByRole('button', { name: '▶ Play' }).waitFor({ timeout: 20_000 });
+  const samples = (await page.evaluate(STOP_SAMPLING_SCRIPT)) as PlaybackSample[];
+  assert.equal(await frameShown(page), frameCount - 1, 'playback stops on the last frame');
+  const showing = samples.filter((x) => x.image >= 0);
+  assert.ok(showing.length > frameCount, `sampled ${showing.length} animation frames`);
+  for (const x of showing) {
+    assert.equal(x.pending, false, `no pending image during playback (frame ${x.shown})`);
+    assert.equal(x.image, x.shown, 'the picture is the frame the readout says');
+  }
+  const visited = showing.map((x) => x.shown).filter((f, i, a) => i === 0 || f !== a[i - 1]);
+  assert.deepEqual(visited, [...visited].sort((a, b) => a - b), 'frames only move forward');
+  assert.equal(visited[0], 0);
+  assert.equal(visited.at(-1), frameCount - 1);
+  const stalls = Number(await page.getByTestId('preview-stage').getAttribute('data-stalls'));
+  return { visited: visited.length, sampled: showing.length, stalls };
 }

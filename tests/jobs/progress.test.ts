@@ -11,11 +11,14 @@ test('ETA follows the measured rate and resumed work is counted as done', () => 
   t += 2000;
   p.advance();
   assert.equal(p.done, 5);
-  assert.equal(p.snapshot().etaSeconds, 10); // 5 left at 2 s each
+  assert.equal(p.snapshot().etaSeconds, null, 'one unit is too few for an ETA');
   t += 2000;
-  p.advance(5);
+  p.advance();
+  assert.equal(p.snapshot().etaSeconds, 8); // 4 left at 2 s each
+  t += 2000;
+  p.advance(4);
   assert.equal(p.snapshot().etaSeconds, 0);
-  assert.deepEqual(seen, [5, 10]);
+  assert.deepEqual(seen, [5, 6, 10]);
   assert.throws(() => new ProgressTracker({ stage: 'x', total: -1 }), RangeError);
 });
 

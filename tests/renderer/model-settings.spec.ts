@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkControlnets, controlnetsToDrafts,
-  checkCanny, checkLoras, lorasToDrafts, parseModelPath, readModelSettings, MODEL_SETTING_KEYS,
+  artistReason, checkCanny, checkLoras, lorasToDrafts, parseModelPath, readModelSettings, MODEL_SETTING_KEYS,
 } from '../../src-renderer/lib/model-settings.ts';
-import { describeSettings } from '../../src-renderer/lib/settings-fields.ts';
+import { settingsSections } from '../../src-renderer/lib/settings-fields.ts';
 
 /** A copy of `rows` with row `i` changed, as the editor's row list does. */
 const edit = <D,>(rows: readonly D[], i: number, change: Partial<D>): D[] => rows.map((r, j) => (j === i ? { ...r, ...change } : r));
@@ -80,9 +80,9 @@ describe('model settings', () => {
   });
 
   it('leaves the model keys out of the generic parameter list', () => {
-    const g = describeSettings({ prompt: '', model: null, controlnetModel: null, loras: [], controlnet: { scale: 1 }, precision: 'auto', seed: 1 }, [], 'Settings', MODEL_SETTING_KEYS);
-    expect(g.fields.map((f) => f.key)).toEqual(['prompt', 'seed']);
-    expect(g.groups).toEqual([]);
+    const s = settingsSections({ prompt: '', model: null, controlnetModel: null, loras: [], controlnet: { scale: 1 }, precision: 'auto', seed: 1 }, MODEL_SETTING_KEYS);
+    expect(s.map((x) => x.id)).toEqual(['look']);
+    expect(s[0]!.fields.map((f) => f.key)).toEqual(['prompt', 'seed']);
   });
 
   it('checks extra ControlNet rows: full path, control type, scale 0–2, no ControlNet twice; at most three', () => {
@@ -102,5 +102,41 @@ describe('model settings', () => {
     expect(checkControlnets([...d, d[0]!, d[0]!]).errors.at(-1)).toBe('At most 3 more ControlNets');
     expect(controlnetsToDrafts([{ path: '/m/b', kind: 'hed', scale: 0.3 }])).toEqual([{ path: '/m/b', kind: 'hed', scale: '0.3' }]);
     expect(MODEL_SETTING_KEYS).toContain('extraControlnets');
+  });
+});
+
+describe('model reasons for artists', () => {
+  // The services' message (studio/models.ts modelMessage), shortened: its shape is what matters.
+  const message = (problems: string[]) =>
+    [
+      'Key-frame translation needs a Stable Diffusion 1.5 model and a Canny ControlNet:',
+      ...problems.map((p) => `  - ${p}`),
+      'Set their paths with the model settings, or `rerender translate <project> --model PATH --controlnet PATH`.',
+      '  SD 1.5: https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5 (v1-5-pruned-emaonly.safetensors)',
+    ].join('\n');
+
+  it('says the first problem in one short line, with the whole message as details', () => {
+    const text = message(['Canny ControlNet: not set (settings.controlnetModel)']);
+    expect(artistReason(text)).toEqual({ line: 'Choose the ControlNet model.', details: text });
+    expect(artistReason(message(['Canny ControlNet: /m/cn does not exist'])).line).toBe('The ControlNet model file is missing.');
+    expect(artistReason(message(['Stable Diffusion 1.5 model: not set (settings.model)', 'Canny ControlNet: not set (settings.controlnetModel)'])).line).toBe(
+      'Choose the Stable Diffusion model and the ControlNet model.',
+    );
+    expect(artistReason(message(['Stable Diffusion 1.5 model: /m/x holds a controlnet, not a Stable Diffusion 1.5 checkpoint', 'LoRA: /l/a does not exist'])).line).toBe(
+      'The Stable Diffusion model file is the wrong kind of model (and 1 more).',
+    );
+    expect(artistReason(message(['ControlNet 2 (Depth): /m/d holds no weights (.safetensors or .bin)'])).line).toBe('The ControlNet 2 model folder has no weights in it.');
+    const line = artistReason(message(['LoRA: /l/a.safetensors is not a weights file (.safetensors or a torch.save checkpoint)'])).line;
+    expect(line).toBe('The LoRA file is not a model.');
+    expect(line).not.toMatch(/https?:|rerender |`/);
+  });
+
+  it('keeps short reasons as they are and shortens other long ones to their first sentence', () => {
+    expect(artistReason('The translation engine is not available.')).toEqual({ line: 'The translation engine is not available.', details: null });
+    expect(artistReason('Checking the engine…')).toEqual({ line: 'Checking the engine…', details: null });
+    const open = 'Open a project first: key-frame translation uses the Stable Diffusion 1.5 model and Canny ControlNet set in its settings.';
+    expect(artistReason(open)).toEqual({ line: 'Open a project first.', details: open });
+    const addon = 'The native addon is not built (/x/rerender.node is missing). Build it with `node scripts/build-native.js`.';
+    expect(artistReason(addon)).toEqual({ line: 'The video engine is not installed in this build.', details: addon });
   });
 });

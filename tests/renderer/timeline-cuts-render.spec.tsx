@@ -1,50 +1,15 @@
 // The Timeline component draws a line at each shot cut and shows "Shot cut" when the pointer is
 // on one. jsdom has no canvas, so a do-nothing 2D context stands in: Konva's node tree (what is
 // drawn, where) is what the test reads.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { act } from 'react';
 import Konva from 'konva';
 import { Timeline } from '../../src-renderer/components/Timeline.tsx';
 import { render } from './render-harness.ts';
+import { lastStage, useKonvaInJsdom } from './konva-jsdom.ts';
 
-let restore: (() => void) | null = null;
-
-beforeAll(() => {
-  const original = HTMLCanvasElement.prototype.getContext;
-  const noop = (): unknown => fake;
-  const fake: unknown = new Proxy(
-    {},
-    {
-      get: (t: Record<string | symbol, unknown>, k) => (k in t ? t[k] : k === 'measureText' ? () => ({ width: 8 }) : k === 'getImageData' ? () => ({ data: new Uint8ClampedArray(4) }) : noop),
-      set: (t: Record<string | symbol, unknown>, k, v) => {
-        t[k] = v;
-        return true;
-      },
-    },
-  );
-  HTMLCanvasElement.prototype.getContext = function getContext() {
-    return fake as CanvasRenderingContext2D;
-  } as unknown as typeof original;
-  // Nor has jsdom a ResizeObserver: the timeline keeps its initial width.
-  const hadObserver = 'ResizeObserver' in globalThis;
-  if (!hadObserver) {
-    (globalThis as { ResizeObserver?: unknown }).ResizeObserver = class {
-      observe(): void {}
-      disconnect(): void {}
-    };
-  }
-  restore = () => {
-    HTMLCanvasElement.prototype.getContext = original;
-    if (!hadObserver) delete (globalThis as { ResizeObserver?: unknown }).ResizeObserver;
-  };
-});
-afterAll(() => restore?.());
-
-function stage(): Konva.Stage {
-  const s = Konva.stages.at(-1);
-  if (!s) throw new Error('no Konva stage');
-  return s;
-}
+useKonvaInJsdom();
+const stage = lastStage;
 
 describe('Timeline shot cuts', () => {
   it('draws a thin line at each cut, publishes them, and names the one under the pointer', () => {

@@ -3,6 +3,8 @@ import { formatRational } from '../../media/index.ts';
 import { isProjectError, type Project } from '../../project/index.ts';
 import { translationHashes } from '../../studio/params.ts';
 import { describeCuts, projectCuts } from '../../studio/shot-cuts.ts';
+import { renderStatus } from '../../studio/render-status.ts';
+import type { RenderState } from '../../api/contract.ts';
 import { parse } from './args.ts';
 import { tools, withProject, withProjectReadOnly } from './project-io.ts';
 import { existsSync } from 'node:fs';
@@ -31,9 +33,18 @@ function cutsLine(p: Project, found: { frames: number[]; stored: boolean } | nul
   return 'cuts      not looked for yet (made before shot cuts were stored): found at the next propagate or key-frame plan, or now with --cuts';
 }
 
+/** "190 of 217 frames up to date, 20 out of date, 7 not rendered": what an export would write. */
+export function rendersLine(counts: Record<RenderState, number>, frameCount: number): string {
+  const parts = [`${counts.rendered} of ${frameCount} frames up to date`];
+  if (counts.rendering > 0) parts.push(`${counts.rendering} being rendered now`);
+  if (counts.stale > 0) parts.push(`${counts.stale} out of date (key frames or settings changed since)`);
+  if (counts.missing > 0) parts.push(`${counts.missing} not rendered`);
+  return parts.join(', ');
+}
+
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'show a project: source, shot cuts, working size, key frames, renders, jobs',
+  summary: 'show a project: source, shot cuts, working size, key frames, renders (up to date, out of date, missing), jobs',
   usage: `Usage: rerender info <project.rrproj> [--cuts]
 
   --cuts   a project made before shot cuts were stored: look for them now (one pass over the
@@ -52,6 +63,7 @@ export const infoCommand: Command = {
       const keyframes = p.listKeyframes(translationHashes(p));
       const jobs = p.listJobs().slice(0, 5);
       const cuts = p.shotCuts();
+      const status = renderStatus(p, { keyframes });
       const data = {
         project: p.path,
         schemaVersion: p.schemaVersion,
@@ -60,7 +72,9 @@ export const infoCommand: Command = {
         shotCuts: cuts?.frames ?? found?.frames ?? null,
         working: s.working,
         keyframes,
+        // Stored renders, fresh or not; renderStatus says which are up to date.
         renderedFrames: p.renderCount(),
+        renderStatus: status.counts,
         jobs: jobs.map((j) => ({ id: j.id, kind: j.kind, status: j.status, done: j.done, total: j.total, error: j.error })),
       };
       const lines = [
@@ -70,7 +84,7 @@ export const infoCommand: Command = {
         cutsLine(p, found),
         `working   ${s.working.width}×${s.working.height} (crop l${s.working.crop.left} r${s.working.crop.right} t${s.working.crop.top} b${s.working.crop.bottom})`,
         `keyframes ${keyframes.length === 0 ? 'none' : keyframes.map((k) => `${k.frame}:${k.state}${k.hasMask ? '+mask' : ''}`).join(' ')}`,
-        `renders   ${data.renderedFrames} of ${s.probe.frameCount} frames`,
+        `renders   ${rendersLine(status.counts, s.probe.frameCount)}`,
         ...jobs.map((j) => `job       ${j.kind} ${j.status} ${j.done}/${j.total}${j.error ? `: ${j.error}` : ''}`),
       ];
       ctx.out.result(data, lines.join('\n'));

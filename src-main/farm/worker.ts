@@ -1,0 +1,189 @@
+// A farm worker: one BullMQ Worker per process (one process per GPU), stateless. It validates each
+// job before running anything, fetches inputs from the artifact store (only under its roots, after
+// its path mapping), runs the segment, stores the renders and returns their hashes. BullMQ renews
+// the job's lock while it runs (the heartbeat the farm relies on): a killed worker's job is moved
+// back to the queue by another worker once the lock expires. A job cancelled with `farm cancel`,
+// or whose lock was lost, is stopped through its AbortSignal.
+import os from 'node:os';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { ConnectionOptions, Job } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import { chooseBackend } from '../propagate/backend.ts';
+import type { BackendSetting } from '../propagate/choices.ts';
+import { loadPropagateAddon } from '../propagate/native.ts';
+import { FolderArtifactStore } from './artifacts.ts';
+import type { ArtifactStore } from './artifacts.ts';
+import { HttpArtifactStore, urlUnder } from './http-store.ts';
+import { FarmError } from './errors.ts';
+import { acceptPath } from './path-map.ts';
+import type { PathMapping } from './path-map.ts';
+import { cancelKey, connect, lockDurationMs, QUEUE_NAME, workersKey } from './queue.ts';
+import type { WorkerInfo } from './queue.ts';
+import { removeStaleScratch, runPropagateJob } from './run-job.ts';
+import { jobDataSchema, parseOrThrow } from './schemas.ts';
+import type { PropagateResult } from './schemas.ts';
+
+export interface WorkerOptions {
+  redis: RedisOptions;
+  /** Folders this worker may read and write artifacts under. */
+  roots: string[];
+  /** Served stores (`farm watch --serve-port`) this worker may use, and their token. */
+  urls?: string[];
+  token?: string;
+  maps?: PathMapping[];
+  concurrency?: number;
+  name?: string;
+  backend?: BackendSetting;
+  env?: Record<string, string | undefined>;
+  onLog?(message: string): void;
+  onError?(message: string): void;
+}
+
+export interface RunningWorker {
+  name: string;
+  device: string;
+  /** Stops taking jobs, cancels the running ones (they go back to the queue) and disconnects. */
+  close(): Promise<void>;
+}
+
+type Cancel = 'cancelled' | 'lock-lost' | 'stopping';
+
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const env = opts.env ?? process.env;
+  if (opts.roots.length === 0 && (opts.urls ?? []).length === 0) throw new FarmError('INVALID_ARGUMENT', 'a worker needs an artifact store: --store DIR (a shared folder) or --store-url URL (a served one)');
+  if ((opts.urls ?? []).length > 0 && !opts.token) throw new FarmError('INVALID_ARGUMENT', 'a served artifact store needs its token (--token, or RERENDER_FARM_TOKEN)');
+  const name = opts.name ?? `${os.hostname()}-${process.pid}`;
+  const concurrency = opts.concurrency ?? 1;
+  const lockDuration = lockDurationMs(env);
+  const frameDelayMs = Number(env.RERENDER_FARM_FRAME_DELAY_MS ?? 0) || 0;
+  // The device is chosen once: one process drives one GPU (or the CPU) for all its jobs.
+  const backend = await chooseBackend(opts.backend ?? 'auto', loadPropagateAddon());
+  const device = backend.info.kind === 'cpu' ? `CPU (${os.cpus()[0]?.model.trim() ?? 'unknown'}, ${os.cpus().length} threads)` : backend.info.device;
+  const log = (m: string) => opts.onLog?.(m);
+
+  const stale = await removeStaleScratch();
+  if (stale > 0) opts.onLog?.(`removed ${stale} scratch folder(s) left by killed workers`);
+  const redis = connect(opts.redis, `rerender-worker-${name}`);
+  redis.on('error', () => undefined); // reconnects on its own; the heartbeat says when it is back
+  const current = new Map<string, { project: string; frames: string }>();
+  const why = new Map<string, Cancel>();
+  const startedAt = Date.now();
+  let done = 0;
+
+  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> => {
+    let data;
+    try {
+      data = parseOrThrow(jobDataSchema, job.data, `job ${job.id ?? '?'} (${job.name})`);
+    } catch (err) {
+      // Never retried: the same bytes would fail the same way on every machine.
+      throw new UnrecoverableError((err as Error).message);
+    }
+    if (data.kind === 'shot') return { children: Object.keys(await job.getChildrenValues()).length };
+    let store: ArtifactStore;
+    try {
+      store = storeFor(data.store);
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
+    const id = job.id!;
+    const span = `${data.frames[0]!.frame}-${data.frames.at(-1)!.frame}`;
+    current.set(id, { project: data.project.name, frames: span });
+    await beat();
+    let last = 0;
+    try {
+      const result: PropagateResult = await runPropagateJob(data, {
+        store,
+        worker: name,
+        device,
+        addon: backend.addon,
+        frameDelayMs,
+        ...(signal ? { signal } : {}),
+        onProgress: (d, total) => {
+          const now = Date.now();
+          if (now - last < 250 && d < total) return;
+          last = now;
+          void job.updateProgress({ done: d, total, worker: name }).catch(() => undefined);
+        },
+      });
+      done++;
+      log(`${data.project.name}: frames ${span} rendered in ${(result.ms / 1000).toFixed(1)} s`);
+      return result;
+    } catch (err) {
+      const reason = why.get(id);
+      if (reason === 'cancelled') throw new UnrecoverableError('cancelled with `rerender farm cancel`; submit again to resume');
+      if (reason) throw new Error(`stopped: ${reason === 'lock-lost' ? 'the job\'s lock was lost (another worker may have it)' : 'the worker is stopping'}`, { cause: err });
+      if (err instanceof FarmError && (err.code === 'BAD_JOB' || err.code === 'PATH_REFUSED')) throw new UnrecoverableError(err.message);
+      throw err;
+    } finally {
+      current.delete(id);
+      why.delete(id);
+    }
+  };
+
+  // A served store gets the token only when it is one this worker was told about.
+  function storeFor(ref: string): ArtifactStore {
+    if (/^https?:\/\//i.test(ref)) {
+      if (!(opts.urls ?? []).some((b) => urlUnder(ref, b))) {
+        throw new FarmError('PATH_REFUSED', `the job's artifact store ${ref} is not one this worker may use (--store-url ${(opts.urls ?? []).join(', ') || 'none'})`);
+      }
+      return new HttpArtifactStore(ref, opts.token!);
+    }
+    return new FolderArtifactStore(acceptPath(ref, opts.maps ?? [], opts.roots));
+  }
+
+  const worker = new Worker(QUEUE_NAME, processor, {
+    connection: opts.redis as ConnectionOptions,
+    concurrency,
+    lockDuration,
+    stalledInterval: Math.min(30_000, lockDuration),
+    // A job whose worker died is moved back this many times before it is failed.
+    maxStalledCount: 3,
+    name,
+    autorun: false,
+  });
+  const stop = (id: string, reason: Cancel) => {
+    if (!current.has(id) || why.has(id)) return;
+    why.set(id, reason);
+    worker.cancelJob(id, reason);
+  };
+  worker.on('lockRenewalFailed', (ids: string[]) => ids.forEach((id) => stop(id, 'lock-lost')));
+  worker.on('failed', (job, err) => {
+    if (job) opts.onError?.(`job ${job.id ?? '?'} failed: ${err.message}`);
+  });
+  worker.on('error', () => undefined); // connection errors: BullMQ and ioredis reconnect
+
+  async function beat(): Promise<void> {
+    const info: WorkerInfo = {
+      name, host: os.hostname(), pid: process.pid, device, concurrency, done, startedAt, heartbeat: Date.now(),
+      current: [...current].map(([id, c]) => ({ id, ...c })),
+    };
+    try {
+      await redis.hset(workersKey(), name, JSON.stringify(info));
+      if (current.size > 0) {
+        const flagged = await redis.smismember(cancelKey(), ...current.keys());
+        [...current.keys()].forEach((id, i) => {
+          if (flagged[i] === 1) stop(id, 'cancelled');
+        });
+      }
+    } catch {
+      // Redis is away: BullMQ's own lock renewal decides what happens to the jobs.
+    }
+  }
+  const heartbeat = setInterval(() => void beat(), Math.max(250, Math.min(2000, lockDuration / 4)));
+  await beat();
+  void worker.run().catch((err: unknown) => opts.onError?.(`worker stopped: ${(err as Error).message}`));
+  log(`worker ${name} on ${device}: taking jobs (concurrency ${concurrency}, lock ${lockDuration} ms)`);
+
+  return {
+    name,
+    device,
+    async close() {
+      clearInterval(heartbeat);
+      for (const id of current.keys()) stop(id, 'stopping');
+      await worker.close().catch(() => undefined);
+      await redis.hdel(workersKey(), name).catch(() => undefined);
+      redis.disconnect();
+      backend.close();
+    },
+  };
+}
