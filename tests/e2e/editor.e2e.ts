@@ -14,7 +14,7 @@ import type { ApiHost } from '../../src-main/api/host.ts';
 import { artistReason } from '../../src-renderer/lib/model-settings.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
 import {
-  ROOT, checkPlaybackToEnd, decodeFrameRgb, httpGet, makeEditedPng, meanAbsDiff, probe, viewerPixelsScript, type EditorSession, waitFor, openProjectOf, screenshot, frameShown, openClipSession, closeClipSession,
+  ROOT, checkPlaybackToEnd, decodeFrameRgb, httpGet, makeEditedPng, meanAbsDiff, probe, viewerPixelsScript, type EditorSession, waitFor, openProjectOf, screenshot, frameShown, openClipSession, closeClipSession, clickTimelineAt,
 } from './support.ts';
 
 // Small enough that propagating every frame stays well under a minute on two cores; both sides
@@ -50,28 +50,7 @@ async function keyframesAre(frames: number[]): Promise<void> {
   });
 }
 
-/**
- * Clicks the timeline at the centre of `frame`, from the geometry the component publishes, once
- * that geometry has settled: right after the editor opens, the timeline still refits its zoom to
- * its final width, and a click computed from the first reading lands on another frame.
- */
-async function clickTimelineAt(frame: number): Promise<void> {
-  const tl = page.getByTestId('timeline');
-  const geometry = async (): Promise<{ px: number; scroll: number; x: number; y: number; width: number }> => {
-    const box = await tl.boundingBox();
-    assert.ok(box);
-    return { px: Number(await tl.getAttribute('data-px-per-frame')), scroll: Number(await tl.getAttribute('data-scroll-x')), x: box.x, y: box.y, width: box.width };
-  };
-  let g = await geometry();
-  await waitFor('the timeline geometry to settle', async () => {
-    await new Promise((r) => setTimeout(r, 100));
-    const next = await geometry();
-    const same = JSON.stringify(next) === JSON.stringify(g);
-    g = next;
-    return same;
-  });
-  await page.mouse.click(g.x + (frame + 0.5) * g.px - g.scroll, g.y + 50);
-}
+const clickTimeline = (frame: number): Promise<void> => clickTimelineAt(page, frame);
 
 before(async () => {
   ({ tmp, clip, session } = await openClipSession('editor', { width: W, height: H, frames: FRAMES }));
@@ -96,7 +75,7 @@ test('create a project from a video', async () => {
 });
 
 test('scrub and step: the frame shown is the frame index shown', async () => {
-  await clickTimelineAt(10);
+  await clickTimeline(10);
   assert.equal(await shownFrame(), 10);
   await page.keyboard.press('ArrowRight');
   assert.equal(await shownFrame(), 11);
@@ -139,7 +118,7 @@ test('playback: every picture shown is the frame number shown, in order to the e
   const { visited, sampled, stalls } = await checkPlaybackToEnd(page, FRAMES);
   t.diagnostic(`playback showed ${visited} of ${FRAMES} frames over ${sampled} animation frames; ${stalls} wait(s) for a frame`);
   // Back where the key-frame test expects the playhead.
-  await clickTimelineAt(7);
+  await clickTimeline(7);
   assert.equal(await shownFrame(), 7);
 });
 

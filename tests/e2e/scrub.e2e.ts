@@ -15,7 +15,7 @@ import type { JobInfo } from '../../src-main/api/contract.ts';
 import type { ApiHost } from '../../src-main/api/host.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
 import {
-  ARTIFACTS, START_SAMPLING_SCRIPT, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, makeClip, meanAbsDiff, openEditorSession, viewerPixelsScript, type EditorSession, type PlaybackSample, waitFor, screenshot, frameShown, closeClipSession, checkPlaybackToEnd,
+  ARTIFACTS, START_SAMPLING_SCRIPT, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, makeClip, meanAbsDiff, openEditorSession, viewerPixelsScript, type EditorSession, type PlaybackSample, waitFor, screenshot, frameShown, closeClipSession, checkPlaybackToEnd, clickTimelineAt, timelineGeometry,
 } from './support.ts';
 
 const W = 128;
@@ -37,29 +37,7 @@ async function proxyJob(): Promise<JobInfo | undefined> {
   return (await host.api.listJobs()).find((j) => j.kind === 'proxy');
 }
 
-/** The timeline's geometry once it has settled (it refits its zoom right after opening). */
-async function timelineGeometry(): Promise<{ px: number; scroll: number; x: number; y: number }> {
-  const tl = page.getByTestId('timeline');
-  const read = async () => {
-    const box = await tl.boundingBox();
-    assert.ok(box);
-    return { px: Number(await tl.getAttribute('data-px-per-frame')), scroll: Number(await tl.getAttribute('data-scroll-x')), x: box.x, y: box.y };
-  };
-  let g = await read();
-  await waitFor('the timeline geometry to settle', async () => {
-    await new Promise((r) => setTimeout(r, 100));
-    const next = await read();
-    const same = JSON.stringify(next) === JSON.stringify(g);
-    g = next;
-    return same;
-  });
-  return g;
-}
-
-async function clickTimelineAt(frame: number): Promise<void> {
-  const g = await timelineGeometry();
-  await page.mouse.click(g.x + (frame + 0.5) * g.px - g.scroll, g.y + 50);
-}
+const clickTimeline = (frame: number): Promise<void> => clickTimelineAt(page, frame);
 
 /** The viewer shows frame `n`, and its pixels are frame n's (within JPEG's error), closer than its neighbours'. */
 async function viewerShowsFrame(n: number): Promise<void> {
@@ -117,7 +95,7 @@ test('while the fast preview is made, its progress shows and the viewer decodes 
   assert.match((await indicator.textContent()) ?? '', /^Preparing fast preview \d{1,2}%$/);
   await shot('preparing');
   // Meanwhile (the pass takes 4 s) the viewer decodes directly: a click shows the exact frame.
-  await clickTimelineAt(10);
+  await clickTimeline(10);
   assert.equal(await shownFrame(), 10);
   await viewerShowsFrame(10);
 });
@@ -136,7 +114,7 @@ test('once made, source frames are slices of the proxy: JPEG, exact frame, no de
   assert.equal(r.status, 200);
   assert.equal(r.headers['content-type'], 'image/jpeg');
   assert.match(String(r.headers.etag), /^"sp-/);
-  await clickTimelineAt(30);
+  await clickTimeline(30);
   assert.equal(await shownFrame(), 30);
   await viewerShowsFrame(30);
   const strip = await httpGet(`${server.url}media/thumbnails.png`);
@@ -145,7 +123,7 @@ test('once made, source frames are slices of the proxy: JPEG, exact frame, no de
 });
 
 test('a drag shows the positions it passes as their pictures land, and ends on the exact frame', async (t) => {
-  const g = await timelineGeometry();
+  const g = await timelineGeometry(page);
   const y = g.y + 50;
   const at = (f: number) => g.x + (f + 0.5) * g.px - g.scroll;
   await page.mouse.move(at(4), y);

@@ -298,3 +298,39 @@ export async function checkPlaybackToEnd(page: Page, frameCount: number): Promis
   const stalls = Number(await page.getByTestId('preview-stage').getAttribute('data-stalls'));
   return { visited: visited.length, sampled: showing.length, stalls };
 }
+
+export interface TimelineGeometry {
+  /** Pixels per frame, horizontal scroll, and the timeline's top-left on the page. */
+  px: number;
+  scroll: number;
+  x: number;
+  y: number;
+}
+
+/**
+ * The geometry the timeline publishes, once it has settled: right after the editor opens it still
+ * refits its zoom to its final width, and a position computed from the first reading is another frame.
+ */
+export async function timelineGeometry(page: Page): Promise<TimelineGeometry> {
+  const tl = page.getByTestId('timeline');
+  const read = async (): Promise<TimelineGeometry> => {
+    const box = await tl.boundingBox();
+    assert.ok(box);
+    return { px: Number(await tl.getAttribute('data-px-per-frame')), scroll: Number(await tl.getAttribute('data-scroll-x')), x: box.x, y: box.y };
+  };
+  let g = await read();
+  await waitFor('the timeline geometry to settle', async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    const next = await read();
+    const same = JSON.stringify(next) === JSON.stringify(g);
+    g = next;
+    return same;
+  });
+  return g;
+}
+
+/** Clicks the timeline at the centre of `frame`. */
+export async function clickTimelineAt(page: Page, frame: number): Promise<void> {
+  const g = await timelineGeometry(page);
+  await page.mouse.click(g.x + (frame + 0.5) * g.px - g.scroll, g.y + 50);
+}
