@@ -14,7 +14,7 @@ import type { ApiHost } from '../../src-main/api/host.ts';
 import { artistReason } from '../../src-renderer/lib/model-settings.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
 import {
-  ROOT, checkPlaybackToEnd, decodeFrameRgb, httpGet, makeEditedPng, meanAbsDiff, probe, viewerPixelsScript, type EditorSession, waitFor, openProjectOf, screenshot, frameShown, openClipSession, closeClipSession, clickTimelineAt,
+  ROOT, checkPlaybackToEnd, decodeFrameRgb, httpGet, makeEditedPng, meanAbsDiff, probe, viewerPixelsScript, type EditorSession, waitFor, openProjectOf, screenshot, frameShown, openClipSession, closeClipSession, clickTimelineAt, fillNewProject,
 } from './support.ts';
 
 // Small enough that propagating every frame stays well under a minute on two cores; both sides
@@ -61,9 +61,7 @@ after(() => closeClipSession({ tmp, session }));
 
 test('create a project from a video', async () => {
   await page.goto(server.url);
-  await page.locator('#video-path').fill(clip);
-  await page.locator('#project-path').fill(path.join(tmp, 'clip.rrproj'));
-  await page.locator('#short-side').fill(String(H));
+  await fillNewProject(page, clip, path.join(tmp, 'clip.rrproj'), H);
   await shot('open-project');
   await page.getByRole('button', { name: 'Create project' }).click();
   await page.getByTestId('frame-number').waitFor({ timeout: 60_000 });

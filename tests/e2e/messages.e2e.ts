@@ -10,7 +10,8 @@ import type { Page } from 'playwright-core';
 import type { JobInfo, ProjectSummary } from '../../src-main/api/contract.ts';
 import type { ApiHost } from '../../src-main/api/host.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
-import { type EditorSession, waitFor, openProjectOf, screenshot, openClipSession, closeClipSession } from './support.ts';
+import { type EditorSession, waitFor, openProjectOf, screenshot, openClipSession, closeClipSession, createProjectInPage,
+} from './support.ts';
 
 // 16:9 at a 64 px working size snaps to 128×64 (2:1): 8 of 72 rows are cut away (11%).
 const W = 128;
@@ -38,11 +39,7 @@ after(() => closeClipSession({ tmp, session }));
 
 test('the device and precision are shown before any job runs', async () => {
   await page.goto(server.url);
-  await page.locator('#video-path').fill(clip);
-  await page.locator('#project-path').fill(path.join(tmp, 'wide.rrproj'));
-  await page.locator('#short-side').fill('64');
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await page.getByTestId('frame-number').waitFor({ timeout: 60_000 });
+  await createProjectInPage(page, clip, path.join(tmp, 'wide.rrproj'), 64);
   const line = page.getByTestId('device-line');
   await waitFor('the device line', async () => (await line.getAttribute('data-device-kind')) !== 'checking');
   const text = (await line.textContent()) ?? '';

@@ -15,7 +15,7 @@ import type { JobInfo } from '../../src-main/api/contract.ts';
 import type { ApiHost } from '../../src-main/api/host.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
 import {
-  ARTIFACTS, START_SAMPLING_SCRIPT, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, makeClip, meanAbsDiff, openEditorSession, viewerPixelsScript, type EditorSession, type PlaybackSample, waitFor, screenshot, frameShown, closeClipSession, checkPlaybackToEnd, clickTimelineAt, timelineGeometry,
+  ARTIFACTS, START_SAMPLING_SCRIPT, STOP_SAMPLING_SCRIPT, decodeFrameRgb, ensureRendererBuilt, httpGet, makeClip, meanAbsDiff, openEditorSession, viewerPixelsScript, type EditorSession, type PlaybackSample, waitFor, screenshot, frameShown, closeClipSession, checkPlaybackToEnd, clickTimelineAt, timelineGeometry, createProjectInPage,
 } from './support.ts';
 
 const W = 128;
@@ -83,11 +83,7 @@ after(() => closeClipSession({ tmp, session }));
 
 test('while the fast preview is made, its progress shows and the viewer decodes frames directly', async () => {
   await page.goto(server.url);
-  await page.locator('#video-path').fill(clip);
-  await page.locator('#project-path').fill(path.join(tmp, 'clip.rrproj'));
-  await page.locator('#short-side').fill(String(H));
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await page.getByTestId('frame-number').waitFor({ timeout: 60_000 });
+  await createProjectInPage(page, clip, path.join(tmp, 'clip.rrproj'), H);
 
   const indicator = page.getByTestId('preparing-preview');
   await indicator.waitFor({ timeout: 20_000 });

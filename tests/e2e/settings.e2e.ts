@@ -12,7 +12,9 @@ import type { ProjectSummary } from '../../src-main/api/contract.ts';
 import type { ApiHost } from '../../src-main/api/host.ts';
 import type { RunningServer } from '../../src-main/serve/server.ts';
 import { artistReason } from '../../src-renderer/lib/model-settings.ts';
-import { ARTIFACTS, ensureRendererBuilt, makeClip, openEditorSession, type EditorSession, waitFor, closeClipSession } from './support.ts';
+import {
+  ARTIFACTS, ensureRendererBuilt, makeClip, openEditorSession, type EditorSession, waitFor, closeClipSession, fillNewProject,
+} from './support.ts';
 
 const W = 128;
 const H = 64;
@@ -50,9 +52,7 @@ before(async () => {
   ({ host, server, page } = session);
   await page.setViewportSize({ width: 1280, height: 1000 });
   await page.goto(server.url);
-  await page.locator('#video-path').fill(path.join(tmp, 'work', 'clip.mp4'));
-  await page.locator('#project-path').fill(path.join(tmp, 'work', 'clip.rrproj'));
-  await page.locator('#short-side').fill(String(H));
+  await fillNewProject(page, path.join(tmp, 'work', 'clip.mp4'), path.join(tmp, 'work', 'clip.rrproj'), H);
   await page.getByRole('button', { name: 'Create project' }).click();
   await page.getByTestId('params-panel').waitFor({ timeout: 60_000 });
 });

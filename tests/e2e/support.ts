@@ -334,3 +334,17 @@ export async function clickTimelineAt(page: Page, frame: number): Promise<void> 
   const g = await timelineGeometry(page);
   await page.mouse.click(g.x + (frame + 0.5) * g.px - g.scroll, g.y + 50);
 }
+
+/** Fills the start screen's new-project form (the video, where to save, the working short side). */
+export async function fillNewProject(page: Page, video: string, project: string, shortSide: number): Promise<void> {
+  await page.locator('#video-path').fill(video);
+  await page.locator('#project-path').fill(project);
+  await page.locator('#short-side').fill(String(shortSide));
+}
+
+/** Creates a project through the start screen and waits for the editor to show a frame. */
+export async function createProjectInPage(page: Page, video: string, project: string, shortSide: number): Promise<void> {
+  await fillNewProject(page, video, project, shortSide);
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.getByTestId('frame-number').waitFor({ timeout: 60_000 });
+}
