@@ -24,6 +24,7 @@ const LANE = [
   'tests/engine/runtime/webgpu.test.ts',
   'tests/rerender/parity.test.ts',
   'tests/propagate/gpu/synth.test.ts',
+  'tests/propagate/gpu/blend.test.ts',
 ];
 
 function swiftShaderIcd() {

@@ -3,10 +3,10 @@
 // with the farm's overhead per job: queue latency, artifact transfer, and what is left of the
 // difference to the local run. Checks the farm's renders are byte-identical to the local ones.
 //   node bench/farm/run.ts [--clip ../shared/media/Megamind.avi] [--start 20] [--shots 6] [--frames 16]
-//        [--every 5] [--size 128] [--workers 1,2,3]
+//        [--every 5] [--size 128] [--workers 1,2,3] [--stages propagate|propagate,export]
 // Needs redis-server on PATH. Without the clip, a lavfi mandelbrot stands in.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ const { values: a } = parseArgs({
     every: { type: 'string', default: '5' },
     size: { type: 'string', default: '128' },
     workers: { type: 'string', default: '1,2,3' },
+    stages: { type: 'string', default: 'propagate' },
   },
 });
 const SHOTS = Number(a.shots);
@@ -37,6 +38,8 @@ const EVERY = Number(a.every);
 const SIZE = Number(a.size);
 const START = Number(a.start);
 const WORKERS = a.workers.split(',').map(Number);
+// With export, each shot's video too (at the source size), locally after its propagation.
+const EXPORT = a.stages.split(',').includes('export');
 
 async function cli(args: string[]): Promise<string> {
   const stdout = new PassThrough();
@@ -102,7 +105,10 @@ function rendersOf(file: string): Map<number, Buffer> {
 // Local: one process, the shots one after another (what `rerender propagate` does today).
 const local = await copies_();
 let t0 = performance.now();
-for (const p of local) await cli(['propagate', p]);
+for (const p of local) {
+  await cli(['propagate', p]);
+  if (EXPORT) await cli(['export', p, p.replace(/\.rrproj$/, '.mp4')]);
+}
 const localS = (performance.now() - t0) / 1000;
 const reference = local.map(rendersOf);
 
@@ -126,7 +132,7 @@ try {
     running.push(...ws);
     await Promise.all(ws.map((w) => w.ready));
     t0 = performance.now();
-    await cli(['farm', 'submit', ...projects, '--redis', redis.url, '--store', store]);
+    await cli(['farm', 'submit', ...projects, '--redis', redis.url, '--store', store, '--stages', a.stages]);
     const submitS = (performance.now() - t0) / 1000;
     const t1 = performance.now();
     const watched = await cli(['farm', 'watch', ...projects, '--redis', redis.url, '--store', store, '--poll-ms', '100', '--json']);
@@ -139,7 +145,8 @@ try {
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
     const identical = projects.every((p, i) => {
       const got = rendersOf(p);
-      return got.size === reference[i]!.size && [...reference[i]!].every(([f, png]) => got.get(f)?.equals(png));
+      const same = got.size === reference[i]!.size && [...reference[i]!].every(([f, png]) => got.get(f)?.equals(png));
+      return same && (!EXPORT || readFileSync(p.replace(/\.rrproj$/, '.mp4')).equals(readFileSync(local[i]!.replace(/\.rrproj$/, '.mp4'))));
     });
     rows.push({
       workers: n, wallS, submitS, watchS, jobs: done.length,
@@ -162,7 +169,7 @@ try {
 
 const jobs = SHOTS * jobsPerShot;
 const f = (x: number, d = 2) => x.toFixed(d);
-console.log(`\nbench:farm: ${SHOTS} shots x ${FRAMES} frames at short side ${SIZE} (${useClip ? path.basename(a.clip) : 'lavfi mandelbrot'}), key frames ${keys.join(',')}: ${jobs} jobs; ${os.cpus().length} CPU threads (${os.cpus()[0]?.model.trim()})`);
+console.log(`\nbench:farm (${a.stages}): ${SHOTS} shots x ${FRAMES} frames at short side ${SIZE} (${useClip ? path.basename(a.clip) : 'lavfi mandelbrot'}), key frames ${keys.join(',')}: ${jobs} jobs; ${os.cpus().length} CPU threads (${os.cpus()[0]?.model.trim()})`);
 console.log('\n| run | wall (s) | speed-up vs local | submit (s) | watch (s) | mean job on worker (s) | identical to local |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
 console.log(`| local, 1 process | ${f(localS)} | 1.00 | - | - | - | - |`);

@@ -1,17 +1,25 @@
 // WebGPU patch synthesis against the CPU addon: speed and parity.
 //   node bench/gpu/propagate.ts [--clip ../shared/media/Megamind.avi] [--start 20] [--frames 10] [--size 512]
 //        [--cpu true|false] [--temporal-init true|false]
-//     a short two-key propagation (propagateVideo) on each backend: seconds per synthesis, output
-//     frames per second, and the PSNR of the GPU's outputs against the CPU's.
+//     a short two-key propagation (propagateVideo) on each backend (the webgpu one blends on the GPU
+//     too): seconds per synthesis, output frames per second, and the PSNR of the GPU's outputs
+//     against the CPU's.
 //   node bench/gpu/propagate.ts --synth-only [--size 512] [--runs 5] [--set '{"patchMatchIters":4}']
 //     synthesize() alone on generated frames (no native addon needed: runs on a bare GPU machine),
-//     with the propagation defaults, or those --set changes.
+//     with the propagation defaults, or those --set changes; then the blend row below.
+//   node bench/gpu/propagate.ts --blend-only [--size 512] [--runs 5]
+//     the blend of one frame at the default settings (carried mask, fusion, de-flicker) on
+//     generated inputs: ms per blend on WebGPU (gpu/blender.ts) and on the CPU (native addon, when
+//     built), and how far the two outputs agree.
 //   node bench/gpu/propagate.ts --quality [--size 320x256] [--clips megamind] [--styles paint] [--lengths 10]
 //     the ground-truth benchmark (bench/quality) with each backend; the GPU must stay within 0.3 dB.
 // On a machine without a GPU set VK_ICD_FILENAMES to SwiftShader (see scripts/test-webgpu.js) and
 // XDG_RUNTIME_DIR; figures there only show parity, not speed.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadBlendAddon } from '../../src-main/propagate/blend.ts';
+import type { BlendAddon, BlendFrameInput } from '../../src-main/propagate/blend.ts';
+import { createGpuBlender, withGpuBlend } from '../../src-main/propagate/gpu/blender.ts';
 import { createGpuSynthesizer } from '../../src-main/propagate/gpu/synthesizer.ts';
 import type { GpuSynthesizer } from '../../src-main/propagate/gpu/synthesizer.ts';
 import { loadPropagateAddon } from '../../src-main/propagate/native.ts';
@@ -32,6 +40,7 @@ const { values: args } = parseArgs({
     cpu: { type: 'string', default: 'true' },
     'temporal-init': { type: 'string', default: 'true' },
     'synth-only': { type: 'boolean', default: false },
+    'blend-only': { type: 'boolean', default: false },
     runs: { type: 'string', default: '5' },
     set: { type: 'string', default: '{}' },
     quality: { type: 'boolean', default: false },
@@ -84,7 +93,69 @@ async function synthOnly(g: GpuSynthesizer): Promise<void> {
     last = r.image.data as Uint8Array;
   }
   times.sort((a, b) => a - b);
-  console.log(`synthesize ${S}x${S}, settings ${JSON.stringify(opts)}: median ${(times[Math.floor(runs / 2)] ?? 0).toFixed(3)} s, best ${(times[0] ?? 0).toFixed(3)} s over ${runs} runs; PSNR vs the moved style ${psnr(last as Uint8Array, applyStyle('posterize', f1, S, S)).toFixed(2)} dB`);
+  const synthS = times[Math.floor(runs / 2)] ?? 0;
+  console.log(`synthesize ${S}x${S}, settings ${JSON.stringify(opts)}: median ${synthS.toFixed(3)} s, best ${(times[0] ?? 0).toFixed(3)} s over ${runs} runs; PSNR vs the moved style ${psnr(last as Uint8Array, applyStyle('posterize', f1, S, S)).toFixed(2)} dB`);
+  const blendMs = await blendRow(g, S, runs);
+  console.log(`interior frame on the GPU (two syntheses + the blend, flow not counted): ${(1 / (2 * synthS + blendMs / 1000)).toFixed(2)} frames/s`);
+}
+
+/** Generated inputs of one interior frame's blend: two posterised views, crossing errors, a carried mask and output, a drifting flow. */
+function blendInput(S: number): BlendFrameInput {
+  const N = S * S;
+  const view = (shift: number) => {
+    const out = new Uint8Array(N * 3);
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+      for (let c = 0; c < 3; c++) out[(y * S + x) * 3 + c] = Math.round(127.5 + 127.5 * Math.sin((x - shift) * (0.05 + 0.02 * c) + Math.cos(y * 0.07) * 2 + c));
+    }
+    return applyStyle('posterize', out, S, S);
+  };
+  const errA = new Float32Array(N), errB = new Float32Array(N), flow = new Float32Array(N * 2), prevMask = new Uint8Array(N);
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    const i = y * S + x;
+    errA[i] = 300 * (x / S) + 80 * Math.sin(y * 0.05) + 50;
+    errB[i] = 300 * (1 - x / S) + 80 * Math.cos(x * 0.04 + y * 0.03) + 50;
+    prevMask[i] = x > S / 2 ? 1 : 0;
+    flow[2 * i] = -1.5;
+    flow[2 * i + 1] = 0.5;
+  }
+  return { a: view(0), b: view(2), errA, errB, w: 0.5, prevMask, prevOut: view(1), flow, width: S, height: S };
+}
+
+/** ms per blend of one S x S frame at the default settings on WebGPU, and on the CPU when the addon is built. */
+async function blendRow(g: GpuSynthesizer, S: number, runs: number): Promise<number> {
+  const blender = await createGpuBlender(g.gpuDevice);
+  const input = blendInput(S);
+  const time = async (fn: () => Promise<unknown>) => {
+    await fn();
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await fn();
+      ms.push(performance.now() - t);
+    }
+    ms.sort((a, b) => a - b);
+    return { median: ms[Math.floor(runs / 2)] ?? 0, best: ms[0] ?? 0 };
+  };
+  try {
+    const gpu = await time(() => blender.blendFrame(input));
+    let cpuText = 'cpu native: n/a (the addon is not built here)';
+    let cpu: BlendAddon | null = null;
+    try {
+      cpu = loadBlendAddon();
+    } catch { /* a bare GPU machine: GPU figures only */ }
+    if (cpu) {
+      const c = cpu;
+      const t = await time(() => c.blendFrame(input));
+      const [x, y] = [await c.blendFrame(input), await blender.blendFrame(input)];
+      let same = 0;
+      for (let i = 0; i < x.mask.length; i++) if (x.mask[i] === y.mask[i]) same++;
+      cpuText = `cpu native median ${t.median.toFixed(1)} ms, best ${t.best.toFixed(1)} ms; GPU vs CPU output PSNR ${psnr(y.out, x.out).toFixed(2)} dB, masks agree on ${((100 * same) / x.mask.length).toFixed(2)}%`;
+    }
+    console.log(`blend ${S}x${S} (default settings, carried mask, de-flicker): webgpu median ${gpu.median.toFixed(1)} ms, best ${gpu.best.toFixed(1)} ms over ${runs} runs; ${cpuText}`);
+    return gpu.median;
+  } finally {
+    blender.close();
+  }
 }
 
 
@@ -101,10 +172,10 @@ async function propagation(g: GpuSynthesizer): Promise<void> {
   const keys = [0, n - 1].map((k) => ({ frame: k, image: applyStyle('posterize', frames[k] as Uint8Array, S, S) }));
   const flowCache = new MemoryFlowCache();
   const temporalInit = args['temporal-init'] !== 'false';
-  const run = async (name: string, addon: PropagateAddon) => {
+  const run = async (name: string, addon: PropagateAddon, blendAddon?: BlendAddon) => {
     const outputs: Uint8Array[] = [];
     const report = await propagateVideo({
-      frameCount: n, width: S, height: S, addon, keyframes: keys, flowCache,
+      frameCount: n, width: S, height: S, addon, keyframes: keys, flowCache, ...(blendAddon ? { blendAddon } : {}),
       sourceFrame: async (i) => frames[i] as Uint8Array,
       writeFrame: async (i, rgb) => { outputs[i] = rgb; },
     }, { temporalInit });
@@ -118,7 +189,9 @@ async function propagation(g: GpuSynthesizer): Promise<void> {
   };
   console.log(`clip ${args.clip}: ${n} frames from ${args.start} at ${S}x${S}, keys 0 and ${n - 1}, temporalInit ${temporalInit}`);
   // The GPU first: its run also fills the flow cache, so neither backend's time includes flow.
-  const gpuOut = await run('webgpu', { ...cpu, synthesize: g.synthesize });
+  // The webgpu run blends on the GPU too, as propagateVideo does when it picks the GPU itself.
+  const blender = await createGpuBlender(g.gpuDevice);
+  const gpuOut = await run('webgpu', { ...cpu, synthesize: g.synthesize }, withGpuBlend(loadBlendAddon(), blender, (l) => console.log(l))).finally(() => blender.close());
   if (args.cpu === 'false') return;
   const cpuOut = await run('cpu', cpu);
   const p: number[] = [];
@@ -155,6 +228,7 @@ async function quality(g: GpuSynthesizer): Promise<void> {
 const g = await openGpu();
 try {
   if (args['synth-only']) await synthOnly(g);
+  else if (args['blend-only']) await blendRow(g, Number(args.size ?? 512), Number(args.runs));
   else if (args.quality) await quality(g);
   else await propagation(g);
 } finally {

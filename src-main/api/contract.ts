@@ -3,6 +3,7 @@
 // `requestSchemas` before a service sees them. No Node or Electron imports here: the renderer
 // bundles this module.
 import { z } from 'zod';
+import { FARM_STAGES, type FarmStage } from '../farm/stages.ts';
 
 /** An exact rational (frame rates, time bases). Never a float. */
 export const rationalSchema = z.object({ num: z.number().int(), den: z.number().int().positive() });
@@ -100,8 +101,11 @@ export interface ProjectSummary {
   mediaRev?: string;
 }
 
-/** 'proxy': the working-size preview frames made in the background (instant scrubbing and playback). */
-export type JobKind = 'propagate' | 'translate' | 'export' | 'thumbnails' | 'proxy';
+/**
+ * 'proxy': the working-size preview frames made in the background (instant scrubbing and playback).
+ * 'farm': work submitted to the render farm, its results stored as they arrive (farm-job.ts).
+ */
+export type JobKind = 'propagate' | 'translate' | 'export' | 'thumbnails' | 'proxy' | 'farm';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobInfo {
@@ -324,6 +328,21 @@ export const requestSchemas = {
   jobOutlook: z.tuple([]),
   /** The working size and crop a new project from this video would get (probes the video). */
   planProject: z.tuple([z.string().min(1), z.number().int().min(64).max(4096).optional()]),
+  /** The remembered farm connection and the stages the open project still needs (the farm dialog). */
+  farmSettings: z.tuple([]),
+  /**
+   * Submits the open project to the farm and starts a 'farm' job that stores its results as they
+   * arrive. `redisUrl` null: the remembered one (its password never comes back to the UI).
+   */
+  farmSubmit: z.tuple([
+    z.object({
+      stages: z.array(z.enum(FARM_STAGES)).min(1).max(FARM_STAGES.length),
+      redisUrl: z.string().min(1).max(4096).nullable(),
+      store: z.string().min(1).max(4096),
+    }),
+  ]),
+  /** The farm's workers (name, device, current job, last heartbeat); `redisUrl` null: the remembered one. */
+  farmWorkers: z.tuple([z.string().min(1).max(4096).nullable()]),
   pickFile: z.union([
     z.tuple([fileFilterSchema, z.enum(['open', 'save'])]),
     z.tuple([fileFilterSchema, z.enum(['open', 'save']), z.string().min(1)]),
@@ -367,6 +386,40 @@ interface Results {
   loadConfigFile: ConfigFileResult;
   jobOutlook: JobOutlook;
   planProject: ProjectPlan;
+  farmSettings: FarmSettingsInfo;
+  farmSubmit: JobInfo;
+  farmWorkers: FarmWorkersInfo;
+}
+
+export type { FarmStage };
+
+/** The farm connection the editor remembers. */
+export interface FarmSettingsInfo {
+  /** The Redis URL with its password shown as *** (null: none remembered yet). */
+  redis: string | null;
+  /** The artifact store folder on this machine. */
+  store: string | null;
+  /** What the open project still needs, in run order: the dialog's default stages. */
+  needed: FarmStage[];
+}
+
+export interface FarmWorkerInfo {
+  name: string;
+  host: string;
+  device: string;
+  concurrency: number;
+  /** What it runs now: the project's name and the frames ("12-23"). */
+  current: Array<{ project: string; frames: string }>;
+  secondsSinceHeartbeat: number;
+  alive: boolean;
+  /** Jobs it has finished since it started. */
+  done: number;
+}
+
+export interface FarmWorkersInfo {
+  workers: FarmWorkerInfo[];
+  /** The farm's own estimate for everything queued; null before a first result. */
+  etaSeconds: number | null;
 }
 
 /**

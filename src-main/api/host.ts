@@ -39,6 +39,7 @@ import { createOutlook } from './outlook.ts';
 import type { Prober } from './device-probe.ts';
 import { recordEditAsync, serialEdit, settingsLabel } from '../project/edit-history.ts';
 import { keyframeBatchHandlers } from './keyframe-batch-handlers.ts';
+import { farmHandlers } from './farm-handlers.ts';
 
 export type { MediaResponse };
 
@@ -136,6 +137,8 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
   // A damaged proxy segment is deleted when found; the proxy job makes it again.
   const mediaServer: MediaServer = new MediaServer({ project: current, tools, onProxyDamaged: () => jobs.startProxy(mediaServer) });
   const keyframeBatch = keyframeBatchHandlers({ current, tools });
+  // Render on farm, its job and the workers list (farm-handlers.ts).
+  const farm = farmHandlers({ dataDir: opts.dataDir, current, tools, jobs, changed: () => void (project?.isOpen && changed()) });
 
   async function rememberRecent(file: string): Promise<void> {
     const list = (await readRecent()).filter((p) => p !== file);
@@ -314,6 +317,8 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
     importKeyframeFolder: async (dir, o) => (await keyframeBatch.importKeyframeFolder(dir, o), changed()),
     importKeyframeImageFile: async (frame, file) => (await keyframeBatch.importKeyframeImageFile(frame, file), changed()),
     async startJob(req: StartJobRequest) {
+      // Renders from here and from the farm never overlap.
+      farm.refuseLocal(req);
       // Follows a running propagation, or starts one, then exports (export-chain.ts).
       const j = req.kind === 'export' && req.propagateFirst === true
         ? (await startExportAfterPropagation(jobs, current(), req, () => changed())).export
@@ -323,8 +328,12 @@ export function createApiHost(opts: ApiHostOptions): ApiHost {
       return j;
     },
     async cancelJob(id) {
-      return jobs.cancel(id);
+      // A farm job is called off on the farm too.
+      return (await farm.cancel(id)) ?? jobs.cancel(id);
     },
+    farmSettings: () => farm.farmSettings(),
+    farmSubmit: (req) => farm.farmSubmit(req),
+    farmWorkers: (url) => farm.farmWorkers(url),
     async listJobs(): Promise<JobInfo[]> {
       return project?.isOpen ? jobs.list() : [];
     },

@@ -36,9 +36,12 @@ const PERSIST_INTERVAL_MS = 1000;
 class JobError extends CodedError {}
 
 /** What a job's work may change about its record while it runs. */
-interface RunningJob {
+export interface RunningJob {
   update(patch: { device?: string; note?: string | null }): void;
 }
+
+/** A job's work: what it leaves behind (a file, a note) once done. */
+type JobWork = (signal: AbortSignal, onProgress: (p: Progress) => void, job: RunningJob) => Promise<{ output: string | null; note: string | null }>;
 
 function translateNote(r: TranslateProjectResult): string {
   const parts = [`${r.translated.length} key frame(s) translated`];
@@ -156,6 +159,22 @@ export class JobRunner {
     throw new JobError('INVALID_ARGUMENT', `unknown job kind ${String((unknown as { kind?: unknown }).kind)}`);
   }
 
+  /**
+   * A job whose work lives in another module (the farm's, farm-job.ts), recorded, reported and
+   * cancelled like the others; one of each kind at a time.
+   */
+  async startWork(
+    kind: JobKind,
+    total: number,
+    params: unknown,
+    device: string,
+    work: JobWork,
+    onProjectChanged: () => void,
+  ): Promise<JobInfo> {
+    if (this.#running(kind)) throw new JobError('JOB_RUNNING', `A ${kind} job is already running; cancel it or wait for it to finish.`);
+    return this.#run(kind, total, params, device, work, onProjectChanged);
+  }
+
   /** Builds the timeline strip in the background; failures are recorded, never thrown at the UI. */
   startThumbnails(media: MediaServer): void {
     // Counted in the video's frames from the start (the strip's own count is known only later).
@@ -231,7 +250,7 @@ export class JobRunner {
     total: number,
     params: unknown,
     device: string,
-    work: (signal: AbortSignal, onProgress: (p: Progress) => void, job: RunningJob) => Promise<{ output: string | null; note: string | null }>,
+    work: JobWork,
     onProjectChanged: () => void,
   ): Promise<JobInfo> {
     const project = this.#deps.project();

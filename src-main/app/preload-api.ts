@@ -19,6 +19,7 @@ const REQUESTS = {
   listJobs: 1, revealFile: 1, listDirectory: 1, pickFile: 1,
   loadConfigFile: 1,
   jobOutlook: 1, planProject: 1,
+  farmSettings: 1, farmSubmit: 1, farmWorkers: 1,
   planKeyframes: 1, applyKeyframePlan: 1, exportKeyframeSources: 1, previewKeyframeFolder: 1, importKeyframeFolder: 1, importKeyframeImageFile: 1,
 } as const satisfies Record<RequestName, 1>;
 

@@ -3,7 +3,7 @@
 // later submit queues only what is left.
 import type { Queue } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
-import { cancelKey, connect, queueOf, readSubmissions } from './queue.ts';
+import { cancelKey, connect, queueOf, readSubmissions, submissionJobsToCancel, writeSubmission } from './queue.ts';
 
 export interface CancelReport {
   removed: number;
@@ -17,7 +17,10 @@ export async function cancelFarm(options: RedisOptions, keys?: readonly string[]
   const queue = queueOf(options);
   try {
     const subs = (await readSubmissions(redis)).filter((s) => !keys || keys.includes(s.key));
-    return await cancelJobs(queue, redis, subs.flatMap((s) => s.shots.flatMap((shot) => shot.jobs.map((j) => j.id))));
+    const report = await cancelJobs(queue, redis, subs.flatMap(submissionJobsToCancel));
+    // Stages still to be queued by the owner (after a translation) are called off too.
+    for (const s of subs) if (s.next && s.next.length > 0) await writeSubmission(redis, { ...s, next: [] });
+    return report;
   } finally {
     await queue.close().catch(() => undefined);
     redis.disconnect();

@@ -13,6 +13,10 @@ export type FarmErrorCode =
   /** Redis refused or could not be reached. */
   | 'REDIS_UNAVAILABLE'
   | 'NOT_SUBMITTED'
+  /** Work an earlier submit is running stands in the way (an export waits on every segment). */
+  | 'IN_USE'
+  /** A job names a model (by content hash) this worker does not have in its models folder. */
+  | 'MODEL_MISSING'
   | 'JOB_FAILED';
 
 export class FarmError extends CodedError<FarmErrorCode> {}

@@ -9,6 +9,8 @@ import type { Project, RenderInput } from '../project/index.ts';
 import type { ArtifactStore } from './artifacts.ts';
 import { FarmError } from './errors.ts';
 import { parseOrThrow, propagateResultSchema } from './schemas.ts';
+import type { MadeKeyframe } from './schemas.ts';
+import { projectChain } from '../studio/params.ts';
 
 export interface IngestReport {
   written: number;
@@ -48,5 +50,32 @@ export async function ingestResult(project: Project, target: IngestTarget, store
   }
   if (items.length > 0) project.putRenders(items);
   report.written = items.length;
+  return report;
+}
+
+/**
+ * Translated key frames from a translation job (its progress while it runs, its result at the
+ * end): each stored as the project's key frame when the project still wants exactly that chain
+ * hash there and has no artist-edited image in its place.
+ */
+export async function ingestKeyframes(project: Project, store: ArtifactStore, jobId: string, made: readonly MadeKeyframe[], size: { width: number; height: number }): Promise<IngestReport> {
+  const report: IngestReport = { written: 0, alreadyValid: 0, stale: 0 };
+  const chain = projectChain(project);
+  for (const m of made) {
+    const k = project.getKeyframe(m.frame);
+    if (!k || chain.get(m.frame) !== m.paramsHash || k.origin === 'edited') {
+      report.stale++;
+      continue;
+    }
+    if (k.origin === 'translated' && k.paramsHash === m.paramsHash && k.image) {
+      report.alreadyValid++;
+      continue;
+    }
+    const png = await store.get(m.png);
+    const img = decodePng(png);
+    if (img.width !== size.width || img.height !== size.height) throw new FarmError('ARTIFACT_CORRUPT', `key frame ${m.frame} from job ${jobId} is ${img.width}x${img.height}, not ${size.width}x${size.height}`);
+    project.setKeyframeImage(m.frame, png, 'translated', m.paramsHash);
+    report.written++;
+  }
   return report;
 }

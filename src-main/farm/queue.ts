@@ -8,6 +8,7 @@ import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { FarmError } from './errors.ts';
 import { parseOrThrow } from './schemas.ts';
+import { FARM_STAGES } from './stages.ts';
 
 export const QUEUE_NAME = 'rerender-farm';
 /** Our own keys sit beside BullMQ's, under the same prefix. */
@@ -57,8 +58,32 @@ export const submissionSchema = z.strictObject({
   submittedAt: z.number(),
   frameCount: z.int().min(1),
   shots: z.array(shotRecordSchema),
+  /** The key-frame translation job, while the chain is on the farm. */
+  translate: z.strictObject({ id: z.string().max(128), keys: z.int().min(0) }).nullable().optional(),
+  /** The project's export job (the parent of its propagation jobs). */
+  export: z.strictObject({ id: z.string().max(128), out: z.string().max(4096) }).nullable().optional(),
+  /** Stages the owner queues once the translation is in (its key frames change what propagation renders). */
+  next: z.array(z.enum(FARM_STAGES)).optional(),
+  /** Where the export goes, kept for a later stage. */
+  exportTo: z.strictObject({
+    outPath: z.string().min(1).max(4096),
+    size: z.enum(['source', 'working']).optional(),
+    crf: z.int().min(0).max(51).optional(),
+    audio: z.boolean().optional(),
+  }).optional(),
 });
 export type Submission = z.infer<typeof submissionSchema>;
+export type ExportTarget = NonNullable<Submission['exportTo']>;
+
+/** Every job of a submission, parents first (a parent whose children are removed would move on to run): for `farm cancel`. */
+export function submissionJobsToCancel(s: Submission): string[] {
+  return [...(s.export ? [s.export.id] : []), ...s.shots.flatMap((sh) => (sh.id ? [sh.id] : [])), ...(s.translate ? [s.translate.id] : []), ...s.shots.flatMap((sh) => sh.jobs.map((j) => j.id))];
+}
+
+/** Every job id a submission tracks: translation, propagation segments, export. */
+export function submissionJobIds(s: Submission): string[] {
+  return [...(s.translate ? [s.translate.id] : []), ...s.shots.flatMap((sh) => sh.jobs.map((j) => j.id)), ...(s.export ? [s.export.id] : [])];
+}
 
 export function connect(options: RedisOptions, name: string): Redis {
   return new Redis({ ...options, connectionName: name, lazyConnect: false });

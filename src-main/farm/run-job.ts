@@ -15,7 +15,7 @@ import { unpackFrame } from './frame-codec.ts';
 import { FarmError } from './errors.ts';
 import type { PropagateJobData, PropagateResult } from './schemas.ts';
 
-const SCRATCH_PREFIX = 'rerender-farm-job-';
+export const SCRATCH_PREFIX = 'rerender-farm-job-';
 
 /** Removes scratch folders left by workers that were killed (their process is gone). */
 export async function removeStaleScratch(): Promise<number> {

@@ -3,7 +3,9 @@
 // trusted, and nothing in it is ever executed (no code, no command lines, no paths outside roots).
 import { z } from 'zod';
 import { BACKENDS, FLOW_METHODS } from '../propagate/choices.ts';
+import { settingsSchema } from '../project/settings.ts';
 import { FarmError } from './errors.ts';
+import { FARM_STAGES } from './stages.ts';
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest');
 const frame = z.int().min(0).max(10_000_000);
@@ -55,11 +57,69 @@ export const shotJobSchema = z.strictObject({
   kind: z.literal('shot'),
   project: z.strictObject({ key: z.string().regex(/^[0-9a-f]{16}$/), name: z.string().max(256) }),
   shot: z.strictObject({ index: z.int().min(0), first: frame, last: frame }),
-  stages: z.array(z.enum(['propagate'])).min(1),
+  stages: z.array(z.enum(FARM_STAGES)).min(1),
 });
 export type ShotJobData = z.infer<typeof shotJobSchema>;
 
-export const jobDataSchema = z.discriminatedUnion('kind', [propagateJobSchema, shotJobSchema]);
+/** A model by content: the worker looks the hash up in its models folder (model-hash.ts). */
+const modelRef = z.strictObject({ hash, name: z.string().min(1).max(256) });
+
+/**
+ * A project's key-frame translation: one chain, on one worker, which keeps the anchor's and the
+ * previous key frame's stored attention contexts from one key frame to the next.
+ */
+export const translateJobSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('translate'),
+  project: z.strictObject({ key: z.string().regex(/^[0-9a-f]{16}$/), name: z.string().max(256) }),
+  store: z.string().min(1).max(4096),
+  width: z.int().min(64).max(4096).refine((n) => n % 8 === 0, 'must be a multiple of 8'),
+  height: z.int().min(64).max(4096).refine((n) => n % 8 === 0, 'must be a multiple of 8'),
+  /** The project's settings (model paths are the owner's: `models` names them by content). */
+  settings: settingsSchema,
+  models: z.strictObject({
+    model: modelRef,
+    controlnet: modelRef,
+    /** In the order of settings.extraControlnets. */
+    extra: z.array(modelRef).max(8),
+    /** In the order of settings.loras. */
+    loras: z.array(modelRef).max(64),
+  }),
+  /** The chain's key frames in order (the first is the anchor), each with the hash its image will carry. */
+  keys: z.array(z.strictObject({
+    frame,
+    paramsHash,
+    prompt: z.string().max(10_000).nullable(),
+    mask: hash.nullable(),
+    /** Its source frame (frame-codec.ts). */
+    source: hash,
+    /** An image that stands as made (artist-edited, or already translated): not made again. */
+    done: hash.nullable(),
+  })).min(1).max(10_000),
+});
+export type TranslateJobData = z.infer<typeof translateJobSchema>;
+
+const madeKeyframe = z.strictObject({ frame, paramsHash, png: hash });
+export type MadeKeyframe = z.infer<typeof madeKeyframe>;
+
+/** A translation job's progress: the key frames made so far ride with it, so the owner stores each as it comes and a retry resumes after them. */
+export const translateProgressSchema = z.strictObject({
+  done: z.int().min(0),
+  total: z.int().min(0),
+  worker: z.string().max(256),
+  keyframes: z.array(madeKeyframe).max(10_000),
+});
+export type TranslateProgress = z.infer<typeof translateProgressSchema>;
+
+export const translateResultSchema = z.strictObject({
+  keyframes: z.array(madeKeyframe).max(10_000),
+  worker: z.string().max(256),
+  device: z.string().max(256),
+  ms: z.number().min(0),
+});
+export type TranslateResult = z.infer<typeof translateResultSchema>;
+
+export const jobDataSchema = z.discriminatedUnion('kind', [propagateJobSchema, shotJobSchema, translateJobSchema]);
 export type FarmJobData = z.infer<typeof jobDataSchema>;
 
 /** What a propagation job returns: hashes only, the bytes are in the store. */

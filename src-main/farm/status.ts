@@ -3,6 +3,7 @@
 import type { RedisOptions } from 'ioredis';
 import { connect, queueOf, readSubmissions, workerInfoSchema, workersKey } from './queue.ts';
 import type { WorkerInfo } from './queue.ts';
+import { translateProgressSchema } from './schemas.ts';
 
 export interface ShotStatus {
   index: number;
@@ -16,12 +17,25 @@ export interface ShotStatus {
   frames: number;
 }
 
+/** A single job's stage (translation, export) in a few words. */
+export interface StageStatus {
+  id: string;
+  state: string;
+  /** Key frames made so far (translation). */
+  done?: number;
+  total?: number;
+  worker?: string;
+}
+
 export interface ProjectStatus {
   key: string;
   name: string;
   path: string;
   submittedAt: number;
+  translate: StageStatus | null;
   shots: ShotStatus[];
+  /** Stages queued once the translation is in. */
+  next: string[];
 }
 
 export interface FarmStatus {
@@ -62,7 +76,15 @@ export async function farmStatus(options: RedisOptions, now = Date.now()): Promi
         }
         shots.push(st);
       }
-      projects.push({ key: s.key, name: s.name, path: s.path, submittedAt: s.submittedAt, shots });
+      let translate: StageStatus | null = null;
+      if (s.translate) {
+        const state = await queue.getJobState(s.translate.id);
+        const job = await queue.getJob(s.translate.id);
+        const pr = translateProgressSchema.safeParse(job?.progress);
+        translate = { id: s.translate.id, state, done: state === 'completed' ? s.translate.keys : pr.success ? Math.min(s.translate.keys, pr.data.keyframes.length) : 0, total: s.translate.keys, ...(pr.success ? { worker: pr.data.worker } : {}) };
+        if (state !== 'completed' && state !== 'failed' && state !== 'unknown') remaining++;
+      }
+      projects.push({ key: s.key, name: s.name, path: s.path, submittedAt: s.submittedAt, translate, shots, next: s.next ?? [] });
     }
     const raw = await redis.hgetall(workersKey());
     const workers = Object.values(raw).flatMap((text) => {

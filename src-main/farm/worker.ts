@@ -5,6 +5,7 @@
 // back to the queue by another worker once the lock expires. A job cancelled with `farm cancel`,
 // or whose lock was lost, is stopped through its AbortSignal.
 import os from 'node:os';
+import path from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
@@ -19,9 +20,18 @@ import { acceptPath } from './path-map.ts';
 import type { PathMapping } from './path-map.ts';
 import { cancelKey, connect, lockDurationMs, QUEUE_NAME, workersKey } from './queue.ts';
 import type { WorkerInfo } from './queue.ts';
-import { removeStaleScratch, runPropagateJob } from './run-job.ts';
-import { jobDataSchema, parseOrThrow } from './schemas.ts';
-import type { PropagateResult } from './schemas.ts';
+import { removeStaleScratch, runPropagateJob, SCRATCH_PREFIX } from './run-job.ts';
+import { runTranslateJob } from './run-translate.ts';
+import { indexModels, ModelHashCache } from './model-hash.ts';
+import type { IndexedModel } from './model-hash.ts';
+import { jobDataSchema, parseOrThrow, translateProgressSchema } from './schemas.ts';
+import { childFramesOf, exportJobSchema, runExportJob } from './export-job.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { ExportJobData } from './export-job.ts';
+import { locateTools } from '../media/index.ts';
+import type { MediaTools } from '../media/index.ts';
+import type { MadeKeyframe, PropagateJobData, PropagateResult, TranslateJobData } from './schemas.ts';
+import type { ProviderSetting } from '../engine/runtime/providers.ts';
 
 export interface WorkerOptions {
   redis: RedisOptions;
@@ -34,6 +44,12 @@ export interface WorkerOptions {
   concurrency?: number;
   name?: string;
   backend?: BackendSetting;
+  /** Where translation models are found by content hash (and the HED/depth annotators). */
+  modelsDir?: string;
+  /** The translation engine's execution provider (default auto). */
+  provider?: ProviderSetting;
+  /** Compiled-graph cache for translation, kept between jobs. */
+  cacheDir?: string;
   env?: Record<string, string | undefined>;
   onLog?(message: string): void;
   onError?(message: string): void;
@@ -73,7 +89,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> => {
     let data;
     try {
-      data = parseOrThrow(jobDataSchema, job.data, `job ${job.id ?? '?'} (${job.name})`);
+      const raw = job.data as { kind?: unknown } | null;
+      data = raw?.kind === 'export'
+        ? parseOrThrow(exportJobSchema, job.data, `job ${job.id ?? '?'} (${job.name})`)
+        : parseOrThrow(jobDataSchema, job.data, `job ${job.id ?? '?'} (${job.name})`);
     } catch (err) {
       // Never retried: the same bytes would fail the same way on every machine.
       throw new UnrecoverableError((err as Error).message);
@@ -86,27 +105,15 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       throw new UnrecoverableError((err as Error).message);
     }
     const id = job.id!;
-    const span = `${data.frames[0]!.frame}-${data.frames.at(-1)!.frame}`;
+    const span = data.kind === 'translate' ? `key frames ${data.keys[0]!.frame}-${data.keys.at(-1)!.frame}`
+      : data.kind === 'export' ? `export of frames ${data.shot.first}-${data.shot.last}` : `${data.frames[0]!.frame}-${data.frames.at(-1)!.frame}`;
     current.set(id, { project: data.project.name, frames: span });
     await beat();
-    let last = 0;
     try {
-      const result: PropagateResult = await runPropagateJob(data, {
-        store,
-        worker: name,
-        device,
-        addon: backend.addon,
-        frameDelayMs,
-        ...(signal ? { signal } : {}),
-        onProgress: (d, total) => {
-          const now = Date.now();
-          if (now - last < 250 && d < total) return;
-          last = now;
-          void job.updateProgress({ done: d, total, worker: name }).catch(() => undefined);
-        },
-      });
+      const result = data.kind === 'translate' ? await translate(job, data, store, signal)
+        : data.kind === 'export' ? await exportShot(job, data, store, signal) : await propagate(job, data, store, signal);
       done++;
-      log(`${data.project.name}: frames ${span} rendered in ${(result.ms / 1000).toFixed(1)} s`);
+      log(`${data.project.name}: ${data.kind === 'propagate' ? `frames ${span}` : span} done in ${(result.ms / 1000).toFixed(1)} s`);
       return result;
     } catch (err) {
       const reason = why.get(id);
@@ -118,6 +125,71 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       current.delete(id);
       why.delete(id);
     }
+  };
+
+  /** Progress to the job at most 4 times a second, and always at the end. */
+  const reporter = (job: Job, extra: () => object = () => ({})) => {
+    let last = 0;
+    return (d: number, total: number) => {
+      const now = Date.now();
+      if (now - last < 250 && d < total) return;
+      last = now;
+      void job.updateProgress({ done: d, total, worker: name, ...extra() }).catch(() => undefined);
+    };
+  };
+
+  const propagate = (job: Job, data: PropagateJobData, store: ArtifactStore, signal?: AbortSignal): Promise<PropagateResult> =>
+    runPropagateJob(data, { store, worker: name, device, addon: backend.addon, frameDelayMs, ...(signal ? { signal } : {}), onProgress: reporter(job) });
+
+  // ffmpeg is found on the first export job: a worker that never exports needs none.
+  let tools: MediaTools | null = null;
+  const exportShot = async (job: Job, data: ExportJobData, store: ArtifactStore, signal?: AbortSignal) => {
+    // The segments' renders come from the children's results, each checked like the owner checks them.
+    const childFrames = childFramesOf(await job.getChildrenValues());
+    tools ??= await locateTools({ env });
+    // Named like a propagation job's scratch, so a killed worker's is removed at the next start.
+    const scratchDir = await mkdtemp(path.join(os.tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+    try {
+      return await runExportJob(data, { store, worker: name, device, childFrames, tools, scratchDir, ...(signal ? { signal } : {}), onProgress: reporter(job) });
+    } finally {
+      await rm(scratchDir, { recursive: true, force: true });
+    }
+  };
+
+  // The models folder is indexed on the first translation job, and again when a job names a model
+  // not found (one copied in since).
+  let models: Map<string, IndexedModel> | null = null;
+  const hashCache = new ModelHashCache();
+  const modelsFor = async (data: TranslateJobData): Promise<Map<string, IndexedModel>> => {
+    if (!opts.modelsDir) throw new FarmError('MODEL_MISSING', `worker ${name} has no models folder (--models DIR), so it cannot translate key frames`);
+    const refs = [data.models.model, data.models.controlnet, ...data.models.extra, ...data.models.loras];
+    if (!models || refs.some((r) => !models!.has(r.hash))) models = await indexModels(opts.modelsDir, hashCache);
+    return models;
+  };
+
+  const translate = async (job: Job, data: TranslateJobData, store: ArtifactStore, signal?: AbortSignal) => {
+    // What an earlier attempt made rides in the job's progress: the chain resumes after it.
+    const before = translateProgressSchema.safeParse(job.progress);
+    let made: readonly MadeKeyframe[] = before.success ? before.data.keyframes : [];
+    let last = { done: 0, total: 0 };
+    const report = reporter(job, () => ({ keyframes: made }));
+    return runTranslateJob(data, {
+      store, worker: name, device, models: await modelsFor(data), modelsDir: opts.modelsDir!,
+      cacheDir: opts.cacheDir ?? path.join(os.homedir(), '.rerender-studio', 'cache', 'engine'),
+      ...(opts.provider ? { provider: opts.provider } : {}),
+      resumed: made,
+      ...(signal ? { signal } : {}),
+      onProgress: (d, total) => {
+        last = { done: d, total };
+        report(d, total);
+      },
+      // Recorded on the job before the next key frame starts, so neither the owner nor a retry misses it.
+      onKeyframe: async (_m, all) => {
+        made = all;
+        await job.updateProgress({ done: last.done, total: last.total, worker: name, keyframes: made });
+        if (frameDelayMs) await new Promise((r) => setTimeout(r, frameDelayMs));
+      },
+    });
   };
 
   // A served store gets the token only when it is one this worker was told about.

@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { CodedError } from '../errors.ts';
 import { loadPropagateAddon } from './native.ts';
 import type { PropagateAddon } from './native.ts';
+import type { GpuSynthesizer } from './gpu/synthesizer.ts';
 
 export { BACKENDS } from './choices.ts';
 export type { BackendSetting } from './choices.ts';
@@ -21,6 +22,8 @@ export interface BackendInfo {
 export interface ChosenBackend {
   addon: PropagateAddon;
   info: BackendInfo;
+  /** The WebGPU synthesizer when synthesis runs there (its device also runs the blend). */
+  gpu?: GpuSynthesizer;
   close(): void;
 }
 
@@ -65,5 +68,5 @@ export async function chooseBackend(setting: BackendSetting, base: PropagateAddo
     gpu.close();
     return fallBack(`the only WebGPU adapter, ${gpu.device}, is a software renderer, slower than the CPU code`);
   }
-  return { addon: { ...base, synthesize: gpu.synthesize }, info: { kind: 'webgpu', device: gpu.device }, close: () => gpu.close() };
+  return { addon: { ...base, synthesize: gpu.synthesize }, info: { kind: 'webgpu', device: gpu.device }, gpu, close: () => gpu.close() };
 }

@@ -6,6 +6,7 @@ import { chooseBackend } from './backend.ts';
 import type { BackendInfo } from './backend.ts';
 import { blendSequence, BlendError, loadBlendAddon } from './blend.ts';
 import type { BlendAddon } from './blend.ts';
+import { openBlendStage } from './gpu/blender.ts';
 import { FrameSource } from './flows.ts';
 import type { FlowCache } from './flows.ts';
 import { composite, featherMask } from './mask.ts';
@@ -89,13 +90,25 @@ function segmentFrames(s: Segment): number[] {
   return s.kind === 'key' ? [s.key.frame] : s.frames;
 }
 
+/**
+ * A head or tail walks away from its key frame, each frame guided by the one before it: frames past
+ * the farthest one still wanted are not needed (a range asked for inside a long shot stops there).
+ * An interval is kept whole: its blend walks every frame of it in order.
+ */
+function trimmed(s: Segment, isDone: (i: number) => boolean): Segment {
+  if (s.kind !== 'head' && s.kind !== 'tail') return s;
+  let last = s.frames.length - 1;
+  while (last >= 0 && isDone(s.frames[last]!)) last--;
+  return { ...s, frames: s.frames.slice(0, last + 1) };
+}
+
 export async function propagateVideo(deps: PropagateDeps, options: PropagateOptions = {}): Promise<PropagateReport> {
   const settings = resolveSettings(options);
   const keys = validate(deps, settings.patchSize);
   const { width, height, signal } = deps;
   const isDone = (i: number) => deps.isDone?.(i) === true;
   const { segments, unkeyed } = planSegments(deps.frameCount, keys, deps.cuts ?? []);
-  const pending = segments.filter((s) => segmentFrames(s).some((f) => !isDone(f)));
+  const pending = segments.filter((s) => segmentFrames(s).some((f) => !isDone(f))).map((s) => trimmed(s, isDone));
   // A GPU is looked for only when there is something to synthesise.
   const chosen = deps.addon
     ? { addon: deps.addon, info: { kind: 'cpu', device: 'CPU' } satisfies BackendInfo, close: () => undefined }
@@ -103,10 +116,15 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
       ? await chooseBackend(settings.backend, loadPropagateAddon(), signal)
       : { addon: loadPropagateAddon(), info: { kind: 'cpu', device: 'CPU' } satisfies BackendInfo, close: () => undefined };
   const addon = chosen.addon;
-  const blendAddon = pending.some((s) => s.kind === 'interval') ? (deps.blendAddon ?? loadBlendAddon()) : null;
 
   const timing = { flowMs: 0, synthMs: 0, guidesMs: 0, blendMs: 0, writeMs: 0 };
   const report: PropagateReport = { framesWritten: 0, segmentsSkipped: segments.length - pending.length, unkeyedShots: unkeyed, backend: chosen.info, synthesisCount: 0, ms: { flow: 0, guides: 0, synthesis: 0, blend: 0, write: 0, total: 0 } };
+  // With synthesis on WebGPU the blend runs on the same device, unless settings.gpuBlend is false.
+  const needsBlend = pending.some((s) => s.kind === 'interval');
+  const blend = needsBlend && !deps.blendAddon ? await openBlendStage(loadBlendAddon(), settings.gpuBlend ? chosen.gpu : undefined, (line) => {
+    report.backend = { ...report.backend, note: report.backend.note ? `${report.backend.note}; ${line}` : line };
+  }) : null;
+  const blendAddon = needsBlend ? (deps.blendAddon ?? blend?.addon ?? null) : null;
   const total = pending.reduce((n, s) => n + segmentWork(s), 0);
   const started = performance.now();
   let done = 0;
@@ -164,6 +182,7 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
     throw err;
   } finally {
     await spill?.dispose();
+    blend?.close();
     chosen.close();
   }
 

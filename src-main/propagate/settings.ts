@@ -48,6 +48,8 @@ export interface PropagateSettings {
   blend: BlendOptions;
   /** Where synthesis runs; 'auto': a hardware GPU through WebGPU, else the CPU. */
   backend: BackendSetting;
+  /** With synthesis on WebGPU, blend there too (blend options it does not cover go to the CPU, with a note); false: always the CPU blend. */
+  gpuBlend: boolean;
 }
 
 export type VoteMode = 'weighted' | 'plain';
@@ -82,6 +84,7 @@ export const DEFAULT_SETTINGS: PropagateSettings = {
   maskFeather: 8,
   blend: {},
   backend: MEASURED_DEFAULTS.backend,
+  gpuBlend: true,
 };
 
 
@@ -112,6 +115,7 @@ export function resolveSettings(o: PropagateOptions = {}): PropagateSettings {
   checkNumber('maskFeather', s.maskFeather, 0, 256);
   if (typeof s.extraPass3x3 !== 'boolean') throw new TypeError('extraPass3x3 must be a boolean');
   if (typeof s.temporalInit !== 'boolean') throw new TypeError('temporalInit must be a boolean');
+  if (typeof s.gpuBlend !== 'boolean') throw new TypeError('gpuBlend must be a boolean');
   if (!(FLOW_METHODS as readonly string[]).includes(s.flowMethod)) throw new RangeError(`flowMethod must be one of ${FLOW_METHODS.join(', ')}, got ${String(s.flowMethod)}`);
   if (!(BACKENDS as readonly string[]).includes(s.backend)) throw new RangeError(`backend must be one of ${BACKENDS.join(', ')}, got ${String(s.backend)}`);
   // Checked here too, so a bad blend option fails before any synthesis, not at the first blend.

@@ -1,7 +1,7 @@
 // The EbSynth hand-off: each key frame's SOURCE picture as a numbered PNG at full source
 // resolution (the source minus only the artist's crop, as a source-resolution export shows it),
 // for painting in another program. The painted folder comes back through keyframe-import-dir.ts.
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cropScaleFilter, decodeFrame, encodePng, type MediaTools } from '../media/index.ts';
 import { ProgressTracker, type Progress } from '../jobs/progress.ts';
@@ -9,6 +9,7 @@ import { CodedError } from '../errors.ts';
 import type { Project } from '../project/index.ts';
 import { openSource } from './source.ts';
 import { sourceRegion } from './export.ts';
+import { FolderError, folderProblem, makeFolders, missingFolders } from '../media/folders.ts';
 
 /** EbSynth's and most painting tools' numbering: at least five digits, more for longer clips. */
 const MIN_DIGITS = 5;
@@ -81,10 +82,11 @@ export async function exportKeyframeSources(project: Project, req: KeyframeExpor
   const stored = project.source();
   const region = sourceRegion(stored.probe, stored.working);
   const { width, height } = region;
-  if (req.checkOnly) return { dir, files, frames, width, height };
-  await mkdir(dir, { recursive: true }).catch(() => {
-    throw new KeyframeExportError('OUTPUT_UNWRITABLE', `The folder '${dir}' cannot be created.`);
-  });
+  if (req.checkOnly) {
+    await assertCreatable(dir);
+    return { dir, files, frames, width, height };
+  }
+  await asExportError(dir, makeFolders(dir));
 
   const src = await openSource(project, [], { tools: deps.tools, signal: deps.signal });
   // The artist's crop only, no scaling: the pixels a source-resolution export starts from.
@@ -102,8 +104,8 @@ export async function exportKeyframeSources(project: Project, req: KeyframeExpor
     } catch (err) {
       await rm(tmp, { force: true });
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOSPC') {
-        throw new KeyframeExportError('OUTPUT_UNWRITABLE', `'${file}' could not be written (${code === 'ENOSPC' ? 'the disk is full' : 'no permission'}).`);
+      if (code !== undefined && UNWRITABLE.has(code)) {
+        throw new KeyframeExportError('OUTPUT_UNWRITABLE', `'${file}' could not be written (${code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'no permission' : code}).`);
       }
       throw err;
     }
@@ -111,3 +113,30 @@ export async function exportKeyframeSources(project: Project, req: KeyframeExpor
   }
   return { dir, files, frames, width, height };
 }
+
+/** Errors of a folder or file that cannot be written, as opposed to a bug. */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EDQUOT', 'ENAMETOOLONG', 'ELOOP']);
+
+function unwritable(dir: string, code: string | undefined): KeyframeExportError {
+  return new KeyframeExportError('OUTPUT_UNWRITABLE', `The folder '${dir}' cannot be created (${folderProblem(code)}): choose another folder for the key frames.`);
+}
+
+/** The shared folder helpers' error, as this module's. */
+async function asExportError<T>(dir: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof FolderError) throw unwritable(dir, err.errno);
+    throw err;
+  }
+}
+
+/** The editor's check before it exports: refuse a folder that plainly cannot be made or written. */
+async function assertCreatable(dir: string): Promise<void> {
+  const missing = await asExportError(dir, missingFolders(dir));
+  const existing = missing.length === 0 ? dir : path.dirname(missing[missing.length - 1]!);
+  await access(existing, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+    throw unwritable(dir, err.code);
+  });
+}
+

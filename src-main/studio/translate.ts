@@ -302,52 +302,90 @@ export async function translateProject(project: Project, req: TranslateRequest, 
 
   const src = await openSource(project);
   const { width, height } = src.geometry;
-  const addon = loadPropagateAddon();
   const decoded = new SourceFrames(src, deps.tools, deps.signal);
+  const io: ChainIO = {
+    frame: (i) => decoded.get(i),
+    prompt: (i) => project.getKeyframe(i)?.prompt ?? null,
+    mask: (i) => project.getKeyframe(i)?.mask ?? null,
+    done: (i) => {
+      const k = project.getKeyframe(i);
+      if (!k?.image) return null;
+      return k.origin === 'edited' || (k.origin === 'translated' && k.paramsHash === chain.get(i)) ? k.image : null;
+    },
+    // Committed before the next key frame starts, so a killed run keeps it.
+    store: (i, png) => project.setKeyframeImage(i, png, 'translated', chain.get(i)!),
+  };
+  await translateChain({ settings, models, config, run, width, height, io, result, progress, warn }, { ...deps, cacheDir: deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine') });
+  return result;
+}
+
+/**
+ * Where a translation chain reads its inputs and stores its key frames: the project for a local
+ * run, the artifact store for a farm worker (farm/run-translate.ts). Images are PNG bytes as the
+ * project keeps them.
+ */
+export interface ChainIO {
+  /** RGB bytes (HWC) of a source frame at the working size. */
+  frame(i: number): Promise<Uint8Array>;
+  /** The key frame's own prompt, null: the project's. */
+  prompt(i: number): string | null;
+  mask(i: number): Uint8Array | null | Promise<Uint8Array | null>;
+  /** An image that stands as made: artist-edited, or translated with the current chain hash. */
+  done(i: number): Uint8Array | null | Promise<Uint8Array | null>;
+  store(i: number, png: Uint8Array): void | Promise<void>;
+}
+
+export interface ChainRun {
+  settings: ProjectSettings;
+  models: ReturnType<typeof resolveTranslationModels>;
+  config: RerenderConfig;
+  run: number[];
+  width: number;
+  height: number;
+  io: ChainIO;
+  result: TranslateProjectResult;
+  progress: StableProgress;
+  warn: (m: string) => void;
+}
+
+type ChainDeps = Omit<TranslateProjectDeps, 'tools' | 'cacheDir' | 'onProgress'> & { cacheDir: string };
+
+/** Translates `run` (the key frames the chain covers) with the project's settings, storing each key frame through `io` as it is made. */
+export async function translateChain(r: ChainRun, deps: ChainDeps): Promise<void> {
+  const { settings, models, run, width, height, io, warn } = r;
+  const addon = loadPropagateAddon();
   // The anchor is needed for every key frame's motion; keep it rather than decode its window again.
-  const anchor = decoded.get(run[0]!);
+  const anchor = io.frame(run[0]!);
   anchor.catch(() => undefined);
-  const frames = { get: (i: number): Promise<Uint8Array> => (i === run[0] ? anchor : decoded.get(i)) };
+  const frames = { get: (i: number): Promise<Uint8Array> => (i === run[0] ? anchor : io.frame(i)) };
   const controlnets = projectControlNets(settings, models.controlnet);
   kindWarnings(controlnets).forEach(warn);
-  const cacheDir = deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine');
   const { lowThreshold: low, highThreshold: high } = settings.controlnet;
   // Before the diffusion models: a missing HED or depth file fails fast.
   const maps = await openControlMaps(controlnets, {
-    width, height, canny: { low, high }, cacheDir, provider: deps.provider ?? 'auto',
+    width, height, canny: { low, high }, cacheDir: deps.cacheDir, provider: deps.provider ?? 'auto',
     modelsDir: deps.modelsDir ?? resolveModelsDir(process.env),
     ...(deps.intraOpThreads !== undefined ? { intraOpThreads: deps.intraOpThreads } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
   try {
-    await translateWith(project, { settings, models, config, chain, run, width, height, frames, addon, maps, controlnets: pipelineControlNets(controlnets), cacheDir, warn, result, progress }, deps);
+    await translateWith({ ...r, frames, addon, maps, controlnets: pipelineControlNets(controlnets) }, deps);
   } finally {
     await maps.close();
   }
-  return result;
 }
 
-interface TranslateRun {
-  settings: ProjectSettings;
-  models: ReturnType<typeof resolveTranslationModels>;
-  config: RerenderConfig;
-  chain: Map<number, string>;
-  run: number[];
-  width: number;
-  height: number;
+interface TranslateRun extends ChainRun {
   frames: { get(i: number): Promise<Uint8Array> };
   addon: ReturnType<typeof loadPropagateAddon>;
   maps: Awaited<ReturnType<typeof openControlMaps>>;
   controlnets: ReturnType<typeof pipelineControlNets>;
-  cacheDir: string;
-  warn: (m: string) => void;
-  result: TranslateProjectResult;
-  progress: StableProgress;
 }
 
 /** Loads the pipeline and translates `run`, storing each key frame as it is made. */
-async function translateWith(project: Project, r: TranslateRun, deps: TranslateProjectDeps): Promise<void> {
-  const { settings, models, config, chain, run, width, height, frames, addon, maps, cacheDir, warn, result, progress } = r;
+async function translateWith(r: TranslateRun, deps: ChainDeps): Promise<void> {
+  const { settings, models, config, run, width, height, frames, addon, maps, io, warn, result, progress } = r;
+  const { cacheDir } = deps;
   let steps = { done: 0, total: 0 };
   const sd = await StableDiffusionPipeline.load({
     model: models.model,
@@ -378,23 +416,20 @@ async function translateWith(project: Project, r: TranslateRun, deps: TranslateP
         keyframes: run,
         frame: (i) => frames.get(i),
         control: async (i, rgb) => {
-          await prompts.select(project.getKeyframe(i)?.prompt ?? config.prompt);
+          await prompts.select(io.prompt(i) ?? config.prompt);
           return maps.of(rgb);
         },
         motion: nativeMotion(addon, (i) => frames.get(i), width, height, deps.signal ? { signal: deps.signal } : {}),
         mask: async (i) => {
-          const m = project.getKeyframe(i)?.mask;
+          const m = await io.mask(i);
           return m ? maskValues(m, width, height) : null;
         },
         done: async (i) => {
-          const k = project.getKeyframe(i);
-          if (!k?.image) return null;
-          if (k.origin === 'edited' || (k.origin === 'translated' && k.paramsHash === chain.get(i))) return keyframeRgb(k.image, width, height);
-          return null;
+          const png = await io.done(i);
+          return png ? keyframeRgb(png, width, height) : null;
         },
-        onKeyframe: (r) => {
-          // Committed before the next key frame starts, so a killed run keeps it.
-          project.setKeyframeImage(r.frame, encodePng(r.rgb, width, height, 3), 'translated', chain.get(r.frame)!);
+        onKeyframe: async (r) => {
+          await io.store(r.frame, encodePng(r.rgb, width, height, 3));
           result.translated.push(r.frame);
           progress.work('translate', steps.done, steps.total, result.translated.length);
           deps.onKeyframe?.(r.frame);

@@ -10,6 +10,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'undo', 'redo', 'historyGoTo',
   'loadConfigFile',
   'jobOutlook', 'planProject',
+  'farmSettings', 'farmSubmit', 'farmWorkers',
   'planKeyframes', 'applyKeyframePlan', 'exportKeyframeSources', 'previewKeyframeFolder', 'importKeyframeFolder', 'importKeyframeImageFile',
 ];
 

@@ -236,7 +236,7 @@ export function Editor({ services, project, capabilities, jobs }: EditorProps) {
             onTogglePlay={() => setPlaying((p) => !p)}
             onFrame={setFrame}
             onEnded={() => setPlaying(false)}
-            renderVersion={mediaVersion(project, project.renderedFrames, jobs.filter((j) => j.kind === 'propagate' && j.status === 'done').length)}
+            renderVersion={mediaVersion(project, project.renderedFrames, project.renderStatus?.counts.rendered ?? 0, jobs.filter((j) => (j.kind === 'propagate' || j.kind === 'farm') && j.status === 'done').length)}
             preparing={preparingPreview(jobs)}
           />
         )}

@@ -3,6 +3,7 @@
 // run and with an estimate of how long it takes. Notes and errors are one line each, with the
 // technical part behind "details", so the panel stays compact; the CPU note shows once per
 // project (DeviceNote), not in every job.
+import { useState } from 'react';
 import type { Capabilities, JobInfo, JobOutlook, ProjectSummary } from '../../src-main/api/contract.ts';
 import { JOB_LABELS, fellBackToCpu, formatEta, isActive, progressFraction } from '../lib/jobs.ts';
 import { formatStateCounts, keptNote, translateBlocker } from '../lib/translate.ts';
@@ -10,6 +11,7 @@ import type { Services } from './App.tsx';
 import { jobText } from '../lib/messages.ts';
 import { DeviceNote } from './DeviceLine.tsx';
 import { Message, Reason } from './Reason.tsx';
+import { FarmDialog } from './FarmDialog.tsx';
 
 export interface JobsPanelProps {
   services: Services;
@@ -52,6 +54,9 @@ export function JobRow({ job, onCancel }: { job: JobInfo; onCancel?: () => void 
 
 export function JobsPanel({ services, project, jobs, capabilities, outlook = null }: JobsPanelProps) {
   const { api } = services.connection;
+  // The farm dialog, opened on its form or on the workers list.
+  const [farm, setFarm] = useState<null | 'form' | 'workers'>(null);
+  const farmRunning = jobs.some((j) => j.kind === 'farm' && isActive(j));
   const prop = capabilities?.propagate;
   const reason = !prop
     ? 'Checking the engine…'
@@ -61,7 +66,9 @@ export function JobsPanel({ services, project, jobs, capabilities, outlook = nul
         ? 'Import or translate at least one key frame first.'
         : jobs.some((j) => j.kind === 'translate' && isActive(j))
           ? 'Wait for the key-frame translation to finish: propagation spreads its results.'
-          : null;
+          : farmRunning
+            ? 'The farm is rendering this project: wait for it, or cancel it in the list below.'
+            : null;
   const running = jobs.some((j) => j.kind === 'propagate' && isActive(j));
   const translateReason = translateBlocker(capabilities, project, jobs);
   const states = formatStateCounts(project.keyframes);
@@ -96,6 +103,9 @@ export function JobsPanel({ services, project, jobs, capabilities, outlook = nul
         >
           Propagate
         </button>
+        <button onClick={() => setFarm('form')} title="Send the work to other computers (a render farm); the results arrive here as they are made" data-testid="render-on-farm">
+          Render on farm…
+        </button>
         {!reason && !running && outlook && <span className="estimate muted small" data-testid="propagate-estimate">{outlook.propagate.text}</span>}
       </div>
       {reason && <Reason text={reason} testId="propagate-reason" />}
@@ -108,6 +118,12 @@ export function JobsPanel({ services, project, jobs, capabilities, outlook = nul
           ))}
         </ul>
       )}
+      {jobs.some((j) => j.kind === 'farm') && (
+        <button className="small" onClick={() => setFarm('workers')} data-testid="farm-workers-button">
+          Farm workers…
+        </button>
+      )}
+      {farm && <FarmDialog services={services} project={project} jobs={jobs} showWorkers={farm === 'workers'} onClose={() => setFarm(null)} />}
     </div>
   );
 }

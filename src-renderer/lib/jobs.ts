@@ -41,4 +41,5 @@ export const JOB_LABELS: Record<JobInfo['kind'], string> = {
   export: 'Export video',
   thumbnails: 'Thumbnails',
   proxy: 'Fast preview',
+  farm: 'Render on farm',
 };

@@ -2,20 +2,19 @@
 // projects. Each scenario compares the farm's renders byte for byte with a local `propagate` run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { makeTempDir, removeDir } from '../helpers/clips.ts';
 import { jsonLines, runCli } from '../cli/run-cli.ts';
-import { copyProject, freePort, makeProject, RedisServer, renders, spawnWorker, until } from './helpers.ts';
-import type { SpawnedWorker } from './helpers.ts';
-import { cancelKey, queueOf, submissionsKey, workersKey } from '../../src-main/farm/queue.ts';
-import { redisOptionsFromUrl } from '../../src-main/farm/redis.ts';
-import { Redis } from 'ioredis';
+import { copyProject, farmRedis, freePort, makeProject, redisSkip, renders, spawnWorker, until } from './helpers.ts';
+import type { FarmRedis, RedisServer, SpawnedWorker } from './helpers.ts';
+import { cancelKey, submissionsKey, workersKey } from '../../src-main/farm/queue.ts';
+import type { Redis } from 'ioredis';
 
 let dir = '';
 let store = '';
+let server: FarmRedis;
 let redis: RedisServer;
 let queue: Queue;
 let client: Redis;
@@ -25,14 +24,12 @@ const workers: SpawnedWorker[] = [];
 let copies = 0;
 
 before(async () => {
+  if (redisSkip) return;
   dir = await makeTempDir('rerender-farm-');
   store = path.join(dir, 'store');
-  redis = await RedisServer.start(path.join(dir, 'redis'), { persist: true });
-  const opts = redisOptionsFromUrl(redis.url).options;
-  queue = queueOf(opts);
-  queue.on('error', () => undefined);
-  client = new Redis(opts);
-  client.on('error', () => undefined);
+  await mkdir(scratch(), { recursive: true });
+  server = await farmRedis(path.join(dir, 'redis'), { persist: true });
+  ({ redis, queue, client } = server);
   // p: three intervals, keys owned by them; q: a head, an interval and a tail.
   templates.p = await makeProject(dir, 'p', { frames: 16, keys: [0, 5, 10, 15], pattern: 'mandelbrot', hue: 120 });
   templates.q = await makeProject(dir, 'q', { frames: 12, keys: [3, 8], pattern: 'testsrc2', hue: 200 });
@@ -46,18 +43,20 @@ before(async () => {
 
 after(async () => {
   await Promise.all(workers.map((w) => w.stop()));
-  await queue?.close().catch(() => undefined);
-  client?.disconnect();
-  await redis?.stop();
-  await removeDir(dir);
+  await server?.stop();
+  if (dir) await removeDir(dir);
 });
 
 function freshCopy(k: 'p' | 'q'): Promise<string> {
   return copyProject(templates[k], path.join(dir, `${k}-farm-${++copies}.rrproj`));
 }
 
+const scratch = () => path.join(dir, 'tmp');
+
 function worker(name: string, env: Record<string, string> = {}, storeDir = store, extra: string[] = []): SpawnedWorker {
-  const w = spawnWorker(name, redis.url, storeDir, env, extra);
+  // A temp folder of this file's own: workers started by other test files clean stale scratch
+  // folders in theirs, never in this one.
+  const w = spawnWorker(name, redis.url, storeDir, { TMPDIR: scratch(), ...env }, extra);
   workers.push(w);
   return w;
 }
@@ -83,7 +82,7 @@ function assertSameAsLocal(file: string, k: 'p' | 'q'): Map<number, { png: Buffe
 
 const farm = (args: string[]) => runCli(['farm', ...args, '--redis', redis.url, ...(args[0] === 'submit' || args[0] === 'watch' ? ['--store', store] : [])]);
 
-test('three workers render two projects byte-identical to a local run; status lists them', async () => {
+test('three workers render two projects byte-identical to a local run; status lists them', { skip: redisSkip }, async () => {
   const [p, q] = [await freshCopy('p'), await freshCopy('q')];
   const sub = await farm(['submit', p, q, '--json']);
   assert.equal(sub.code, 0, sub.stdout + sub.stderr);
@@ -98,7 +97,7 @@ test('three workers render two projects byte-identical to a local run; status li
   assert.equal(status.projects.length >= 2, true);
   const watch = await farm(['watch', p, q, '--poll-ms', '100']);
   assert.equal(watch.code, 0, watch.stdout + watch.stderr);
-  assert.match(watch.stdout, /stored 28 frame\(s\) from 6 segment\(s\)/);
+  assert.match(watch.stdout, /stored 28 frame\(s\) from 6 job\(s\)/);
   assertSameAsLocal(p, 'p');
   assertSameAsLocal(q, 'q');
   // All three took part (six segments, one process each at a time).
@@ -123,7 +122,7 @@ async function runningJob(frames: number): Promise<{ id: string; worker: string 
   }, 30_000, 50);
 }
 
-test('SIGKILL a worker mid-interval: another takes the job after its lock expires; output complete and identical', async () => {
+test('SIGKILL a worker mid-interval: another takes the job after its lock expires; output complete and identical', { skip: redisSkip }, async () => {
   const p = await freshCopy('p');
   const slow = { RERENDER_FARM_FRAME_DELAY_MS: '250' };
   const ws = [worker('k1', slow), worker('k2', slow)];
@@ -141,14 +140,14 @@ test('SIGKILL a worker mid-interval: another takes the job after its lock expire
   const got = assertSameAsLocal(p, 'p');
   assert.equal(got.size, 16); // one render per frame: nothing duplicated
   // The killed worker's scratch folder is removed by the next worker to start on this machine.
-  const leftovers = async () => (await readdir(os.tmpdir())).filter((n) => n.startsWith(`rerender-farm-job-${w.proc.pid}-`));
+  const leftovers = async () => (await readdir(scratch())).filter((n) => n.startsWith(`rerender-farm-job-${w.proc.pid}-`));
   assert.ok((await leftovers()).length > 0, 'a SIGKILL leaves the scratch folder behind');
   await worker('k3').ready;
   assert.deepEqual(await leftovers(), []);
   await stopAll();
 });
 
-test('Redis restarted mid-run: workers and the owner reconnect and the run finishes', async () => {
+test('Redis restarted mid-run: workers and the owner reconnect and the run finishes', { skip: redisSkip }, async () => {
   const q = await freshCopy('q');
   const ws = [worker('r1', { RERENDER_FARM_FRAME_DELAY_MS: '200' }), worker('r2', { RERENDER_FARM_FRAME_DELAY_MS: '200' })];
   await Promise.all(ws.map((w) => w.ready));
@@ -169,7 +168,7 @@ test('Redis restarted mid-run: workers and the owner reconnect and the run finis
   await stopAll();
 });
 
-test('a bad job payload is rejected with a clear error, once, and never run', async () => {
+test('a bad job payload is rejected with a clear error, once, and never run', { skip: redisSkip }, async () => {
   worker('b1');
   const bogus = await queue.add('propagate', { v: 1, kind: 'propagate', command: 'touch /tmp/pwned' }, { attempts: 3 });
   const outside = await queue.add('propagate', {
@@ -192,7 +191,7 @@ test('a bad job payload is rejected with a clear error, once, and never run', as
   await stopAll();
 });
 
-test('a cancelled run resumes without redoing finished segments', async () => {
+test('a cancelled run resumes without redoing finished segments', { skip: redisSkip }, async () => {
   const p = await freshCopy('p');
   const w = worker('c1', { RERENDER_FARM_FRAME_DELAY_MS: '300' });
   await w.ready;
@@ -221,7 +220,7 @@ test('a cancelled run resumes without redoing finished segments', async () => {
   await stopAll();
 });
 
-test('workers with no shared disk use the store the owner serves over HTTP, with its token', async () => {
+test('workers with no shared disk use the store the owner serves over HTTP, with its token', { skip: redisSkip }, async () => {
   const q = await freshCopy('q');
   const port = await freePort();
   const token = 'farm-test-token-0123456789abcdef';
@@ -237,7 +236,7 @@ test('workers with no shared disk use the store the owner serves over HTTP, with
   await stopAll();
 });
 
-test('finished segments whose renders left the store are queued again, not trusted', async () => {
+test('finished segments whose renders left the store are queued again, not trusted', { skip: redisSkip }, async () => {
   const q = await freshCopy('q');
   const w = worker('s1');
   await w.ready;
@@ -254,7 +253,7 @@ test('finished segments whose renders left the store are queued again, not trust
   await stopAll();
 });
 
-test('a resubmit after a key-frame edit withdraws the waiting segments it no longer needs', async () => {
+test('a resubmit after a key-frame edit withdraws the waiting segments it no longer needs', { skip: redisSkip }, async () => {
   const q = await freshCopy('q');
   const first = jsonLines((await farm(['submit', q, '--json'])).stdout).find((l) => l.type === 'result') as { projects: { queued: number }[] };
   assert.equal(first.projects[0]!.queued, 3);

@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { makeClip } from '../helpers/clips.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { Project } from '../../src-main/project/index.ts';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { queueOf } from '../../src-main/farm/queue.ts';
+import { redisOptionsFromUrl } from '../../src-main/farm/redis.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -166,4 +170,42 @@ export async function until<T>(what: string, fn: () => Promise<T | null | undefi
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+function hasRedisServer(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A test's `skip`: without redis-server, outside CI (which installs it, .ci/run: there a missing one fails). */
+export const redisSkip: string | false = !hasRedisServer() && !process.env.CI ? 'redis-server is not installed (apt-get install redis-server)' : false;
+
+export interface FarmRedis {
+  redis: RedisServer;
+  queue: Queue;
+  client: Redis;
+  /** Closes the clients and stops the server. */
+  stop(): Promise<void>;
+}
+
+/** A redis-server in `dir` with a queue and a plain client on it, as the farm's tests use them. */
+export async function farmRedis(dir: string, opts: { persist?: boolean } = {}): Promise<FarmRedis> {
+  const redis = await RedisServer.start(dir, opts);
+  const options = redisOptionsFromUrl(redis.url).options;
+  const queue = queueOf(options);
+  queue.on('error', () => undefined);
+  const client = new Redis(options);
+  client.on('error', () => undefined);
+  return {
+    redis, queue, client,
+    async stop() {
+      await queue.close().catch(() => undefined);
+      client.disconnect();
+      await redis.stop();
+    },
+  };
 }

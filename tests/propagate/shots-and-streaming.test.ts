@@ -87,6 +87,29 @@ test('a shot without a key frame is left unwritten and reported', async () => {
   assert.deepEqual(report.unkeyedShots, [{ first: 3, last: 7 }]);
 });
 
+test('a range inside a long tail stops at its end: frames past it are not synthesised, the range is as in a full run', async () => {
+  const n = 12;
+  const frames = scene(n);
+  const run = async (isDone?: (i: number) => boolean) => {
+    const out = new Map<number, Uint8Array>();
+    const report = await propagateVideo({
+      frameCount: n, width: W, height: H, addon: addon(),
+      keyframes: [{ frame: 6, image: frames[6] as Uint8Array }],
+      sourceFrame: async (i) => frames[i] as Uint8Array,
+      writeFrame: async (i, rgb) => { out.set(i, rgb); },
+      ...(isDone ? { isDone } : {}),
+    }, { searchVoteIters: 1, patchMatchIters: 1, seed: 3 });
+    return { out, report };
+  };
+  const full = await run();
+  // Frames 3 and 8 only: the head walks 5, 4, 3 and the tail 7, 8; nothing beyond either.
+  const part = await run((i) => i !== 3 && i !== 8);
+  assert.deepEqual([...part.out.keys()].sort((a, b) => a - b), [3, 8]);
+  assert.equal(part.report.synthesisCount, 5);
+  assert.equal(full.report.synthesisCount, 11);
+  for (const f of [3, 8]) assert.ok(Buffer.from(part.out.get(f)!).equals(Buffer.from(full.out.get(f)!)), `frame ${f} differs from the full run's`);
+});
+
 test('a long interval streams: interior frames are released between directions, B is spilled and freed, the folder removed', async () => {
   const n = 24;
   const frames = scene(n);

@@ -18,15 +18,19 @@ import type { SubmitSummary } from '../../farm/submit.ts';
 import { watchProjects } from '../../farm/watch.ts';
 import { FarmError } from '../../farm/errors.ts';
 import { generateToken, validToken } from '../../farm/http-store.ts';
+import { orderStages } from '../../farm/stages.ts';
+import type { FarmStage } from '../../farm/stages.ts';
 
 const USAGE = `Usage: rerender farm <submit|status|watch|cancel> … --redis URL
 
-  rerender farm submit P1.rrproj [P2.rrproj …] --redis URL --store DIR [--serve URL] [--stages propagate]
-      Queues each project's propagation, one job per segment between key frames (per shot, the
-      segments are children of the shot's finishing job), after putting the inputs the workers
-      need in the artifact store DIR. Returns at once. Segments already rendered in the project,
-      or already finished or queued on the farm, are not queued again. --serve URL: workers
-      reach DIR over HTTP at URL (served by \`farm watch --serve-port\`), not as a shared folder.
+  rerender farm submit P1.rrproj [P2.rrproj …] --redis URL --store DIR [--serve URL] [--stages translate,propagate,export] [--out DIR]
+      Queues each project's work after putting the inputs the workers need in the artifact store
+      DIR, and returns at once. --stages (default propagate): translate makes the key frames, one
+      chain per project on one worker; propagate renders every frame, one job per segment between
+      key frames; export makes the video (DIR/<project>.mp4 with --out, else beside the project).
+      The stages after a translation are queued by \`farm watch\` once its key frames are in.
+      Work already done in the project, or finished or queued on the farm, is not queued again.
+      --serve URL: workers reach DIR over HTTP at URL (served by \`farm watch --serve-port\`).
   rerender farm status --redis URL [--json]
       Per shot: segments done/total; per worker: device, current job, last heartbeat; an ETA.
   rerender farm watch P1.rrproj [P2.rrproj …] --redis URL --store DIR [--serve-port N [--serve-host H] [--token T]]
@@ -75,18 +79,20 @@ function serveUrl(v: string): string {
   return u.toString().replace(/\/+$/, '');
 }
 
-function stagesOption(v: string | undefined): 'propagate'[] {
-  const stages = (v ?? 'propagate').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const s of stages) {
-    if (s !== 'propagate') throw new UsageError(`--stages: only 'propagate' runs on the farm so far (translation and export run locally), got '${s}'`);
+function stagesOption(v: string | undefined): FarmStage[] {
+  try {
+    return orderStages((v ?? 'propagate').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  } catch (e) {
+    throw new UsageError(`--stages: ${(e as Error).message}`);
   }
-  return ['propagate'];
 }
 
 async function submit(ctx: CliContext, argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { redis: { type: 'string' }, store: { type: 'string' }, stages: { type: 'string' }, serve: { type: 'string' } });
+  const { values, positionals } = parse(argv, { redis: { type: 'string' }, store: { type: 'string' }, stages: { type: 'string' }, serve: { type: 'string' }, out: { type: 'string' } });
   if (positionals.length === 0) throw new UsageError('farm submit needs at least one project');
-  stagesOption(values.stages);
+  const stages = stagesOption(values.stages);
+  if (values.out !== undefined && !stages.includes('export')) throw new UsageError('--out goes with --stages …,export');
+  const outDir = values.out === undefined ? null : path.resolve(ctx.cwd, values.out);
   const t = target(ctx, values.redis);
   const store = new FolderArtifactStore(storeDir(ctx, values.store));
   const storeUrl = values.serve === undefined ? undefined : serveUrl(values.serve);
@@ -94,9 +100,13 @@ async function submit(ctx: CliContext, argv: string[]): Promise<void> {
   const mediaTools = await tools(ctx);
   const results: SubmitSummary[] = [];
   for (const p of positionals) {
-    const r = await submitProject(path.resolve(ctx.cwd, p), { redis: t.options, store, ...(storeUrl ? { storeUrl } : {}), tools: mediaTools, signal: ctx.signal });
+    const file = path.resolve(ctx.cwd, p);
+    const exportTo = stages.includes('export') ? { outPath: outDir ? path.join(outDir, `${path.basename(file).replace(/\.rrproj$/i, '')}.mp4`) : file.replace(/(\.rrproj)?$/i, '.mp4') } : undefined;
+    const r = await submitProject(file, { redis: t.options, store, ...(storeUrl ? { storeUrl } : {}), tools: mediaTools, signal: ctx.signal, stages, ...(exportTo ? { exportTo } : {}) });
     results.push(r);
-    ctx.out.info(`${p}: ${r.queued} segment(s) queued (${r.framesQueued} frames), ${r.onFarm} already on the farm, ${r.alreadyDone} already rendered`);
+    ctx.out.info(r.translating > 0
+      ? `${p}: ${r.translating} key frame(s) to translate ${r.queued > 0 ? 'queued' : 'already on the farm'}; then ${r.next.join(', ') || 'nothing'} (queued by \`farm watch\`)`
+      : `${p}: ${r.queued} job(s) queued (${r.framesQueued} frames), ${r.onFarm} already on the farm, ${r.alreadyDone} already rendered`);
   }
   const queued = results.reduce((n, r) => n + r.queued, 0);
   ctx.out.result({ projects: results }, `queued ${queued} segment(s) from ${results.length} project(s) on ${t.display}; run \`rerender farm watch\` to store the results`);
@@ -110,7 +120,11 @@ function describe(st: FarmStatus): string {
   const lines: string[] = [];
   for (const p of st.projects) {
     lines.push(`${p.name} (${p.path})`);
-    if (p.shots.length === 0) lines.push('  nothing left to render');
+    if (p.translate) {
+      const t = p.translate;
+      lines.push(`  translation: ${t.done ?? 0}/${t.total ?? 0} key frames, ${t.state}${t.worker && t.state === 'active' ? ` on ${t.worker}` : ''}${p.next.length > 0 ? `; then ${p.next.join(', ')}` : ''}`);
+    }
+    if (p.shots.length === 0 && !p.translate) lines.push('  nothing left to render');
     for (const s of p.shots) {
       lines.push(`  shot ${s.index} (frames ${s.first}-${s.last}): ${s.done}/${s.segments} segments, ${s.framesDone}/${s.frames} frames` +
         (s.active > 0 ? `, ${s.active} running` : '') + (s.failed > 0 ? `, ${s.failed} failed or cancelled` : ''));
@@ -161,13 +175,17 @@ async function watch(ctx: CliContext, argv: string[]): Promise<void> {
   await checkRedis(t);
   const r = await watchProjects(positionals.map((p) => path.resolve(ctx.cwd, p)), {
     redis: t.options, store, tools: await tools(ctx), signal: ctx.signal, ...(pollMs ? { pollMs } : {}), ...(serve ? { serve } : {}),
-    onProgress: (p) => ctx.out.progress({ stage: 'farm', done: p.framesDone, total: p.framesTotal, etaSeconds: p.etaSeconds }),
+    onProgress: (p) => ctx.out.progress(p.stage === 'translate'
+      ? { stage: 'farm translate', done: p.keyframesDone, total: p.keyframesTotal, etaSeconds: p.etaSeconds }
+      : { stage: `farm ${p.stage}`, done: p.framesDone, total: p.framesTotal, etaSeconds: p.etaSeconds }),
     onInfo: (m) => ctx.out.info(m),
   });
   if (r.failed.length > 0) {
-    throw new FarmError('JOB_FAILED', `${r.failed.length} segment(s) did not finish (${r.failed.map((f) => `${f.project}: ${f.reason}`).join('; ')}); ${r.framesWritten} frame(s) were stored. Submit again to resume.`);
+    throw new FarmError('JOB_FAILED', `${r.failed.length} job(s) did not finish (${r.failed.map((f) => `${f.project}: ${f.reason}`).join('; ')}); ${r.framesWritten} frame(s) were stored. Submit again to resume.`);
   }
-  ctx.out.result({ framesWritten: r.framesWritten, segments: r.segments, stale: r.stale, ingestMs: Math.round(r.ingestMs) }, `stored ${r.framesWritten} frame(s) from ${r.segments} segment(s)`);
+  ctx.out.result({ keyframesWritten: r.keyframesWritten, framesWritten: r.framesWritten, segments: r.segments, stale: r.stale, ingestMs: Math.round(r.ingestMs), exported: r.exported },
+    `stored ${r.keyframesWritten > 0 ? `${r.keyframesWritten} key frame(s) and ` : ''}${r.framesWritten} frame(s) from ${r.segments} job(s)` +
+    r.exported.map((e) => `; exported ${e.out}`).join(''));
 }
 
 async function cancel(ctx: CliContext, argv: string[]): Promise<void> {

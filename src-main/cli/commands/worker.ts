@@ -11,14 +11,19 @@ import { parsePathMapping } from '../../farm/path-map.ts';
 import { checkRedis, redisOptionsFromUrl } from '../../farm/redis.ts';
 import { startWorker } from '../../farm/worker.ts';
 import { validToken } from '../../farm/http-store.ts';
+import { resolveModelsDir } from '../../engine/weights/model-roots.ts';
+import type { ProviderSetting } from '../../engine/runtime/providers.ts';
+
+const PROVIDERS: readonly string[] = ['auto', 'cuda', 'webgpu', 'cpu'];
 
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'a render farm worker: takes jobs from Redis until stopped (see `rerender farm`)',
-  usage: `Usage: rerender worker --redis URL (--store DIR | --store-url URL --token T)… [--map FROM=TO …] [--concurrency 1] [--name N] [--backend auto|cpu|webgpu]
+  usage: `Usage: rerender worker --redis URL (--store DIR | --store-url URL --token T)… [--map FROM=TO …] [--concurrency 1] [--name N] [--backend auto|cpu|webgpu] [--models DIR] [--provider auto|cuda|webgpu|cpu]
 
-Takes propagation jobs submitted with \`rerender farm submit\` until stopped. Inputs and results
-go through the artifact store; the worker reads and writes only under its --store folders.
+Takes jobs submitted with \`rerender farm submit\` (key-frame translation, propagation) until
+stopped. Inputs and results go through the artifact store; the worker reads and writes only under
+its --store folders. Run one worker per GPU (CUDA_VISIBLE_DEVICES picks a CUDA device).
   --redis URL        redis://[user:password@]host[:port][/db] or rediss://… (TLS); default $RERENDER_REDIS_URL
   --store DIR        an artifact folder this worker may use (repeatable)
   --store-url URL    an artifact store an owner serves (\`farm watch --serve-port\`) that this worker may use (repeatable)
@@ -26,12 +31,18 @@ go through the artifact store; the worker reads and writes only under its --stor
   --map FROM=TO      the submitter's path FROM is TO on this machine (repeatable), e.g. --map /mnt/farm=/Volumes/farm
   --concurrency N    jobs at once (default 1: one process per GPU)
   --name N           shown by \`rerender farm status\` (default host-pid)
-  --backend B        where synthesis runs: auto (a hardware GPU, else the CPU), cpu, webgpu`,
+  --backend B        where synthesis runs: auto (a hardware GPU, else the CPU), cpu, webgpu
+  --models DIR       the models key-frame translation may use, found by content (any file name);
+                     default $RERENDER_MODELS_DIR, else ~/.rerender-studio/models. A job naming a
+                     model not there fails with a message saying which.
+  --provider P       where translation runs: auto (CUDA, then WebGPU, then the CPU), cuda, webgpu, cpu
+  --cache DIR        compiled-model cache, kept between jobs (default ~/.rerender-studio/cache/engine)`,
   async run(ctx, argv) {
     const { values } = parse(argv, {
       redis: { type: 'string' }, store: { type: 'string', multiple: true }, map: { type: 'string', multiple: true },
       'store-url': { type: 'string', multiple: true }, token: { type: 'string' },
       concurrency: { type: 'string' }, name: { type: 'string' }, backend: { type: 'string' },
+      models: { type: 'string' }, provider: { type: 'string' }, cache: { type: 'string' },
     }, 0);
     const url = values.redis ?? ctx.env.RERENDER_REDIS_URL;
     if (!url) throw new UsageError('--redis URL is needed (or set RERENDER_REDIS_URL)');
@@ -49,10 +60,14 @@ go through the artifact store; the worker reads and writes only under its --stor
     if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${backend}'`);
     if (values.name !== undefined && !/^[\w.@-]{1,64}$/.test(values.name)) throw new UsageError(`--name may hold letters, digits and . _ - @ (64 at most), got '${values.name}'`);
     const maps = (values.map ?? []).map(parsePathMapping);
+    const provider = values.provider ?? 'auto';
+    if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got '${provider}'`);
+    const modelsDir = resolveModelsDir(ctx.env, { flag: values.models, cwd: ctx.cwd, warn: (m) => ctx.out.warn(m) });
     const target = redisOptionsFromUrl(url);
     await checkRedis(target);
     const w = await startWorker({
       redis: target.options, roots, maps, concurrency, urls, ...(token !== undefined ? { token } : {}), backend: backend as BackendSetting, env: ctx.env,
+      modelsDir, provider: provider as ProviderSetting, ...(values.cache ? { cacheDir: path.resolve(ctx.cwd, values.cache) } : {}),
       name: values.name ?? `${os.hostname()}-${process.pid}`,
       onLog: (m) => ctx.out.info(m),
       onError: (m) => ctx.out.warn(m),

@@ -24,6 +24,8 @@ export interface GpuSynthesizer {
   readonly device: string;
   readonly software: boolean;
   synthesize: PropagateAddon['synthesize'];
+  /** The WebGPU device it runs on, shared with the other GPU stages (gpu/blender.ts); close() destroys it. */
+  readonly gpuDevice: GPUDevice;
   close(): void;
 }
 
@@ -156,6 +158,10 @@ class Synthesizer implements GpuSynthesizer {
     this.queue = run.catch(() => undefined);
     return run as Promise<SynthResult<T>>;
   };
+
+  get gpuDevice(): GPUDevice {
+    return this.gpu;
+  }
 
   close(): void {
     if (this.dead?.code === 'CLOSED') return;
