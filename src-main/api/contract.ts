@@ -339,6 +339,8 @@ export const requestSchemas = {
       stages: z.array(z.enum(FARM_STAGES)).min(1).max(FARM_STAGES.length),
       redisUrl: z.string().min(1).max(4096).nullable(),
       store: z.string().min(1).max(4096),
+      /** Where the export stage writes the video (absolute); absent: beside the project. */
+      exportPath: z.string().min(1).max(4096).optional(),
     }),
   ]),
   /** The farm's workers (name, device, current job, last heartbeat); `redisUrl` null: the remembered one. */

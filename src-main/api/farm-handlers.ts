@@ -2,6 +2,7 @@
 // Jobs panel, farm-job.ts) and the workers list. A Redis that cannot be reached fails the request
 // at once with REDIS_UNAVAILABLE: the farm's own clients would wait for it forever.
 import { makeFolders } from '../media/folders.ts';
+import { checkExportTarget } from '../studio/export.ts';
 import path from 'node:path';
 import type { FarmSettingsInfo, FarmStage, FarmWorkersInfo, JobInfo, RequestArgs, StartJobRequest } from './contract.ts';
 import type { MediaTools } from '../media/index.ts';
@@ -92,6 +93,12 @@ export function farmHandlers(deps: FarmHandlerDeps) {
       }
       const store = req.store.trim();
       if (!path.isAbsolute(store)) throw new FarmJobError('INVALID_ARGUMENT', `The artifact store must be a full folder path (got '${store}').`);
+      const exportPath = req.exportPath?.trim() || undefined;
+      if (exportPath !== undefined && (!path.isAbsolute(exportPath) || !/\.mp4$/i.test(exportPath))) {
+        throw new FarmJobError('INVALID_ARGUMENT', `The video must be a full path to an .mp4 file (got '${exportPath}').`);
+      }
+      // The export's rules (an existing folder, nothing but a video replaced), checked before any farm work.
+      if (exportPath !== undefined && req.stages.includes('export')) await checkExportTarget(project, exportPath);
       const { target: redis, url } = await target(req.redisUrl);
       await check(redis);
       await makeFolders(store);
@@ -104,7 +111,7 @@ export function farmHandlers(deps: FarmHandlerDeps) {
       // The total is known only once the submit has planned the work: the job says "preparing…" until then.
       const job = await deps.jobs.startWork('farm', 0, { stages, store, redis: redis.display }, `the farm at ${redis.display}`, async (signal, onProgress, running) => {
         try {
-          return await runFarmJob({ project, redis, store, stages }, { tools, signal, onProgress, onLanded, ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}) });
+          return await runFarmJob({ project, redis, store, stages, ...(exportPath && stages.includes('export') ? { exportPath } : {}) }, { tools, signal, onProgress, onLanded, ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}) });
         } catch (e) {
           if (signal.aborted && !entry.cancelling) running.update({ note: 'Stopped watching; the farm keeps working. Choose Render on farm again to pick it up.' });
           throw e;

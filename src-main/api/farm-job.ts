@@ -21,6 +21,8 @@ export interface FarmJobRequest {
   /** The artifact store folder (absolute). */
   store: string;
   stages: FarmStage[];
+  /** The export stage's video (absent: beside the project). */
+  exportPath?: string;
 }
 
 export interface FarmJobDeps {
@@ -51,7 +53,7 @@ export function farmNote(s: SubmitSummary, r: WatchReport): string {
   return parts.join(', ');
 }
 
-export async function runFarmJob(req: FarmJobRequest, deps: FarmJobDeps): Promise<{ output: null; note: string }> {
+export async function runFarmJob(req: FarmJobRequest, deps: FarmJobDeps): Promise<{ output: string | null; note: string }> {
   const file = path.resolve(req.project.path);
   const info = (m: string) => deps.onInfo?.(m);
   // Submitting first: a resubmit queues only what is not done or on the farm already.
@@ -61,6 +63,7 @@ export async function runFarmJob(req: FarmJobRequest, deps: FarmJobDeps): Promis
     tools: deps.tools,
     signal: deps.signal,
     stages: req.stages,
+    ...(req.exportPath ? { exportTo: { outPath: req.exportPath } } : {}),
     project: req.project,
     onInfo: info,
   });
@@ -87,5 +90,6 @@ export async function runFarmJob(req: FarmJobRequest, deps: FarmJobDeps): Promis
     const first = report.failed[0]!;
     throw new FarmJobError('FARM_FAILED', `${report.failed.length} part(s) of the farm's work did not finish: ${first.reason}`);
   }
-  return { output: null, note: farmNote(summary, report) };
+  // The video, when the export ran: the Jobs panel offers it like a local export's.
+  return { output: report.exported[0]?.out ?? null, note: farmNote(summary, report) };
 }

@@ -43,6 +43,9 @@ export interface RunningJob {
 /** A job's work: what it leaves behind (a file, a note) once done. */
 type JobWork = (signal: AbortSignal, onProgress: (p: Progress) => void, job: RunningJob) => Promise<{ output: string | null; note: string | null }>;
 
+/** A job to run: its kind, fixed total, parameters and device as recorded, its work, and who hears of project changes. */
+type RunArgs = [kind: JobKind, total: number, params: unknown, device: string, work: JobWork, onProjectChanged: () => void];
+
 function translateNote(r: TranslateProjectResult): string {
   const parts = [`${r.translated.length} key frame(s) translated`];
   if (r.upToDate.length > 0) parts.push(`${r.upToDate.length} already up to date`);
@@ -163,16 +166,10 @@ export class JobRunner {
    * A job whose work lives in another module (the farm's, farm-job.ts), recorded, reported and
    * cancelled like the others; one of each kind at a time.
    */
-  async startWork(
-    kind: JobKind,
-    total: number,
-    params: unknown,
-    device: string,
-    work: JobWork,
-    onProjectChanged: () => void,
-  ): Promise<JobInfo> {
+  async startWork(...args: RunArgs): Promise<JobInfo> {
+    const kind = args[0];
     if (this.#running(kind)) throw new JobError('JOB_RUNNING', `A ${kind} job is already running; cancel it or wait for it to finish.`);
-    return this.#run(kind, total, params, device, work, onProjectChanged);
+    return this.#run(...args);
   }
 
   /** Builds the timeline strip in the background; failures are recorded, never thrown at the UI. */
@@ -245,14 +242,7 @@ export class JobRunner {
     return [...this.#live.keys()].some((id) => project.getJob(id)?.kind === kind);
   }
 
-  async #run(
-    kind: JobKind,
-    total: number,
-    params: unknown,
-    device: string,
-    work: JobWork,
-    onProjectChanged: () => void,
-  ): Promise<JobInfo> {
+  async #run(...[kind, total, params, device, work, onProjectChanged]: RunArgs): Promise<JobInfo> {
     const project = this.#deps.project();
     const record = project.createJob({ kind, total, params, device });
     const id = record.id;

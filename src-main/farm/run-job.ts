@@ -7,7 +7,7 @@ import path from 'node:path';
 import { decodePng, encodePng, toRgb } from '../media/index.ts';
 import { propagateVideo } from '../propagate/propagate.ts';
 import { resolveSettings } from '../propagate/settings.ts';
-import type { PropagateAddon } from '../propagate/native.ts';
+import type { ChosenBackend } from '../propagate/backend.ts';
 import type { KeyFrame } from '../propagate/sequence.ts';
 import { FolderFlowCache } from '../studio/flow-cache.ts';
 import type { ArtifactStore } from './artifacts.ts';
@@ -42,8 +42,8 @@ export interface RunJobDeps {
   device: string;
   signal?: AbortSignal;
   onProgress?(done: number, total: number): void;
-  /** The synthesis addon the worker chose at start (its device); absent: chosen per job. */
-  addon?: PropagateAddon;
+  /** The backend the worker chose at start (its device, also for the blend); absent: chosen per job. */
+  backend?: ChosenBackend;
   /** Test and benchmark aid: a pause after each stored frame, to widen the window for a kill. */
   frameDelayMs?: number;
 }
@@ -105,7 +105,7 @@ export async function runPropagateJob(job: PropagateJobData, deps: RunJobDeps): 
         },
         onProgress: (p) => deps.onProgress?.(p.done, p.total),
         ...(deps.signal ? { signal: deps.signal } : {}),
-        ...(deps.addon ? { addon: deps.addon } : {}),
+        ...(deps.backend ? { backend: deps.backend } : {}),
       },
       { ...job.settings },
     );

@@ -119,9 +119,11 @@ export async function runTranslateJob(job: TranslateJobData, deps: TranslateJobD
       modelsDir: deps.modelsDir,
       ...(deps.provider ? { provider: deps.provider } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
-      onDevice: () => undefined,
+      // Called once the pipeline is loaded, when result.device says where it runs.
+      onDevice: () => {
+        if (result.device) deps.onDevice?.(result.device);
+      },
     });
-    if (result.device) deps.onDevice?.(result.device);
   }
   const missing = job.keys.filter((k) => k.done === null && !made.has(k.frame)).map((k) => k.frame);
   if (missing.length > 0) throw new FarmError('JOB_FAILED', `the chain made no image for key frame(s) ${missing.join(', ')}`);

@@ -139,7 +139,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   };
 
   const propagate = (job: Job, data: PropagateJobData, store: ArtifactStore, signal?: AbortSignal): Promise<PropagateResult> =>
-    runPropagateJob(data, { store, worker: name, device, addon: backend.addon, frameDelayMs, ...(signal ? { signal } : {}), onProgress: reporter(job) });
+    runPropagateJob(data, { store, worker: name, device, backend, frameDelayMs, ...(signal ? { signal } : {}), onProgress: reporter(job) });
 
   // ffmpeg is found on the first export job: a worker that never exports needs none.
   let tools: MediaTools | null = null;
@@ -189,8 +189,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await job.updateProgress({ done: last.done, total: last.total, worker: name, keyframes: made });
         if (frameDelayMs) await new Promise((r) => setTimeout(r, frameDelayMs));
       },
+      // The workers list shows where translation runs too, once the engine has said.
+      onDevice: (line) => {
+        translationDevice = line;
+        void beat();
+      },
     });
   };
+  let translationDevice: string | null = null;
 
   // A served store gets the token only when it is one this worker was told about.
   function storeFor(ref: string): ArtifactStore {
@@ -226,7 +232,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   async function beat(): Promise<void> {
     const info: WorkerInfo = {
-      name, host: os.hostname(), pid: process.pid, device, concurrency, done, startedAt, heartbeat: Date.now(),
+      name, host: os.hostname(), pid: process.pid, concurrency, done, startedAt, heartbeat: Date.now(),
+      device: (translationDevice ? `${device}; translation: ${translationDevice}` : device).slice(0, 256),
       current: [...current].map(([id, c]) => ({ id, ...c })),
     };
     try {

@@ -3,7 +3,7 @@
 // bounded whatever the interval's length: one direction is spilled to disk, the other is blended
 // as it is made, and only the frames and flows around the current one are held.
 import { chooseBackend } from './backend.ts';
-import type { BackendInfo } from './backend.ts';
+import type { BackendInfo, ChosenBackend } from './backend.ts';
 import { blendSequence, BlendError, loadBlendAddon } from './blend.ts';
 import type { BlendAddon } from './blend.ts';
 import { openBlendStage } from './gpu/blender.ts';
@@ -51,6 +51,11 @@ export interface PropagateDeps {
   /** Pre-loaded addons (tests, benchmarks): used as given, `backend` is not consulted. */
   addon?: PropagateAddon;
   blendAddon?: BlendAddon;
+  /**
+   * A backend the caller chose and keeps (a farm worker's, one device for all its jobs): used as
+   * given, with its GPU for the blend too, and not closed here.
+   */
+  backend?: ChosenBackend;
 }
 
 export interface PropagateReport {
@@ -110,7 +115,9 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   const { segments, unkeyed } = planSegments(deps.frameCount, keys, deps.cuts ?? []);
   const pending = segments.filter((s) => segmentFrames(s).some((f) => !isDone(f))).map((s) => trimmed(s, isDone));
   // A GPU is looked for only when there is something to synthesise.
-  const chosen = deps.addon
+  const chosen: ChosenBackend = deps.backend
+    ? { ...deps.backend, close: () => undefined }
+    : deps.addon
     ? { addon: deps.addon, info: { kind: 'cpu', device: 'CPU' } satisfies BackendInfo, close: () => undefined }
     : pending.some((s) => s.kind !== 'key')
       ? await chooseBackend(settings.backend, loadPropagateAddon(), signal)

@@ -92,6 +92,18 @@ export function FarmDialog({ services, jobs, onClose, showWorkers = false }: Far
             </label>
           ))}
         </fieldset>
+        {form.stages.includes('export') && (
+          <label className="field">
+            Save the video as
+            <input
+              id="farm-export-path"
+              placeholder="beside the project (name.mp4)"
+              spellCheck={false}
+              value={form.exportPath}
+              onChange={(e) => setForm({ ...form, exportPath: e.target.value })}
+            />
+          </label>
+        )}
         <label className="field">
           Farm address (Redis)
           <input

@@ -8,19 +8,21 @@ export { FARM_STAGES };
 export const STAGE_LABELS: Record<FarmStage, { label: string; hint: string }> = {
   translate: { label: 'Translate key frames', hint: 'Stable Diffusion on the farm’s GPUs' },
   propagate: { label: 'Propagate', hint: 'spread the key frames to every frame' },
-  export: { label: 'Export video', hint: 'beside the project, when all frames are in' },
+  export: { label: 'Export video', hint: 'an MP4 at the source size, once every frame is in' },
 };
 
 export interface FarmForm {
   stages: FarmStage[];
   redis: string;
   store: string;
+  /** The export's video; empty: beside the project. */
+  exportPath: string;
 }
 
 /** The form as the dialog opens: what the project still needs (Propagate when it needs nothing), and the remembered connection. */
 export function initialForm(s: FarmSettingsInfo | null): FarmForm {
   const stages = s && s.needed.length > 0 ? s.needed : (['propagate'] as FarmStage[]);
-  return { stages: [...stages], redis: s?.redis ?? '', store: s?.store ?? '' };
+  return { stages: [...stages], redis: s?.redis ?? '', store: s?.store ?? '', exportPath: '' };
 }
 
 /** Ticks or unticks a stage, keeping run order. */
@@ -46,7 +48,10 @@ export function farmRequest(form: FarmForm, remembered: string | null): { reques
   const store = form.store.trim();
   if (store === '') return { problem: 'Choose the shared folder the farm uses for its files.' };
   if (!/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(store)) return { problem: 'The shared folder must be a full path (starting with / or a drive letter).' };
-  return { request: { stages: form.stages, redisUrl, store } };
+  const exportPath = form.stages.includes('export') ? form.exportPath.trim() : '';
+  if (exportPath !== '' && !/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(exportPath)) return { problem: 'The video must be a full path (starting with / or a drive letter).' };
+  if (exportPath !== '' && !/\.mp4$/i.test(exportPath)) return { problem: 'The video is an MP4: end its name with .mp4.' };
+  return { request: { stages: form.stages, redisUrl, store, ...(exportPath ? { exportPath } : {}) } };
 }
 
 /** "just now", "3 s ago", "2 min ago", "1 h ago". */

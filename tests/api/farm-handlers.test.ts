@@ -57,6 +57,8 @@ test('bad farm input fails at once, naming the problem; nothing is remembered', 
   await assert.rejects(host.api.farmSubmit({ stages: ['propagate'], redisUrl: redis.url, store: 'relative/store' }), code('INVALID_ARGUMENT'));
   await assert.rejects(host.api.farmSubmit({ stages: ['propagate'], redisUrl: 'http://x', store }), code('INVALID_ARGUMENT'));
   await assert.rejects(host.call('farmSubmit', [{ stages: ['render'], redisUrl: redis.url, store }]), code('INVALID_ARGUMENT'));
+  await assert.rejects(host.api.farmSubmit({ stages: ['propagate', 'export'], redisUrl: redis.url, store, exportPath: 'shot.mp4' }), code('INVALID_ARGUMENT'));
+  await assert.rejects(host.api.farmSubmit({ stages: ['propagate', 'export'], redisUrl: redis.url, store, exportPath: path.join(dir, 'shot.mov') }), code('INVALID_ARGUMENT'));
   // Nothing listens there: refused fast instead of waiting for Redis forever.
   const t0 = Date.now();
   await assert.rejects(host.api.farmWorkers(`redis://127.0.0.1:${await freePort()}`), code('REDIS_UNAVAILABLE'));

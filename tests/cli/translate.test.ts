@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeClip, makeTempDir, removeDir } from '../helpers/clips.ts';
+import { keyframeImages } from '../helpers/keyframes.ts';
 import { Project } from '../../src-main/project/index.ts';
 import { decodePng, encodePng, locateTools, toRgb } from '../../src-main/media/index.ts';
 import { translationHashes } from '../../src-main/studio/params.ts';
@@ -55,15 +56,6 @@ async function translate(proj: string, ...args: string[]): Promise<Translated> {
   return { code: r.code, result: lines.find((l) => l.type === 'result') ?? {}, lines, stderr: r.stderr };
 }
 
-function images(proj: string): Map<number, Buffer> {
-  const p = Project.open(proj);
-  try {
-    return new Map(p.listKeyframes(() => '').map((k) => [k.frame, p.getKeyframe(k.frame)!.image!]));
-  } finally {
-    p.close();
-  }
-}
-
 function states(proj: string): string[] {
   const p = Project.open(proj);
   try {
@@ -89,7 +81,7 @@ test('translate stores every key frame, resumes, and redoes only what a change t
   assert.equal(p.settings().model, path.join(ENGINE, 'tiny-sd'), 'the model path is saved in the project');
   assert.equal(p.settings().prompt, 'a watercolor fox');
   p.close();
-  const first = images(proj);
+  const first = keyframeImages(proj);
 
   // Nothing changed: nothing is translated again.
   r = await translate(proj);
@@ -101,7 +93,7 @@ test('translate stores every key frame, resumes, and redoes only what a change t
   // A new prompt redoes every key frame.
   r = await translate(proj, '--prompt', 'an oil painting of a fox');
   assert.deepEqual(r.result.translated, [0, 4, 8]);
-  const second = images(proj);
+  const second = keyframeImages(proj);
   assert.notDeepEqual(second.get(0), first.get(0));
 
   // A middle key frame's own prompt redoes it and the key frames after it, not the anchor.
@@ -112,7 +104,7 @@ test('translate stores every key frame, resumes, and redoes only what a change t
   r = await translate(proj);
   assert.deepEqual(r.result.translated, [4, 8]);
   assert.deepEqual(r.result.upToDate, [0]);
-  const third = images(proj);
+  const third = keyframeImages(proj);
   assert.deepEqual(third.get(0), second.get(0));
   assert.notDeepEqual(third.get(4), second.get(4), 'the override prompt is what key frame 4 was made with');
   assert.deepEqual(states(proj), ['0:translated', '4:translated', '8:translated']);
@@ -164,7 +156,7 @@ test('an artist-edited key frame is kept and guides the key frames after it', as
   assert.equal(r.code, 0, JSON.stringify(r.lines));
   assert.deepEqual(r.result.translated, [4]);
   assert.deepEqual(r.result.kept, [0]);
-  assert.deepEqual(toRgb(decodePng(images(proj).get(0)!)), rgb, 'the edited image is untouched');
+  assert.deepEqual(toRgb(decodePng(keyframeImages(proj).get(0)!)), rgb, 'the edited image is untouched');
   // A new edit of the anchor makes key frame 4 stale: it was fused with the old one.
   rgb.fill(60);
   writeFileSync(edited, encodePng(rgb, 64, 64, 3));
@@ -232,7 +224,7 @@ test('several ControlNets: --controlnet PATH:TYPE:SCALE repeated is saved in the
   const proj = await newProject('multi.rrproj', '0,8');
   const single = await translate(proj, ...MODELS, '--prompt', 'a fox');
   assert.equal(single.code, 0, JSON.stringify(single.lines));
-  const before = images(proj);
+  const before = keyframeImages(proj);
   const a = path.join(ENGINE, 'tiny-controlnet');
   const b = path.join(ENGINE, 'multi-controlnet', 'controlnet-b');
   const r = await translate(proj, '--controlnet', `${a}:canny`, '--controlnet', `${b}:canny:0.5`);
@@ -244,7 +236,7 @@ test('several ControlNets: --controlnet PATH:TYPE:SCALE repeated is saved in the
   assert.equal(s.controlnetModel, a);
   assert.equal(s.controlnet.kind, 'canny');
   assert.deepEqual(s.extraControlnets, [{ path: b, kind: 'canny', scale: 0.5 }]);
-  const after = images(proj);
+  const after = keyframeImages(proj);
   for (const f of [0, 8]) assert.ok(!after.get(f)!.equals(before.get(f)!), `key frame ${f} differs with the second ControlNet`);
   assert.deepEqual(states(proj), ['0:translated', '8:translated']);
 
@@ -257,7 +249,7 @@ test('an official config with control_type HED uses HED maps from the models fol
   const proj = await newProject('hed.rrproj', '0,8');
   const base = await translate(proj, ...MODELS, '--prompt', 'a fox');
   assert.equal(base.code, 0, JSON.stringify(base.lines));
-  const canny = images(proj);
+  const canny = keyframeImages(proj);
   const official = path.join(dir, 'official-hed.json');
   writeFileSync(official, JSON.stringify({ prompt: 'a fox', control_type: 'HED' }));
   const models = path.join(dir, 'hed-models');
@@ -279,7 +271,7 @@ test('an official config with control_type HED uses HED maps from the models fol
   const p = Project.open(proj);
   assert.equal(p.settings().controlnet.kind, 'hed');
   p.close();
-  const hed = images(proj);
+  const hed = keyframeImages(proj);
   for (const f of [0, 8]) assert.ok(!hed.get(f)!.equals(canny.get(f)!), `key frame ${f} is made with the HED map`);
 });
 
@@ -296,7 +288,7 @@ test('a painted mask keeps the source outside it', async () => {
   const src = await openSource(q);
   const source = await new SourceFrames(src, await locateTools({ env: process.env })).get(4);
   q.close();
-  const out = toRgb(decodePng(images(proj).get(4)!));
+  const out = toRgb(decodePng(keyframeImages(proj).get(4)!));
   let inside = 0;
   let outside = 0;
   for (let y = 0; y < 64; y++) {

@@ -5,7 +5,8 @@
 // Screenshots: test-artifacts/e2e/farm-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -115,4 +116,29 @@ test('Render on farm: the workers list, the farm job in the Jobs panel, the rend
   await shot('workers-from-jobs');
   await page.getByTestId('farm-dialog').getByText('Close', { exact: true }).click();
   await page.getByTestId('farm-dialog').waitFor({ state: 'detached' });
+});
+
+test('Render on farm, export only: the video lands where the artist said', { skip, timeout: 60_000 }, async () => {
+  await page.getByTestId('render-on-farm').click();
+  const dialog = page.getByTestId('farm-dialog');
+  await dialog.waitFor();
+  // Everything is rendered now: the export is the only step asked for.
+  await page.getByTestId('farm-stage-propagate').setChecked(false);
+  await page.getByTestId('farm-stage-export').setChecked(true);
+  // A folder that does not exist is said at once, in the dialog, before any farm work.
+  const out = path.join(tmp, 'videos', 'shot-farm.mp4');
+  await page.locator('#farm-export-path').fill(out);
+  await page.getByTestId('farm-submit').click();
+  await page.getByTestId('farm-problem').waitFor();
+  assert.match((await page.getByTestId('farm-problem').textContent()) ?? '', /videos does not exist/);
+  await shot('dialog-export');
+  mkdirSync(path.dirname(out));
+  await page.getByTestId('farm-submit').click();
+  await dialog.waitFor({ state: 'detached' });
+  const job = page.locator('[data-testid="job"][data-job-kind="farm"]').first();
+  await waitFor('the farm export to end', async () => ['done', 'failed', 'cancelled'].includes((await job.getAttribute('data-job-status')) ?? ''), 45_000, 100);
+  assert.equal(await job.getAttribute('data-job-status'), 'done', (await job.textContent()) ?? '');
+  assert.ok(existsSync(out), `no video at ${out}`);
+  const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out], { encoding: 'utf8' });
+  assert.equal(Number(probe.trim()), FRAMES);
 });

@@ -10,6 +10,7 @@ import { cp, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { makeClip, makeTempDir, removeDir } from '../helpers/clips.ts';
+import { keyframeImages } from '../helpers/keyframes.ts';
 import { jsonLines, runCli } from '../cli/run-cli.ts';
 import { copyProject, farmRedis, redisSkip, renders, spawnWorker, until } from './helpers.ts';
 import type { FarmRedis, RedisServer, SpawnedWorker } from './helpers.ts';
@@ -37,15 +38,6 @@ async function cli(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-function keyImages(file: string): Map<number, Buffer> {
-  const p = Project.openReadOnly(file);
-  try {
-    return new Map(p.listKeyframes(() => '').map((k) => [k.frame, p.getKeyframe(k.frame)!.image!]));
-  } finally {
-    p.close();
-  }
-}
-
 before(async () => {
   if (redisSkip) return;
   dir = await makeTempDir('rerender-farm-translate-');
@@ -71,7 +63,7 @@ before(async () => {
   await cli(['translate', local, '--provider', 'cpu', '--cache', cache]);
   await cli(['propagate', local]);
   await cli(['export', local, path.join(dir, 'local.mp4')]);
-  reference = { keys: keyImages(local), renders: renders(local) };
+  reference = { keys: keyframeImages(local), renders: renders(local) };
   assert.equal(reference.keys.size, 3);
   assert.equal(reference.renders.size, 9);
 });
@@ -113,7 +105,7 @@ test('SIGKILL a worker mid-translation: another resumes the chain; key frames an
   first.proc.kill('SIGKILL');
   await new Promise((r) => first.proc.once('exit', r));
   // The owner stored the key frame made before the kill.
-  await until('the first key frame in the project', async () => keyImages(file).get(0)?.equals(reference.keys.get(0)!) ?? false, 20_000);
+  await until('the first key frame in the project', async () => keyframeImages(file).get(0)?.equals(reference.keys.get(0)!) ?? false, 20_000);
   // Status shows the chain part-way, and what follows it.
   const st = await farm(['status', '--json']);
   const status = jsonLines(st.stdout).find((l) => l.type === 'result') as { projects: { translate: { done: number; total: number } | null; next: string[] }[] };
@@ -128,7 +120,7 @@ test('SIGKILL a worker mid-translation: another resumes the chain; key frames an
   const done = await queue.getJob(job.id!);
   assert.equal((done!.returnvalue as { worker: string }).worker, 't2');
   assert.match(second.log(), /key frames 0-8 done/);
-  const keys = keyImages(file);
+  const keys = keyframeImages(file);
   for (const [f, png] of reference.keys) assert.ok(keys.get(f)?.equals(png), `key frame ${f} differs from the local translation`);
   const got = renders(file);
   assert.equal(got.size, reference.renders.size);
@@ -195,5 +187,8 @@ test('one submit runs all three stages: translate, then propagate under the expo
   const localVideo = path.join(dir, 'local.mp4');
   assert.ok(decoded(farmVideo).equals(decoded(localVideo)), 'the farm\'s video shows other pictures than the local export');
   assert.ok((await readFile(farmVideo)).equals(await readFile(localVideo)), 'the farm\'s video file differs from the local export');
+  // The worker that translated says where translation runs, beside its propagation device.
+  const st = jsonLines((await farm(['status', '--json'])).stdout).find((l) => l.type === 'result') as { workers: { device: string }[] };
+  assert.ok(st.workers.some((w) => /; translation: .*CPU/i.test(w.device)), JSON.stringify(st.workers.map((w) => w.device)));
   await Promise.all(workers.splice(0).map((w) => w.stop()));
 });

@@ -23,8 +23,8 @@ const settle = () => act(async () => new Promise((r) => setTimeout(r, 0)));
 
 describe('farm form logic', () => {
   it('starts from what the project needs, or Propagate', () => {
-    expect(initialForm({ redis: 'redis://:***@h:6379', store: '/mnt/s', needed: ['translate', 'propagate'] })).toEqual({ stages: ['translate', 'propagate'], redis: 'redis://:***@h:6379', store: '/mnt/s' });
-    expect(initialForm({ redis: null, store: null, needed: [] })).toEqual({ stages: ['propagate'], redis: '', store: '' });
+    expect(initialForm({ redis: 'redis://:***@h:6379', store: '/mnt/s', needed: ['translate', 'propagate'] })).toEqual({ stages: ['translate', 'propagate'], redis: 'redis://:***@h:6379', store: '/mnt/s', exportPath: '' });
+    expect(initialForm({ redis: null, store: null, needed: [] })).toEqual({ stages: ['propagate'], redis: '', store: '', exportPath: '' });
   });
 
   it('keeps the stages in run order', () => {
@@ -41,7 +41,7 @@ describe('farm form logic', () => {
   });
 
   it('says in one line what is missing', () => {
-    const ok = { stages: ['propagate' as const], redis: 'redis://farm:6379', store: '/mnt/farm' };
+    const ok = { stages: ['propagate' as const], redis: 'redis://farm:6379', store: '/mnt/farm', exportPath: '' };
     expect(farmRequest(ok, null)).toEqual({ request: { stages: ['propagate'], redisUrl: 'redis://farm:6379', store: '/mnt/farm' } });
     expect(farmRequest({ ...ok, stages: [] }, null)).toEqual({ problem: 'Tick at least one step to run on the farm.' });
     expect(farmRequest({ ...ok, redis: '' }, null)).toEqual({ problem: "Enter the farm's address (redis://host:6379)." });
@@ -49,6 +49,12 @@ describe('farm form logic', () => {
     expect(farmRequest({ ...ok, redis: 'http://farm' }, null)).toHaveProperty('problem', 'The farm’s address starts with redis:// or rediss:// (secure).');
     expect(farmRequest({ ...ok, store: 'farm' }, null)).toHaveProperty('problem');
     expect(farmRequest({ ...ok, store: 'D:\\farm' }, null)).toHaveProperty('request');
+    // The video's path goes only with the export stage, and must be a full path to an MP4.
+    const exporting = { ...ok, stages: ['propagate' as const, 'export' as const] };
+    expect(farmRequest({ ...exporting, exportPath: ' /videos/shot.mp4 ' }, null)).toEqual({ request: { stages: ['propagate', 'export'], redisUrl: 'redis://farm:6379', store: '/mnt/farm', exportPath: '/videos/shot.mp4' } });
+    expect(farmRequest({ ...ok, exportPath: '/videos/shot.mp4' }, null)).toEqual({ request: { stages: ['propagate'], redisUrl: 'redis://farm:6379', store: '/mnt/farm' } });
+    expect(farmRequest({ ...exporting, exportPath: 'shot.mp4' }, null)).toHaveProperty('problem', 'The video must be a full path (starting with / or a drive letter).');
+    expect(farmRequest({ ...exporting, exportPath: '/videos/shot.mov' }, null)).toHaveProperty('problem', 'The video is an MP4: end its name with .mp4.');
   });
 
   it('reads a worker plainly', () => {

@@ -10,6 +10,8 @@ import { chebyshevPlan, createGpuBlender, withGpuBlend } from '../../../src-main
 import type { GpuBlender } from '../../../src-main/propagate/gpu/blender.ts';
 import { createGpuSynthesizer } from '../../../src-main/propagate/gpu/synthesizer.ts';
 import { propagateVideo } from '../../../src-main/propagate/propagate.ts';
+import { chooseBackend } from '../../../src-main/propagate/backend.ts';
+import { loadPropagateAddon } from '../../../src-main/propagate/native.ts';
 import { resolveSettings } from '../../../src-main/propagate/settings.ts';
 import type { PropagateOptions } from '../../../src-main/propagate/settings.ts';
 import { ON_WEBGPU } from '../../helpers/provider.ts';
@@ -191,6 +193,32 @@ test('propagateVideo on WebGPU blends there; gpuBlend false and uncovered option
     differs ||= !Buffer.from(onGpu.out[t] as Uint8Array).equals(Buffer.from(onCpu.out[t] as Uint8Array));
   }
   assert.ok(differs, 'the GPU blend was not used');
+});
+
+test('a backend the caller keeps (a farm worker\'s) blends on its GPU too, and stays open for the next job', { skip }, async () => {
+  const W = 32, H = 24, N = 3;
+  const frames = Array.from({ length: N }, (_, t) => movingFrame(t, W, H, 1.5, 0.5));
+  const backend = await chooseBackend('webgpu', loadPropagateAddon());
+  assert.equal(backend.info.kind, 'webgpu');
+  try {
+    const run = async (gpuBlend: boolean) => {
+      const out: Uint8Array[] = [];
+      const report = await propagateVideo({
+        frameCount: N, width: W, height: H, backend,
+        sourceFrame: async (i) => frames[i] as Uint8Array,
+        keyframes: [{ frame: 0, image: stylise(frames[0] as Uint8Array) }, { frame: N - 1, image: stylise(frames[N - 1] as Uint8Array) }],
+        writeFrame: async (i, rgb) => { out[i] = rgb; },
+      }, { searchVoteIters: 1, pyramidLevels: 1, gpuBlend });
+      return { out, report };
+    };
+    const first = await run(true), again = await run(true), cpuBlend = await run(false);
+    assert.equal(first.report.backend.kind, 'webgpu');
+    assert.ok(Buffer.from(first.out[1] as Uint8Array).equals(Buffer.from(again.out[1] as Uint8Array)), 'the kept backend gave other bytes on its second job');
+    assert.ok(psnr(first.out[1] as Uint8Array, cpuBlend.out[1] as Uint8Array) >= 45);
+    assert.ok(!Buffer.from(first.out[1] as Uint8Array).equals(Buffer.from(cpuBlend.out[1] as Uint8Array)), 'the GPU blend was not used with the kept backend');
+  } finally {
+    backend.close();
+  }
 });
 
 test('chebyshevPlan: more iterations for a weaker data term; coefficients stay bounded', () => {
