@@ -3,7 +3,9 @@
 // with the farm's overhead per job: queue latency, artifact transfer, and what is left of the
 // difference to the local run. Checks the farm's renders are byte-identical to the local ones.
 //   node bench/farm/run.ts [--clip ../shared/media/Megamind.avi] [--start 20] [--shots 6] [--frames 16]
-//        [--every 5] [--size 128] [--workers 1,2,3] [--stages propagate|propagate,export]
+//        [--every 5] [--size 128] [--workers 1,2,3] [--stages propagate|propagate,export|translate,propagate[,export]]
+// With translate, the key frames are made by the tiny fixture models (tests/fixtures/engine, 2 steps)
+// instead of imported: the translation job's farm overhead, not Stable Diffusion's speed.
 // Needs redis-server on PATH. Without the clip, a lavfi mandelbrot stands in.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -40,6 +42,9 @@ const START = Number(a.start);
 const WORKERS = a.workers.split(',').map(Number);
 // With export, each shot's video too (at the source size), locally after its propagation.
 const EXPORT = a.stages.split(',').includes('export');
+const TRANSLATE = a.stages.split(',').includes('translate');
+const ENGINE = path.resolve(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'engine');
+const engineCache = path.join(os.tmpdir(), 'rerender-bench-farm-engine');
 
 async function cli(args: string[]): Promise<string> {
   const stdout = new PassThrough();
@@ -74,7 +79,12 @@ for (let s = 0; s < SHOTS; s++) {
   const proj = path.join(tmp, `shot${s}.rrproj`);
   await cli(['init', clip, '-o', proj, '--size', String(SIZE)]);
   await cli(['keyframes', proj, '--set', keys.join(',')]);
-  for (const k of keys) {
+  if (TRANSLATE) {
+    const p = Project.open(proj);
+    p.updateSettings({ steps: 2, prompt: `shot ${s}`, model: path.join(ENGINE, 'tiny-sd'), controlnetModel: path.join(ENGINE, 'tiny-controlnet') });
+    p.close();
+  }
+  for (const k of TRANSLATE ? [] : keys) {
     const png = path.join(tmp, `shot${s}-k${k}.png`);
     ff(['-i', clip, '-vf', `select=eq(n\\,${k}),hue=h=${100 + 20 * s}:s=2,lutrgb=r='bitand(val\\,224)':g='bitand(val\\,224)':b='bitand(val\\,224)'`, '-frames:v', '1', png]);
     await cli(['keyframe', proj, '--frame', String(k), '--import', png]);
@@ -93,6 +103,15 @@ async function copies_(): Promise<string[]> {
   }));
 }
 
+function keyImagesOf(file: string): Map<number, Buffer> {
+  const p = Project.openReadOnly(file);
+  try {
+    return new Map(p.listKeyframes(() => '').map((k) => [k.frame, p.getKeyframe(k.frame)!.image!]));
+  } finally {
+    p.close();
+  }
+}
+
 function rendersOf(file: string): Map<number, Buffer> {
   const p = Project.openReadOnly(file);
   try {
@@ -105,7 +124,13 @@ function rendersOf(file: string): Map<number, Buffer> {
 // Local: one process, the shots one after another (what `rerender propagate` does today).
 const local = await copies_();
 let t0 = performance.now();
+let localTranslateS = 0;
 for (const p of local) {
+  if (TRANSLATE) {
+    const tt = performance.now();
+    await cli(['translate', p, '--provider', 'cpu', '--cache', engineCache]);
+    localTranslateS += (performance.now() - tt) / 1000;
+  }
   await cli(['propagate', p]);
   if (EXPORT) await cli(['export', p, p.replace(/\.rrproj$/, '.mp4')]);
 }
@@ -119,7 +144,7 @@ const client = new Redis(opts);
 const store = path.join(tmp, 'store');
 await mkdir(store, { recursive: true });
 
-interface Row { workers: number; wallS: number; submitS: number; watchS: number; jobs: number; jobS: number; pickupMs: number; fetchMs: number; storeMs: number; ingestMs: number; identical: boolean }
+interface Row { translateS: number; translations: number; workers: number; wallS: number; submitS: number; watchS: number; jobs: number; jobS: number; pickupMs: number; fetchMs: number; storeMs: number; ingestMs: number; identical: boolean }
 const rows: Row[] = [];
 const running: SpawnedWorker[] = [];
 try {
@@ -128,7 +153,8 @@ try {
     await client.del(submissionsKey(), workersKey(), cancelKey());
     const projects = await copies_();
     // Workers start first (a farm's workers are up before work arrives); their start is not timed.
-    const ws: SpawnedWorker[] = Array.from({ length: n }, (_, i) => spawnWorker(`bench${i + 1}`, redis.url, store, { RERENDER_FARM_LOCK_MS: '30000' }));
+    const ws: SpawnedWorker[] = Array.from({ length: n }, (_, i) => spawnWorker(`bench${i + 1}`, redis.url, store, { RERENDER_FARM_LOCK_MS: '30000' },
+      TRANSLATE ? ['--models', ENGINE, '--provider', 'cpu', '--cache', engineCache] : []));
     running.push(...ws);
     await Promise.all(ws.map((w) => w.ready));
     t0 = performance.now();
@@ -146,13 +172,18 @@ try {
     const identical = projects.every((p, i) => {
       const got = rendersOf(p);
       const same = got.size === reference[i]!.size && [...reference[i]!].every(([f, png]) => got.get(f)?.equals(png));
-      return same && (!EXPORT || readFileSync(p.replace(/\.rrproj$/, '.mp4')).equals(readFileSync(local[i]!.replace(/\.rrproj$/, '.mp4'))));
+      const keysSame = !TRANSLATE || [...keyImagesOf(local[i]!)].every(([f, png]) => keyImagesOf(p).get(f)?.equals(png));
+      return same && keysSame && (!EXPORT || readFileSync(p.replace(/\.rrproj$/, '.mp4')).equals(readFileSync(local[i]!.replace(/\.rrproj$/, '.mp4'))));
     });
+    const translateJobs = (await queue.getJobs(['completed'])).filter((j) => j.name === 'translate');
+    const translations = translateJobs.map((j) => (j.returnvalue as { ms: number }).ms / 1000);
     rows.push({
+      translateS: mean(translations), translations: translations.length,
       workers: n, wallS, submitS, watchS, jobs: done.length,
       jobS: mean(rv.map((r) => r.ms)) / 1000,
       // Queue latency: from queued to taken, for jobs taken by an idle worker (the first wave).
-      pickupMs: Math.min(...done.map((j) => (j.processedOn ?? 0) - j.timestamp)),
+      // (With translation first, segments are queued while workers are busy: the translations' first wave counts.)
+      pickupMs: Math.min(...(translateJobs.length > 0 ? translateJobs : done).map((j) => (j.processedOn ?? 0) - j.timestamp)),
       fetchMs: mean(rv.map((r) => r.fetchMs)),
       storeMs: mean(rv.map((r) => r.storeMs)),
       ingestMs: ingestMs / Math.max(1, done.length),
@@ -175,6 +206,9 @@ console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
 console.log(`| local, 1 process | ${f(localS)} | 1.00 | - | - | - | - |`);
 for (const r of rows) console.log(`| farm, ${r.workers} worker(s) | ${f(r.wallS)} | ${f(localS / r.wallS)} | ${f(r.submitS)} | ${f(r.watchS)} | ${f(r.jobS)} | ${r.identical ? 'yes' : 'NO'} |`);
 const one = rows.find((r) => r.workers === 1);
+if (TRANSLATE) {
+  console.log(`\ntranslation (tiny models, 2 steps, ${keys.length} key frames a shot): local ${f(localTranslateS / SHOTS)} s a shot; on the farm ${rows.map((r) => `${r.workers} worker(s): ${r.translations} jobs, ${f(r.translateS)} s each on the worker`).join('; ')}`);
+}
 if (one) {
   const perJob = ((one.wallS - localS) / jobs) * 1000;
   const ownerMs = (one.submitS * 1000) / jobs + one.ingestMs;
@@ -182,7 +216,8 @@ if (one) {
   console.log(`\nper job, farm (1 worker) minus local: ${f(perJob, 0)} ms; on the worker: queue pick-up ${f(one.pickupMs, 0)} ms, artifact fetch ${f(one.fetchMs, 1)} ms, artifact store ${f(one.storeMs, 1)} ms` +
     ` (of a ${f(one.jobS * 1000, 0)} ms job); on the owner: submit ${f((one.submitS * 1000) / jobs, 0)} ms + ingest ${f(one.ingestMs, 0)} ms = ${f(ownerMs, 0)} ms`);
   // The owner uploads and ingests one job at a time while the machines render: whichever is slower sets the pace.
-  for (const m of [10, 100]) {
+  // (After a translation the owner's uploads happen inside `watch`, so the projection is made without it.)
+  for (const m of TRANSLATE ? [] : [10, 100]) {
     const total = 100 * jobsPerShot;
     const est = Math.max((total * ownerMs) / 1000, Math.ceil(total / m) * workerS) + workerS;
     console.log(`projection: 100 shots like these (${total} jobs) on ${m} machines ≈ ${f(est, 0)} s ` +
