@@ -1,7 +1,7 @@
 // The editor's farm requests: the remembered connection, "Render on farm" (a 'farm' job in the
 // Jobs panel, farm-job.ts) and the workers list. A Redis that cannot be reached fails the request
 // at once with REDIS_UNAVAILABLE: the farm's own clients would wait for it forever.
-import { makeFolders } from '../media/folders.ts';
+import { makeFolders } from '../folders.ts';
 import { checkExportTarget } from '../studio/export.ts';
 import path from 'node:path';
 import type { FarmSettingsInfo, FarmStage, FarmWorkersInfo, JobInfo, RequestArgs, StartJobRequest } from './contract.ts';

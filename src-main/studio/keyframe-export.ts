@@ -9,7 +9,7 @@ import { CodedError } from '../errors.ts';
 import type { Project } from '../project/index.ts';
 import { openSource } from './source.ts';
 import { sourceRegion } from './export.ts';
-import { FolderError, folderProblem, makeFolders, missingFolders } from '../media/folders.ts';
+import { FolderError, folderProblem, makeFolders, missingFolders } from '../folders.ts';
 
 /** EbSynth's and most painting tools' numbering: at least five digits, more for longer clips. */
 const MIN_DIGITS = 5;

@@ -13,6 +13,7 @@ import type { LayerContext } from './layers.ts';
 import type { TensorSource } from './tensor-source.ts';
 import { buildHed } from './hed.ts';
 import { buildDepthAnything, depthAnythingConfig } from './depth-anything.ts';
+import { makeFoldersSync } from '../../folders.ts';
 
 /** Bumped whenever hed.ts or depth-anything.ts change the graphs they produce. */
 export const ANNOTATOR_COMPILER_VERSION = 1;
@@ -79,7 +80,7 @@ export function compileAnnotator(source: AnnotatorSource, options: AnnotatorComp
       // unreadable info: rebuild the entry
     }
   }
-  mkdirSync(cacheDir, { recursive: true });
+  makeFoldersSync(cacheDir);
   const tmp = join(cacheDir, `${key}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {

@@ -14,6 +14,7 @@ import { normalizeFreeU } from './freeu.ts';
 import { buildControlNet } from './controlnet.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae.ts';
 import type { TensorSource } from './tensor-source.ts';
+import { makeFoldersSync } from '../../folders.ts';
 
 /** Bumped whenever a change in this folder changes the graphs produced. */
 export const COMPILER_VERSION = 1;
@@ -139,7 +140,8 @@ export function compileModel(source: ModelSource, options: CompileOptions, cache
       return { ...stripCompiler(info), ...paths, cacheHit: true };
     }
   }
-  mkdirSync(cacheDir, { recursive: true });
+  // A --cache folder the system will not make is said plainly, never a hang.
+  makeFoldersSync(cacheDir);
   const tmp = join(cacheDir, `${key}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {

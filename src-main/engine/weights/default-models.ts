@@ -7,6 +7,7 @@ import nodePath from 'node:path';
 import { KIND_FOLDERS, downloadFile, findHuggingFaceSnapshot, type ModelKind } from './models-folder.ts';
 import { hubCacheDir, resolveModelsDir, type ModelsEnv } from './model-roots.ts';
 import { cacheBlobHash, fileHash, publishedHashes, verifyDownload } from './hub-verify.ts';
+import { makeFoldersSync } from '../../folders.ts';
 
 export interface HubModel {
   /** 'annotator': a control preprocessor's network, kept in `<models>/annotators/`. */
@@ -108,7 +109,7 @@ export async function fetchHubModel(
   const folder = model.files.length > 1;
   const staging = `${dest}.fetching`;
   const target = (file: string) => (folder ? nodePath.join(staging, file) : staging);
-  fs.mkdirSync(folder ? staging : nodePath.dirname(dest), { recursive: true });
+  makeFoldersSync(folder ? staging : nodePath.dirname(dest));
   const hashes = await publishedHashes(hubEndpoint(env), model.repo, model.files, opts.signal);
   let verified = true;
   for (const file of model.files) {

@@ -7,6 +7,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { readWeightsIndex, sniffWeightsFormat } from './tensor-file.ts';
 import { assertNotPickle, detectKind, isDiffusersFolder } from './checkpoint.ts';
 import { CodedError } from '../../errors.ts';
+import { makeFoldersSync } from '../../folders.ts';
 
 export type ModelKind = 'checkpoint' | 'controlnet' | 'lora' | 'vae';
 
@@ -103,7 +104,7 @@ export function importModel(source: string, modelsDir: string, kind?: ModelKind)
   const k = kind ?? detected;
   if (k === null || k === undefined) throw new ModelsFolderError(`${nodePath.basename(source)}: not a recognised Stable Diffusion 1.x model, ControlNet, LoRA or VAE (safetensors, a torch.save checkpoint or a diffusers folder)`);
   const destDir = nodePath.join(modelsDir, KIND_FOLDERS[k]);
-  fs.mkdirSync(destDir, { recursive: true });
+  makeFoldersSync(destDir);
   const dest = nodePath.join(destDir, nodePath.basename(source));
   if (fs.existsSync(dest)) throw new ModelsFolderError(`${dest} already exists`);
   const tmp = `${dest}.importing`;
@@ -159,7 +160,7 @@ export interface DownloadOptions {
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
   const part = `${dest}.part`;
-  fs.mkdirSync(nodePath.dirname(dest), { recursive: true });
+  makeFoldersSync(nodePath.dirname(dest));
   const have = fs.existsSync(part) ? fs.statSync(part).size : 0;
   const headers: Record<string, string> = { ...options.headers };
   if (have > 0) headers['Range'] = `bytes=${have}-`;

@@ -1,10 +1,10 @@
-// Making the folders an output goes into (mkdir -p), one level at a time. Not `mkdir(dir,
-// { recursive: true })`: Node's recursive mkdir spins forever on a worker thread where mkdir answers
-// ENOENT although the parent exists (/proc, some FUSE and network mounts), so a folder typed there
-// hung the command or the editor. A level that cannot be made is OUTPUT_UNWRITABLE, in plain words.
-import { mkdir, stat } from 'node:fs/promises';
+// Making the folders an output or a cache goes into (mkdir -p), one level at a time. Not
+// `mkdir(dir, { recursive: true })` (nor mkdirSync's): Node's recursive mkdir spins forever where
+// mkdir answers ENOENT although the parent exists (/proc, some FUSE and network mounts), so a folder
+// typed there hung the command or the editor. A level that cannot be made is OUTPUT_UNWRITABLE, in plain words.
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CodedError } from '../errors.ts';
+import { CodedError } from './errors.ts';
 
 export class FolderError extends CodedError<'OUTPUT_UNWRITABLE'> {
   /** The system's error code (EACCES, EROFS, ENOTDIR…). */
@@ -25,12 +25,12 @@ export function folderProblem(errno: string | undefined): string {
 }
 
 /** The folders from `dir` up to its nearest existing ancestor (which must be a folder), nearest first. */
-export async function missingFolders(dir: string): Promise<string[]> {
+export function missingFoldersSync(dir: string): string[] {
   const missing: string[] = [];
   for (let cur = path.resolve(dir); ; cur = path.dirname(cur)) {
     let info;
     try {
-      info = await stat(cur);
+      info = statSync(cur);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') throw new FolderError(dir, code);
@@ -45,12 +45,18 @@ export async function missingFolders(dir: string): Promise<string[]> {
 }
 
 /** `dir` and any missing parents; a folder made meanwhile by another process is fine. */
-export async function makeFolders(dir: string): Promise<void> {
-  const missing = await missingFolders(dir);
-  for (const folder of missing.reverse()) {
-    await mkdir(folder).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST' && (await stat(folder).then((i) => i.isDirectory(), () => false))) return;
-      throw new FolderError(dir, err.code);
-    });
+export function makeFoldersSync(dir: string): void {
+  for (const folder of missingFoldersSync(dir).reverse()) {
+    try {
+      mkdirSync(folder);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(folder, { throwIfNoEntry: false })?.isDirectory()) continue;
+      throw new FolderError(dir, code);
+    }
   }
 }
+
+// The promise forms, for async callers: a few stat and mkdir calls, done in one go.
+export const missingFolders = async (dir: string): Promise<string[]> => missingFoldersSync(dir);
+export const makeFolders = async (dir: string): Promise<void> => makeFoldersSync(dir);
