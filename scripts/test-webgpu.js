@@ -25,6 +25,8 @@ const LANE = [
   'tests/rerender/parity.test.ts',
   'tests/propagate/gpu/synth.test.ts',
   'tests/propagate/gpu/blend.test.ts',
+  'tests/propagate/gpu/guides.test.ts',
+  'tests/propagate/gpu/sequence.test.ts',
 ];
 
 function swiftShaderIcd() {

@@ -99,7 +99,8 @@ function memory(column: Column, g: GpuMemorySample | null): void {
 /**
  * Stage 2 on the GPU: WebGPU patch synthesis at the propagation defaults on generated frames
  * (bench/gpu/propagate.ts --synth-only: no OpenCV addon needed). An interior frame costs two
- * syntheses, one per direction, and the blend, all on the GPU; flow is not counted here.
+ * directions' frames (guides and synthesis, the state kept on the device) and the blend, all on
+ * the GPU; flow is not counted here.
  */
 function propagationRow(column: Column, env: NodeJS.ProcessEnv, size: number, deadline: number, log: (l: string) => void): void {
   const leftMs = deadline - now() - 5000;
@@ -113,7 +114,7 @@ function propagationRow(column: Column, env: NodeJS.ProcessEnv, size: number, de
     const m = /median ([0-9.]+) s/.exec(text);
     if (!frame && !m) throw new Error(`no figures in: ${text.trim().split('\n').pop() ?? ''}`);
     column.figures.propagationFps = frame ? Number(frame[1]) : 1 / (2 * Number(m![1]));
-    column.notes.push(`propagation row: ${text.trim().split('\n').filter((l) => l.startsWith('synthesize') || l.startsWith('blend') || l.startsWith('interior')).join(' ')}`);
+    column.notes.push(`propagation row: ${text.trim().split('\n').filter((l) => l.startsWith('synthesize') || l.startsWith('direction') || l.startsWith('blend') || l.startsWith('interior')).join(' ')}`);
   } catch (err) {
     column.figures.propagationFps = `failed: ${(err as Error).message.split('\n')[0] ?? ''}`;
   }

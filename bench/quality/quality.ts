@@ -7,6 +7,8 @@ import { encode } from 'fast-png';
 import { loadPropagateAddon } from '../../src-main/propagate/native.ts';
 import type { PropagateAddon } from '../../src-main/propagate/native.ts';
 import { propagateVideo } from '../../src-main/propagate/propagate.ts';
+import type { PropagateDeps } from '../../src-main/propagate/propagate.ts';
+import type { ChosenBackend } from '../../src-main/propagate/backend.ts';
 import type { FlowCache, FlowDirection } from '../../src-main/propagate/flows.ts';
 import { resolveSettings } from '../../src-main/propagate/settings.ts';
 import type { PropagateOptions } from '../../src-main/propagate/settings.ts';
@@ -44,7 +46,12 @@ export interface QualityOptions {
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
   addon?: PropagateAddon;
+  /** Synthesis on this backend (a GPU's, with its guides and blend there too); `addon` still computes flow and the figures. */
+  backend?: ChosenBackend;
 }
+
+/** What propagateVideo runs on: the addon, or a chosen backend that overrides it. */
+type Engine = Pick<PropagateDeps, 'addon' | 'backend'>;
 
 export interface QualityRow {
   clip: string;
@@ -89,10 +96,10 @@ function shiftedCache(flows: Map<string, Float32Array>, offset: number): FlowCac
   };
 }
 
-async function runPropagate(addon: PropagateAddon, frames: Frames, truth: Frames, n: number, flows: Map<string, Float32Array>, width: number, height: number, options: PropagateOptions): Promise<Uint8Array[]> {
+async function runPropagate(engine: Engine, frames: Frames, truth: Frames, n: number, flows: Map<string, Float32Array>, width: number, height: number, options: PropagateOptions): Promise<Uint8Array[]> {
   const outputs: Uint8Array[] = new Array<Uint8Array>(n);
   await propagateVideo({
-    frameCount: n, width, height, addon, flowCache: shiftedCache(flows, 0),
+    frameCount: n, width, height, ...engine, flowCache: shiftedCache(flows, 0),
     keyframes: [{ frame: 0, image: truth[0] as Uint8Array }, { frame: n - 1, image: truth[n - 1] as Uint8Array }],
     sourceFrame: async (i) => frames[i] as Uint8Array,
     writeFrame: async (i, rgb) => { outputs[i] = rgb; },
@@ -100,7 +107,7 @@ async function runPropagate(addon: PropagateAddon, frames: Frames, truth: Frames
   return outputs;
 }
 
-async function runEbsynth(addon: PropagateAddon, frames: Frames, truth: Frames, n: number, flows: Map<string, Float32Array>, width: number, height: number, options: PropagateOptions): Promise<Uint8Array[]> {
+async function runEbsynth(engine: Engine, frames: Frames, truth: Frames, n: number, flows: Map<string, Float32Array>, width: number, height: number, options: PropagateOptions): Promise<Uint8Array[]> {
   const outputs: Uint8Array[] = new Array<Uint8Array>(n);
   outputs[0] = truth[0] as Uint8Array;
   outputs[n - 1] = truth[n - 1] as Uint8Array;
@@ -108,7 +115,7 @@ async function runEbsynth(addon: PropagateAddon, frames: Frames, truth: Frames, 
   const half = Math.floor((n - 1) / 2);
   // Forward from the first key over frames 0..half only (a tail), so no synthesis is wasted.
   await propagateVideo({
-    frameCount: half + 1, width, height, addon, flowCache: shiftedCache(flows, 0),
+    frameCount: half + 1, width, height, ...engine, flowCache: shiftedCache(flows, 0),
     keyframes: [{ frame: 0, image: truth[0] as Uint8Array }],
     sourceFrame: async (i) => frames[i] as Uint8Array,
     writeFrame: async (i, rgb) => { if (i > 0) outputs[i] = rgb; },
@@ -116,7 +123,7 @@ async function runEbsynth(addon: PropagateAddon, frames: Frames, truth: Frames, 
   // Backward from the last key over frames half+1..n-1 (a head), indices shifted by half+1.
   const off = half + 1;
   await propagateVideo({
-    frameCount: n - off, width, height, addon, flowCache: shiftedCache(flows, off),
+    frameCount: n - off, width, height, ...engine, flowCache: shiftedCache(flows, off),
     keyframes: [{ frame: n - 1 - off, image: truth[n - 1] as Uint8Array }],
     sourceFrame: async (i) => frames[i + off] as Uint8Array,
     writeFrame: async (i, rgb) => { if (i + off < n - 1) outputs[i + off] = rgb; },
@@ -144,6 +151,7 @@ function sideBySide(images: readonly Uint8Array[], labels: readonly string[], wi
 export async function runQuality(o: QualityOptions): Promise<QualityResult> {
   const log = o.log ?? (() => {});
   const addon = o.addon ?? loadPropagateAddon();
+  const engine: Engine = o.backend ? { addon, backend: o.backend } : { addon };
   const { width, height } = o;
   const rows: QualityRow[] = [];
   const images: string[] = [];
@@ -193,8 +201,8 @@ export async function runQuality(o: QualityOptions): Promise<QualityResult> {
           log(`[${clip.name}] ${style} length ${n}: ${cfg.name}...`);
           const t1 = performance.now();
           const out = cfg.kind === 'ebsynth'
-            ? await runEbsynth(addon, frames, truth, n, flowsFor(cfg), width, height, cfg.options)
-            : await runPropagate(addon, frames, truth, n, flowsFor(cfg), width, height, cfg.options);
+            ? await runEbsynth(engine, frames, truth, n, flowsFor(cfg), width, height, cfg.options)
+            : await runPropagate(engine, frames, truth, n, flowsFor(cfg), width, height, cfg.options);
           const secPerFrame = (performance.now() - t1) / 1000 / (n - 2);
           const ps: number[] = [];
           const ss: number[] = [];

@@ -39,6 +39,12 @@ export interface SynthOptions {
   height?: number;
   /** Starting field at output size (x, y per pixel), e.g. the previous frame's advected. */
   initNnf?: Int32Array;
+  /**
+   * WebGPU only (the CPU keeps its patch-usage counts exact as it scans): how often the parallel
+   * PatchMatch recounts how often each style patch is used, for the uniformity term. 'pass'
+   * (default): before every Jacobi pass; 'iteration': once per search-vote iteration.
+   */
+  occupancyRefresh?: 'pass' | 'iteration';
 }
 
 export interface SynthResult<T extends Image = Image> {

@@ -7,6 +7,8 @@ import type { BackendInfo, ChosenBackend } from './backend.ts';
 import { blendSequence, BlendError, loadBlendAddon } from './blend.ts';
 import type { BlendAddon } from './blend.ts';
 import { openBlendStage } from './gpu/blender.ts';
+import { GpuGuides } from './gpu/guides.ts';
+import type { GpuDirection } from './gpu/sequence.ts';
 import { FrameSource } from './flows.ts';
 import type { FlowCache } from './flows.ts';
 import { composite, featherMask } from './mask.ts';
@@ -126,12 +128,22 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
 
   const timing = { flowMs: 0, synthMs: 0, guidesMs: 0, blendMs: 0, writeMs: 0 };
   const report: PropagateReport = { framesWritten: 0, segmentsSkipped: segments.length - pending.length, unkeyedShots: unkeyed, backend: chosen.info, synthesisCount: 0, ms: { flow: 0, guides: 0, synthesis: 0, blend: 0, write: 0, total: 0 } };
+  const note = (line: string) => {
+    report.backend = { ...report.backend, note: report.backend.note ? `${report.backend.note}; ${line}` : line };
+  };
   // With synthesis on WebGPU the blend runs on the same device, unless settings.gpuBlend is false.
   const needsBlend = pending.some((s) => s.kind === 'interval');
-  const blend = needsBlend && !deps.blendAddon ? await openBlendStage(loadBlendAddon(), settings.gpuBlend ? chosen.gpu : undefined, (line) => {
-    report.backend = { ...report.backend, note: report.backend.note ? `${report.backend.note}; ${line}` : line };
-  }) : null;
+  const blend = needsBlend && !deps.blendAddon ? await openBlendStage(loadBlendAddon(), settings.gpuBlend ? chosen.gpu : undefined, note) : null;
   const blendAddon = needsBlend ? (deps.blendAddon ?? blend?.addon ?? null) : null;
+  // With synthesis on WebGPU each direction stays there, guides included, unless settings.gpuGuides is false.
+  let onGpu: GpuDirection | undefined;
+  if (chosen.gpu && settings.gpuGuides && pending.some((s) => s.kind !== 'key')) {
+    try {
+      onGpu = { synth: chosen.gpu, guides: await GpuGuides.create(chosen.gpu.gpuDevice) };
+    } catch (err) {
+      note(`the guides are built on the CPU: the GPU guide kernels did not compile (${(err as Error).message})`);
+    }
+  }
   const total = pending.reduce((n, s) => n + segmentWork(s), 0);
   const started = performance.now();
   let done = 0;
@@ -158,7 +170,7 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   const keyOutput = async (k: KeyFrame) => finish(k.frame, { image: k.image, error: new Float32Array(0), mask: k.mask ?? null });
   const run = async (key: KeyFrame, frames: number[], onFrame: (t: number, f: SequenceFrame) => Promise<void>) => {
     await propagateSequence({
-      addon, source, key, frames, settings, signal, timing,
+      addon, source, key, frames, settings, signal, timing, gpu: onGpu,
       onFrame: async (t, f) => {
         report.synthesisCount++;
         // Reported once handled: for a head or tail frame that means stored, so a count seen
@@ -190,6 +202,7 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   } finally {
     await spill?.dispose();
     blend?.close();
+    onGpu?.guides.destroy();
     chosen.close();
   }
 

@@ -6,6 +6,8 @@ import type { FrameSource } from './flows.ts';
 import { abortError } from './native.ts';
 import type { GuideInput, PropagateAddon, SynthOptions } from './native.ts';
 import type { PropagateSettings } from './settings.ts';
+import { propagateSequenceOnGpu } from './gpu/sequence.ts';
+import type { GpuDirection } from './gpu/sequence.ts';
 
 export interface KeyFrame {
   frame: number;
@@ -33,6 +35,8 @@ export interface SequenceParams {
   signal?: AbortSignal | undefined;
   timing: { synthMs: number; guidesMs: number };
   onFrame(t: number, f: SequenceFrame): Promise<void> | void;
+  /** Synthesis and guides on this GPU, the direction's state kept there (gpu/sequence.ts). */
+  gpu?: GpuDirection | undefined;
 }
 
 /** Identity field: the key frame matches itself. */
@@ -48,6 +52,7 @@ function identityNnf(width: number, height: number): Int32Array {
 }
 
 export async function propagateSequence(p: SequenceParams): Promise<void> {
+  if (p.gpu) return propagateSequenceOnGpu(p, p.gpu);
   const { addon, source, key, settings: s, signal } = p;
   const keySource = await source.frame(key.frame);
   const { width, height } = keySource;
@@ -97,6 +102,7 @@ export async function propagateSequence(p: SequenceParams): Promise<void> {
       voteMode: s.voteMode,
       extraPass3x3: s.extraPass3x3,
       seed: s.seed,
+      occupancyRefresh: s.gpuOccupancy,
       threads: s.threads,
       width,
       height,

@@ -6,19 +6,24 @@ const MAX_SIDE = 16384;
 const MAX_CHANNELS = 8;
 const MAX_GUIDES = 16;
 
-/** An image as the kernels take it: interleaved floats on the 0..255 scale. */
-export interface PlainImage {
-  data: Float32Array;
+/** An image's size and channel count. */
+export interface ImageShape {
   width: number;
   height: number;
   channels: number;
 }
 
+/** An image as the kernels take it: interleaved floats on the 0..255 scale. */
+export interface PlainImage extends ImageShape {
+  data: Float32Array;
+}
+
+/** One call's settings and image shapes; the pixels travel apart (SynthUpload, or buffers already on the GPU). */
 export interface SynthPlan {
-  style: PlainImage;
+  style: ImageShape;
   /** Style pixels were floats (0..1): the result is floats too. */
   styleIsFloat: boolean;
-  guides: { source: PlainImage; target: PlainImage; weight: number }[];
+  guides: { source: ImageShape; target: ImageShape; weight: number }[];
   targetWidth: number;
   targetHeight: number;
   patchSize: number;
@@ -32,6 +37,14 @@ export interface SynthPlan {
   weightedVote: boolean;
   seed: number;
   initNnf: Int32Array | null;
+  /** Recount patch usage before every Jacobi pass, or once per search-vote iteration. */
+  occupancyRefresh: 'pass' | 'iteration';
+}
+
+/** The pixels of a host call, converted for upload: the style, then each guide's source and target. */
+export interface SynthUpload {
+  style: Float32Array;
+  guides: { source: Float32Array; target: Float32Array }[];
 }
 
 function dim(o: Record<string, unknown>, key: string, what: string, lo: number, hi: number): number {
@@ -41,13 +54,15 @@ function dim(o: Record<string, unknown>, key: string, what: string, lo: number, 
   return v;
 }
 
-export function parseImage(v: unknown, what: string): { image: PlainImage; isFloat: boolean } {
+function parseShape(v: unknown, what: string): ImageShape {
   if (typeof v !== 'object' || v === null) throw new TypeError(`${what} must be an image object {data, width, height, channels}`);
   const o = v as Record<string, unknown>;
-  const width = dim(o, 'width', what, 1, MAX_SIDE);
-  const height = dim(o, 'height', what, 1, MAX_SIDE);
-  const channels = dim(o, 'channels', what, 1, MAX_CHANNELS);
-  const d = o.data;
+  return { width: dim(o, 'width', what, 1, MAX_SIDE), height: dim(o, 'height', what, 1, MAX_SIDE), channels: dim(o, 'channels', what, 1, MAX_CHANNELS) };
+}
+
+export function parseImage(v: unknown, what: string): { image: PlainImage; isFloat: boolean } {
+  const { width, height, channels } = parseShape(v, what);
+  const d = (v as Record<string, unknown>).data;
   const n = width * height * channels;
   if (!(d instanceof Uint8Array || d instanceof Uint8ClampedArray || d instanceof Float32Array)) {
     throw new TypeError(`${what}.data must be a Uint8Array or Float32Array`);
@@ -80,26 +95,32 @@ function optInt(o: SynthOptions, key: keyof SynthOptions, def: number, lo: numbe
   return v;
 }
 
-/** Validates and normalises one synthesize() call; throws TypeError / RangeError like the addon. */
-export function parseSynthArgs(style: Image, guides: GuideInput[], options: SynthOptions | undefined): SynthPlan {
-  const s = parseImage(style, 'style');
-  if (!Array.isArray(guides)) throw new TypeError('guides must be an array of {source, target, weight}');
+/** A guide whose images are already on the GPU: only its shapes and weight are checked here. */
+export interface GuideShapes {
+  source: ImageShape;
+  target: ImageShape;
+  weight: number;
+}
+
+/** Checks one call's shapes, weights and options (the same rules as the native addon) into a plan. */
+function planFor(style: ImageShape, styleIsFloat: boolean, guides: readonly unknown[], options: SynthOptions | undefined,
+  shape: (v: unknown, what: string) => ImageShape): SynthPlan {
   if (guides.length > MAX_GUIDES) throw new RangeError(`at most ${MAX_GUIDES} guides are supported`);
   if (options !== undefined && options !== null && typeof options !== 'object') throw new TypeError('options must be an object');
   const opt: SynthOptions = options ?? {};
-  let targetWidth = s.image.width, targetHeight = s.image.height;
+  let targetWidth = style.width, targetHeight = style.height;
   const parsed: SynthPlan['guides'] = [];
   guides.forEach((g: unknown, i) => {
     const name = `guides[${i}]`;
     if (typeof g !== 'object' || g === null) throw new TypeError(`${name} must be an object {source, target, weight}`);
     const gi = g as Record<string, unknown>;
-    const source = parseImage(gi.source, `${name}.source`).image;
-    const target = parseImage(gi.target, `${name}.target`).image;
+    const source = shape(gi.source, `${name}.source`);
+    const target = shape(gi.target, `${name}.target`);
     const w = gi.weight;
     if (typeof w !== 'number') throw new TypeError(`${name}.weight must be a number`);
     if (!Number.isFinite(w) || w < 0) throw new RangeError(`${name}.weight must be finite and >= 0, got ${w}`);
-    if (source.width !== s.image.width || source.height !== s.image.height) {
-      throw new RangeError(`${name}.source is ${source.width}x${source.height} but the style image is ${s.image.width}x${s.image.height}`);
+    if (source.width !== style.width || source.height !== style.height) {
+      throw new RangeError(`${name}.source is ${source.width}x${source.height} but the style image is ${style.width}x${style.height}`);
     }
     if (target.channels !== source.channels) throw new RangeError(`${name}: source and target channel counts differ`);
     if (i === 0) {
@@ -111,8 +132,8 @@ export function parseSynthArgs(style: Image, guides: GuideInput[], options: Synt
     parsed.push({ source, target, weight: w });
   });
   if (parsed.length === 0) {
-    targetWidth = optInt(opt, 'width', s.image.width, 1, MAX_SIDE);
-    targetHeight = optInt(opt, 'height', s.image.height, 1, MAX_SIDE);
+    targetWidth = optInt(opt, 'width', style.width, 1, MAX_SIDE);
+    targetHeight = optInt(opt, 'height', style.height, 1, MAX_SIDE);
   }
   const patchSize = optInt(opt, 'patchSize', 5, 3, 15);
   if (patchSize % 2 === 0) throw new RangeError('option patchSize must be odd');
@@ -128,7 +149,9 @@ export function parseSynthArgs(style: Image, guides: GuideInput[], options: Synt
   optInt(opt, 'threads', 0, 0, 256);
   const vm = opt.voteMode;
   if (vm !== undefined && vm !== 'weighted' && vm !== 'plain') throw new TypeError("option voteMode must be 'weighted' or 'plain'");
-  const minSide = Math.min(s.image.width, s.image.height, targetWidth, targetHeight);
+  const occ = opt.occupancyRefresh;
+  if (occ !== undefined && occ !== 'pass' && occ !== 'iteration') throw new TypeError("option occupancyRefresh must be 'pass' or 'iteration'");
+  const minSide = Math.min(style.width, style.height, targetWidth, targetHeight);
   if (minSide < patchSize) throw new RangeError(`images must be at least patchSize (${patchSize}) pixels on each side`);
   let initNnf: Int32Array | null = null;
   const iv = opt.initNnf as unknown;
@@ -139,10 +162,34 @@ export function parseSynthArgs(style: Image, guides: GuideInput[], options: Synt
     initNnf = iv;
   }
   return {
-    style: s.image, styleIsFloat: s.isFloat, guides: parsed, targetWidth, targetHeight, patchSize, levels,
+    style, styleIsFloat, guides: parsed, targetWidth, targetHeight, patchSize, levels,
     searchVoteIters, patchMatchIters, uniformityWeight, styleWeight, extraPass3x3: extra === true, stopThreshold,
-    weightedVote: vm !== 'plain', seed, initNnf,
+    weightedVote: vm !== 'plain', seed, initNnf, occupancyRefresh: occ ?? 'pass',
   };
+}
+
+/** Validates and normalises one synthesize() call; throws TypeError / RangeError like the addon. */
+export function parseSynthArgs(style: Image, guides: GuideInput[], options: SynthOptions | undefined): { plan: SynthPlan; upload: SynthUpload } {
+  const s = parseImage(style, 'style');
+  if (!Array.isArray(guides)) throw new TypeError('guides must be an array of {source, target, weight}');
+  const pixels = new Map<unknown, Float32Array>();
+  const image = (v: unknown, what: string): ImageShape => {
+    const { image: img } = parseImage(v, what);
+    pixels.set(v, img.data);
+    return img;
+  };
+  const plan = planFor(s.image, s.isFloat, guides, options, image);
+  const upload: SynthUpload = {
+    style: s.image.data,
+    guides: (guides as unknown as { source: unknown; target: unknown }[]).map((g) => ({ source: pixels.get(g.source) as Float32Array, target: pixels.get(g.target) as Float32Array })),
+  };
+  return { plan, upload };
+}
+
+/** As parseSynthArgs for images already on the GPU, in 0..255 floats: shapes and options only. */
+export function planOnDevice(style: ImageShape, guides: readonly GuideShapes[], options: SynthOptions | undefined): SynthPlan {
+  const shape = (v: unknown, what: string) => parseShape(v, what);
+  return planFor(shape(style, 'style'), false, guides, options, shape);
 }
 
 /** Size of a pyramid level: ceil(side / 2^level), at least 1 (as native/src/synth/pyramid.cc). */

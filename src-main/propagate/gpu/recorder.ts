@@ -23,6 +23,8 @@ export class Recorder {
   private readonly ints: Int32Array;
   private readonly uints: Uint32Array;
   private readonly floats: Float32Array;
+  /** Dispatches recorded since construction: a device-independent measure of a call's work. */
+  dispatches = 0;
   private ops: Dispatch[] = [];
   private copies: [GPUBuffer, number, GPUBuffer, number, number][] = [];
   private readonly device: GPUDevice;
@@ -51,6 +53,7 @@ export class Recorder {
       else this.ints[at] = value;
     }
     this.ops.push({ pipeline, group, slot, x: Math.ceil(w / 8), y: Math.ceil(h / 8) });
+    this.dispatches++;
   }
 
   /** A buffer copy that runs after this batch's dispatches. */

@@ -7,8 +7,8 @@
 import { CodedError } from '../../errors.ts';
 import { abortError } from '../native.ts';
 import type { GuideInput, Image, PropagateAddon, SynthOptions, SynthResult } from '../native.ts';
-import { autoLevels, levelSide, parseSynthArgs } from './args.ts';
-import type { SynthPlan } from './args.ts';
+import { autoLevels, levelSide, parseSynthArgs, planOnDevice } from './args.ts';
+import type { GuideShapes, ImageShape, SynthPlan, SynthUpload } from './args.ts';
 import {
   FLAG_COMPUTE_FROZEN, FLAG_SKIP_FROZEN, FLAG_WEIGHTED, SLOT_BYTES,
   boxWgsl, countWgsl, downscaleWgsl, evalErrWgsl, initWgsl, patchMatchWgsl, voteWgsl,
@@ -23,11 +23,43 @@ export interface GpuSynthesizer {
   /** Adapter vendor / device / description, "(software)" for a CPU renderer such as SwiftShader. */
   readonly device: string;
   readonly software: boolean;
+  /** Compute dispatches of the last finished call (benchmarks: a count that does not depend on the GPU). */
+  readonly lastDispatches: number;
   synthesize: PropagateAddon['synthesize'];
+  /**
+   * synthesize() for images already on this device (gpu/sequence.ts builds the guides there): the
+   * same checks and kernels, no host conversion or upload, and the field stays on the GPU.
+   */
+  synthesizeOnDevice(call: DeviceCall, signal?: AbortSignal): Promise<DeviceResult>;
   /** The WebGPU device it runs on, shared with the other GPU stages (gpu/blender.ts); close() destroys it. */
   readonly gpuDevice: GPUDevice;
   close(): void;
 }
+
+/**
+ * One synthesis whose pixels are GPU buffers of 0..255 floats, laid out as the host call's
+ * upload: `sources` (and `targets`) hold guide 0's interleaved pixels, then guide 1's, and so on.
+ */
+export interface DeviceCall {
+  style: ImageShape & { buffer: GPUBuffer };
+  guides: GuideShapes[];
+  sources: GPUBuffer;
+  targets: GPUBuffer;
+  /** A starting field, (x, y) int pairs per target pixel; null: the pyramid's own start. */
+  initNnf: GPUBuffer | null;
+  options: SynthOptions;
+  /** Records copies of the outputs to keep on the GPU; they run in the call's last submission. */
+  keep?(out: { image: GPUBuffer; nnf: GPUBuffer }, copy: (src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number) => void): void;
+}
+
+export interface DeviceResult {
+  /** The result as 0..255 floats, interleaved, before rounding. */
+  pixels: Float32Array;
+  /** Per-pixel patch error, as SynthResult.error. */
+  error: Float32Array;
+}
+
+type Inputs = { host: SynthUpload } | { device: DeviceCall };
 
 // WebGPU's numeric flags (the `webgpu` package's globals hold the same values).
 const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
@@ -139,6 +171,7 @@ class Synthesizer implements GpuSynthesizer {
   private res: Resources | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private dead: GpuSynthError | null = null;
+  lastDispatches = 0;
 
   constructor(gpu: GPUDevice, kernels: Record<KernelName, Kernel>, name: string, software: boolean) {
     this.gpu = gpu;
@@ -157,6 +190,16 @@ class Synthesizer implements GpuSynthesizer {
     const run = this.queue.then(() => this.run(style, guides, options, signal, onProgress));
     this.queue = run.catch(() => undefined);
     return run as Promise<SynthResult<T>>;
+  };
+
+  synthesizeOnDevice = (call: DeviceCall, signal?: AbortSignal): Promise<DeviceResult> => {
+    const run = this.queue.then(async () => {
+      const plan = planOnDevice(call.style, call.guides, call.options);
+      const r = await this.guarded(() => this.execute(plan, { device: call }, signal, undefined));
+      return { pixels: r.est, error: r.error };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   };
 
   get gpuDevice(): GPUDevice {
@@ -190,14 +233,30 @@ class Synthesizer implements GpuSynthesizer {
 
   private async run(style: Image, guides: GuideInput[], options: SynthOptions | undefined, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<SynthResult> {
     if (this.dead) throw this.dead;
-    const plan = parseSynthArgs(style, guides, options);
+    const { plan, upload } = parseSynthArgs(style, guides, options);
     if (signal?.aborted) throw abortError(signal);
+    const r = await this.guarded(() => this.execute(plan, { host: upload }, signal, onProgress));
+    const est = r.est;
+    let data: Uint8Array | Float32Array;
+    if (plan.styleIsFloat) {
+      data = new Float32Array(est.length);
+      for (let i = 0; i < est.length; i++) data[i] = (est[i] as number) / 255;
+    } else {
+      data = new Uint8Array(est.length);
+      for (let i = 0; i < est.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(est[i] as number)));
+    }
+    return { image: { data, width: plan.targetWidth, height: plan.targetHeight, channels: plan.style.channels } as Image, error: r.error, nnf: r.nnf as Int32Array };
+  }
+
+  /** Runs `work` inside the device's error scopes: a validation or memory error becomes a GpuSynthError. */
+  private async guarded<R>(work: () => Promise<R>): Promise<R> {
+    if (this.dead) throw this.dead;
     this.gpu.pushErrorScope('out-of-memory');
     this.gpu.pushErrorScope('validation');
-    let result: SynthResult | null = null;
+    let result: R | null = null;
     let failure: unknown = null;
     try {
-      result = await this.execute(plan, signal, onProgress);
+      result = await work();
     } catch (err) {
       this.recorder.reset();
       failure = err;
@@ -206,27 +265,47 @@ class Synthesizer implements GpuSynthesizer {
     if (this.dead) throw this.dead;
     if (scoped) throw new GpuSynthError('GPU_FAILED', `WebGPU synthesis failed: ${scoped.message}`);
     if (failure !== null) throw failure;
-    return result as SynthResult;
+    return result as R;
   }
 
-  private async execute(plan: SynthPlan, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<SynthResult> {
+  private async execute(plan: SynthPlan, inputs: Inputs, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<{ est: Float32Array; error: Float32Array; nnf: Int32Array | null }> {
     const res = this.resources(plan);
     const q = this.gpu.queue;
     const K = this.kernels;
     const rec = this.recorder;
+    const dispatched = rec.dispatches;
     const SW = plan.style.width, SH = plan.style.height, TW = plan.targetWidth, TH = plan.targetHeight;
     const cs = plan.style.channels;
     const k = Math.ceil((cs + plan.guides.reduce((n, g) => n + g.source.channels, 0)) / 4);
 
-    q.writeBuffer(res.styleIn, 0, plan.style.data);
-    let srcOff = 0, tgtOff = 0;
-    for (const g of plan.guides) {
-      q.writeBuffer(res.guideSrcIn, srcOff * 4, g.source.data);
-      q.writeBuffer(res.guideTgtIn, tgtOff * 4, g.target.data);
-      srcOff += g.source.data.length;
-      tgtOff += g.target.data.length;
+    const S = SW * SH * 4, T4 = TW * TH * 4;
+    const guideFloats = plan.guides.reduce((n, g) => n + g.source.channels, 0);
+    let hasInit: boolean;
+    if ('host' in inputs) {
+      const up = inputs.host;
+      q.writeBuffer(res.styleIn, 0, up.style);
+      let srcOff = 0, tgtOff = 0;
+      for (const g of up.guides) {
+        q.writeBuffer(res.guideSrcIn, srcOff * 4, g.source);
+        q.writeBuffer(res.guideTgtIn, tgtOff * 4, g.target);
+        srcOff += g.source.length;
+        tgtOff += g.target.length;
+      }
+      if (plan.initNnf) q.writeBuffer(res.initIn, 0, plan.initNnf);
+      hasInit = plan.initNnf !== null;
+    } else {
+      // Queue order puts these copies before the dispatches submitted after them.
+      const d = inputs.device;
+      const enc = this.gpu.createCommandEncoder();
+      enc.copyBufferToBuffer(d.style.buffer, 0, res.styleIn, 0, S * cs);
+      if (guideFloats > 0) {
+        enc.copyBufferToBuffer(d.sources, 0, res.guideSrcIn, 0, S * guideFloats);
+        enc.copyBufferToBuffer(d.targets, 0, res.guideTgtIn, 0, T4 * guideFloats);
+      }
+      if (d.initNnf) enc.copyBufferToBuffer(d.initNnf, 0, res.initIn, 0, T4 * 2);
+      q.submit([enc.finish()]);
+      hasInit = d.initNnf !== null;
     }
-    if (plan.initNnf) q.writeBuffer(res.initIn, 0, plan.initNnf);
 
     const minSide = Math.min(SW, SH, TW, TH);
     const auto = autoLevels(minSide, plan.patchSize);
@@ -266,13 +345,13 @@ class Synthesizer implements GpuSynthesizer {
         ds('dsGuideSrc', SW, SH, sBase, g.source.channels, sw, sh, 4 * k, ch, sc);
         ds('dsGuideTgt', TW, TH, tBase, g.target.channels, tw, th, 4 * k, ch, sc);
         ch += g.source.channels;
-        sBase += g.source.data.length;
-        tBase += g.target.data.length;
+        sBase += SW * SH * g.source.channels;
+        tBase += TW * TH * g.target.channels;
       }
 
       // Starting field.
       if (pass === 0) {
-        const mode = plan.initNnf ? 2 : 0;
+        const mode = hasInit ? 2 : 0;
         rec.dispatch(K.init.pipeline, res.g.initToA as GPUBindGroup, { ...base, mode, fw: TW, fh: TH, fsw: SW, fsh: SH }, tw, th);
         cur = 0;
       } else if (!extra) {
@@ -289,7 +368,7 @@ class Synthesizer implements GpuSynthesizer {
         const skip = v > 0 && plan.stopThreshold > 0 ? FLAG_SKIP_FROZEN : 0;
         rec.dispatch(K.evalErr.pipeline, res.g[`eval${F()}`] as GPUBindGroup, { ...base, flags: skip }, tw, th);
         for (let it = 0; it < jacobiPasses; it++) {
-          if (plan.uniformityWeight > 0) {
+          if (plan.uniformityWeight > 0 && (it === 0 || plan.occupancyRefresh === 'pass')) {
             // Occupancy: counts (cnt is zero here), Omega = box(counts), occ = box(Omega), cnt zeroed.
             rec.dispatch(K.count.pipeline, res.g[`count${F()}`] as GPUBindGroup, base, tw, th);
             rec.dispatch(K.box.pipeline, res.g.boxA as GPUBindGroup, { ...base, dir: 0 }, sw, sh);
@@ -314,31 +393,27 @@ class Synthesizer implements GpuSynthesizer {
       }
     }
 
-    // Read back image, error and field in one mapping.
+    // Read back image, error and (for host calls) the field in one mapping.
     const T = TW * TH;
+    const withField = 'host' in inputs;
+    const bytes = T * (cs + 1 + (withField ? 2 : 0)) * 4;
     rec.copy(res.est, 0, res.readback, 0, T * cs * 4);
     rec.copy(res.err, 0, res.readback, T * cs * 4, T * 4);
-    rec.copy(res.nnf[cur] as GPUBuffer, 0, res.readback, T * (cs + 1) * 4, T * 8);
+    if (withField) rec.copy(res.nnf[cur] as GPUBuffer, 0, res.readback, T * (cs + 1) * 4, T * 8);
+    else inputs.device.keep?.({ image: res.est, nnf: res.nnf[cur] as GPUBuffer }, (src, so, dst, dO, size) => rec.copy(src, so, dst, dO, size));
     await rec.flush();
+    this.lastDispatches = rec.dispatches - dispatched;
     await Promise.all(inFlight);
-    await res.readback.mapAsync(MAP_READ, 0, T * (cs + 3) * 4);
-    const bytes = res.readback.getMappedRange(0, T * (cs + 3) * 4);
-    const est = new Float32Array(bytes, 0, T * cs);
-    const err = new Float32Array(bytes, T * cs * 4, T).slice();
-    const nnf = new Int32Array(bytes, T * (cs + 1) * 4, T * 2).slice();
+    await res.readback.mapAsync(MAP_READ, 0, bytes);
+    const mapped = res.readback.getMappedRange(0, bytes);
+    const est = new Float32Array(mapped, 0, T * cs).slice();
+    const err = new Float32Array(mapped, T * cs * 4, T).slice();
+    const nnf = withField ? new Int32Array(mapped, T * (cs + 1) * 4, T * 2).slice() : null;
+    res.readback.unmap();
     const finalPatch = plan.extraPass3x3 ? 3 : plan.patchSize;
     const area = finalPatch * finalPatch;
     for (let i = 0; i < T; i++) err[i] = Math.fround((err[i] as number) / area);
-    let data: Uint8Array | Float32Array;
-    if (plan.styleIsFloat) {
-      data = new Float32Array(est.length);
-      for (let i = 0; i < est.length; i++) data[i] = (est[i] as number) / 255;
-    } else {
-      data = new Uint8Array(est.length);
-      for (let i = 0; i < est.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(est[i] as number)));
-    }
-    res.readback.unmap();
-    return { image: { data, width: TW, height: TH, channels: cs } as Image, error: err, nnf };
+    return { est, error: err, nnf };
   }
 }
 

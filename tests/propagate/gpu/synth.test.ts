@@ -153,3 +153,19 @@ test('without guides: output size from the options, plain vote, extra 3x3 pass',
   const ratio = mean(r.error) / mean(c.error);
   assert.ok(ratio > 0.5 && ratio < 2, `mean patch error GPU/CPU = ${ratio.toFixed(3)}`);
 });
+
+test("occupancyRefresh 'iteration' recounts patch usage once per search-vote iteration: fewer dispatches, the same result quality", { skip }, async () => {
+  const g = gpu as GpuSynthesizer;
+  const { style, guides, truth } = scene();
+  const pass = await g.synthesize(style, guides, OPTS);
+  const perPass = g.lastDispatches;
+  const once = await g.synthesize(style, guides, { ...OPTS, occupancyRefresh: 'iteration' });
+  const perIteration = g.lastDispatches;
+  // 3 occupancy dispatches before each of the 4 Jacobi passes, or before the first only: 9 fewer
+  // per search-vote iteration on every level.
+  const levels = (perPass - perIteration) / (9 * (OPTS.searchVoteIters as number));
+  assert.ok(Number.isInteger(levels) && levels >= 1, `${perPass} dispatches per pass, ${perIteration} per iteration`);
+  assert.ok(!Buffer.from(pass.nnf.buffer).equals(Buffer.from(once.nnf.buffer)), 'the option changed nothing');
+  assert.ok(psnr(once.image.data, truth) >= psnr(pass.image.data, truth) - 1, `vs the moved style: ${psnr(once.image.data, truth).toFixed(2)} dB per iteration, ${psnr(pass.image.data, truth).toFixed(2)} dB per pass`);
+  await assert.rejects(g.synthesize(style, guides, { ...OPTS, occupancyRefresh: 'never' as 'pass' }), { name: 'TypeError', message: /occupancyRefresh must be 'pass' or 'iteration'/ });
+});

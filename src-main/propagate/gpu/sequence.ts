@@ -1,0 +1,212 @@
+/// <reference types="@webgpu/types" />
+// One propagation direction kept on the GPU: each frame's guides are built there (gpu/guides.ts)
+// from the uploaded frame and flows, straight into the synthesizer's input layout, and the previous
+// output, coordinate map, mask and field the next frame needs never leave the device. Only the
+// frame (bytes), the two flows and the result cross the bus. Same guides, order and weights as
+// sequence.ts on the CPU; outputs agree in quality, not bit for bit (the synthesis does not either).
+import { abortError } from '../native.ts';
+import { coordinateMap } from '../image.ts';
+import type { SynthOptions } from '../native.ts';
+import type { SequenceParams } from '../sequence.ts';
+import type { GpuGuides } from './guides.ts';
+import type { GpuSynthesizer } from './synthesizer.ts';
+
+export interface GpuDirection {
+  synth: GpuSynthesizer;
+  guides: GpuGuides;
+}
+
+const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as const;
+
+/** Where each guide's pixels sit in the source and target buffers (float offsets), -1 when unused. */
+interface Layout {
+  colour: number;
+  edge: number;
+  temporal: number;
+  positional: number;
+  /** Channels of all guides together. */
+  channels: number;
+  shapes: { channels: number; weight: number }[];
+}
+
+function layoutOf(w: SequenceParams['settings']['weights'], pixels: number): Layout {
+  const l: Layout = { colour: -1, edge: -1, temporal: -1, positional: -1, channels: 0, shapes: [] };
+  // The CPU's order (sequence.ts): colour, edge, temporal, positional.
+  for (const [name, channels, weight] of [['colour', 3, w.colour], ['edge', 3, w.edge], ['temporal', 3, w.temporal], ['positional', 2, w.positional]] as const) {
+    if (!(weight > 0)) continue;
+    l[name] = l.channels * pixels;
+    l.channels += channels;
+    l.shapes.push({ channels, weight });
+  }
+  return l;
+}
+
+/** RGB (or grey) bytes padded to whole 32-bit words, as the unpack kernel reads them. */
+function words(bytes: Uint8Array): Uint8Array {
+  if (bytes.length % 4 === 0) return bytes;
+  const out = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+  out.set(bytes);
+  return out;
+}
+
+export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirection): Promise<void> {
+  const { source, key, settings: s, signal } = p;
+  const device = gpu.synth.gpuDevice;
+  const q = device.queue;
+  const G = gpu.guides;
+  const keySource = await source.frame(key.frame);
+  const { width: W, height: H } = keySource;
+  const N = W * H;
+  const L = layoutOf(s.weights, N);
+  const buffers: GPUBuffer[] = [];
+  const make = (bytes: number, usage: number = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST) => {
+    const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+    buffers.push(b);
+    return b;
+  };
+  try {
+    const bytesIn = make(N * 3);
+    const flowTo = make(N * 8);
+    const style = make(N * 12);
+    const sources = make(N * L.channels * 4), targets = make(N * L.channels * 4);
+    const rgb = L.colour < 0 && L.edge >= 0 ? make(N * 12) : null;
+    const temporal = L.temporal >= 0;
+    const occ = temporal ? make(N * 4) : null;
+    const flowFrom = temporal ? make(N * 8) : null;
+    const warped = temporal ? make(N * 12) : null;
+    const prevOut = temporal ? make(N * 12) : null;
+    const rounded = temporal ? make(N * 12) : null;
+    const still = temporal ? make(N * 8) : null; // zero flow: new buffers start zeroed
+    const prevPos = L.positional >= 0 ? make(N * 8) : null;
+    const prevMask = key.mask ? make(N * 4) : null;
+    const mask = key.mask ? make(N * 4) : null;
+    const maskBack = key.mask ? make(N * 4, USAGE.MAP_READ | USAGE.COPY_DST) : null;
+    const prevNnf = s.temporalInit ? make(N * 8) : null;
+    const initNnf = s.temporalInit ? make(N * 8) : null;
+
+    // The key's side, once: its frame's colour and edge, the style, the coordinate map, the mask.
+    // A frame's colour guide is the frame itself; its edge guide is made from it.
+    const frameGuides = (bytes: Uint8Array, into: GPUBuffer) => {
+      if (L.colour < 0 && L.edge < 0) return;
+      q.writeBuffer(bytesIn, 0, words(bytes));
+      const [colour, at] = L.colour >= 0 ? [into, L.colour] : [rgb as GPUBuffer, 0];
+      G.unpackRgb(bytesIn, colour, at, W, H);
+      if (L.edge >= 0) G.edge(colour, at, into, L.edge, W, H, 3);
+    };
+    frameGuides(keySource.data, sources);
+    G.submit();
+    q.writeBuffer(bytesIn, 0, words(key.image));
+    G.unpackRgb(bytesIn, style, 0, W, H);
+    if (temporal) {
+      G.unpackRgb(bytesIn, sources, L.temporal, W, H);
+      G.unpackRgb(bytesIn, prevOut as GPUBuffer, 0, W, H);
+    }
+    G.submit();
+    if (prevPos) {
+      const pos = coordinateMap(W, H).data;
+      for (let i = 0; i < pos.length; i++) pos[i] = (pos[i] as number) * 255;
+      q.writeBuffer(sources, L.positional * 4, pos);
+      q.writeBuffer(prevPos, 0, pos);
+    }
+    if (prevMask && key.mask) q.writeBuffer(prevMask, 0, Float32Array.from(key.mask));
+    if (prevNnf) {
+      const nnf = new Int32Array(N * 2);
+      for (let i = 0; i < N; i++) {
+        nnf[2 * i] = i % W;
+        nnf[2 * i + 1] = Math.floor(i / W);
+      }
+      q.writeBuffer(prevNnf, 0, nnf);
+    }
+
+    const options: SynthOptions = {
+      patchSize: s.patchSize,
+      searchVoteIters: s.searchVoteIters,
+      patchMatchIters: s.patchMatchIters,
+      uniformityWeight: s.uniformityWeight,
+      styleWeight: s.weights.style,
+      stopThreshold: s.stopThreshold,
+      stopDilate: s.stopDilate,
+      convergence: s.convergence,
+      voteMode: s.voteMode,
+      extraPass3x3: s.extraPass3x3,
+      seed: s.seed,
+      occupancyRefresh: s.gpuOccupancy,
+      width: W,
+      height: H,
+      pyramidLevels: prevNnf ? s.temporalInitLevels : s.pyramidLevels,
+    };
+    const guideShapes = L.shapes.map((g) => ({ source: { width: W, height: H, channels: g.channels }, target: { width: W, height: H, channels: g.channels }, weight: g.weight }));
+
+    let prev = key.frame;
+    // The next frame and its flow are fetched (decoded, read from the cache or computed on the
+    // CPU) while the GPU works on this one.
+    const inputs = (from: number, to: number) => {
+      const pending = Promise.all([source.frame(to), source.step(from, to)]);
+      pending.catch(() => undefined); // awaited when its turn comes; never an unhandled rejection
+      return pending;
+    };
+    let ahead = p.frames.length > 0 ? inputs(prev, p.frames[0] as number) : null;
+    for (const [n, t] of p.frames.entries()) {
+      if (signal?.aborted) throw abortError(signal);
+      const g0 = performance.now();
+      const [frame, step] = await (ahead as ReturnType<typeof inputs>);
+      const next = p.frames[n + 1];
+      ahead = next === undefined ? null : inputs(t, next);
+      q.writeBuffer(flowTo, 0, step.toFrom);
+      if (flowFrom) q.writeBuffer(flowFrom, 0, step.fromTo);
+      // Recorded and submitted without an await in between: the error scope sees only this work.
+      device.pushErrorScope('validation');
+      frameGuides(frame.data, targets);
+      if (temporal) {
+        // The previous output carried along the flow; disocclusions filled from their surroundings.
+        G.occlusion(flowTo, flowFrom as GPUBuffer, occ as GPUBuffer, 0, W, H);
+        // The CPU carries the output as bytes: rounded first (a zero-flow warp), then warped.
+        G.warp(prevOut as GPUBuffer, 0, still as GPUBuffer, rounded as GPUBuffer, 0, W, H, 3, { round: true });
+        G.warp(rounded as GPUBuffer, 0, flowTo, warped as GPUBuffer, 0, W, H, 3, { round: true });
+        G.fillHoles(warped as GPUBuffer, 0, occ as GPUBuffer, 0, targets, L.temporal, W, H, 3, { round: true });
+      }
+      if (prevPos) G.warp(prevPos, 0, flowTo, targets, L.positional, W, H, 2);
+      if (prevMask && mask) G.warp(prevMask, 0, flowTo, mask, 0, W, H, 1, { round: true });
+      if (prevNnf && initNnf) G.advectNnf(prevNnf, flowTo, initNnf, W, H);
+      G.submit();
+      const guideError = device.popErrorScope();
+      p.timing.guidesMs += performance.now() - g0;
+
+      const t0 = performance.now();
+      const r = await gpu.synth.synthesizeOnDevice({
+        style: { buffer: style, width: W, height: H, channels: 3 },
+        guides: guideShapes,
+        sources,
+        targets,
+        initNnf,
+        options,
+        keep: (out, copy) => {
+          if (prevOut) copy(out.image, 0, prevOut, 0, N * 12);
+          if (prevNnf) copy(out.nnf, 0, prevNnf, 0, N * 8);
+          if (prevPos) copy(targets, L.positional * 4, prevPos, 0, N * 8);
+          if (prevMask && mask && maskBack) {
+            copy(mask, 0, prevMask, 0, N * 4);
+            copy(mask, 0, maskBack, 0, N * 4);
+          }
+        },
+      }, signal);
+      const failed = await guideError;
+      if (failed) throw new Error(`building the guides on the GPU failed: ${failed.message}`);
+      let maskBytes: Uint8Array | null = null;
+      if (maskBack) {
+        await maskBack.mapAsync(USAGE.MAP_READ, 0, N * 4);
+        const m = new Float32Array(maskBack.getMappedRange(0, N * 4));
+        maskBytes = new Uint8Array(N);
+        for (let i = 0; i < N; i++) maskBytes[i] = m[i] as number;
+        maskBack.unmap();
+      }
+      p.timing.synthMs += performance.now() - t0;
+      const image = new Uint8Array(N * 3);
+      for (let i = 0; i < image.length; i++) image[i] = Math.min(255, Math.max(0, Math.round(r.pixels[i] as number)));
+      prev = t;
+      await p.onFrame(t, { image, error: r.error, mask: maskBytes });
+    }
+  } finally {
+    for (const b of buffers) b.destroy();
+  }
+}
