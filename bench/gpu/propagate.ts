@@ -99,7 +99,7 @@ async function synthOnly(g: GpuSynthesizer): Promise<void> {
   const style = img(applyStyle('posterize', f0, S, S));
   // The propagation defaults (what a propagate run passes), then --set on top.
   const d = DEFAULT_SETTINGS;
-  const opts: SynthOptions = { patchSize: d.patchSize, searchVoteIters: d.searchVoteIters, patchMatchIters: d.patchMatchIters, uniformityWeight: d.uniformityWeight, stopThreshold: d.stopThreshold, voteMode: d.voteMode, occupancyRefresh: d.gpuOccupancy, ...(JSON.parse(args.set) as SynthOptions) };
+  const opts: SynthOptions = { patchSize: d.patchSize, searchVoteIters: d.searchVoteIters, patchMatchIters: d.patchMatchIters, uniformityWeight: d.uniformityWeight, stopThreshold: d.stopThreshold, stopDilate: d.stopDilate, convergence: d.convergence, voteMode: d.voteMode, occupancyRefresh: d.gpuOccupancy, ...(JSON.parse(args.set) as SynthOptions) };
   if (args['temporal-init'] !== 'false' && d.temporalInit) {
     // As propagation runs an interior frame: from the previous frame's field carried by the flow
     // (here the true motion), over temporalInitLevels levels only.
@@ -125,7 +125,7 @@ async function synthOnly(g: GpuSynthesizer): Promise<void> {
   times.sort((a, b) => a - b);
   const synthS = times[Math.floor(runs / 2)] ?? 0;
   const { initNnf, ...shown } = opts;
-  console.log(`synthesize ${S}x${S}, ${initNnf ? 'from a carried field' : 'from scratch'}, settings ${JSON.stringify(shown)}: median ${synthS.toFixed(3)} s, best ${(times[0] ?? 0).toFixed(3)} s over ${runs} runs; ${g.lastDispatches} dispatches; PSNR vs the moved style ${psnr(last as Uint8Array, applyStyle('posterize', f1, S, S)).toFixed(2)} dB`);
+  console.log(`synthesize ${S}x${S}, ${initNnf ? 'from a carried field' : 'from scratch'}, settings ${JSON.stringify(shown)}: median ${synthS.toFixed(3)} s, best ${(times[0] ?? 0).toFixed(3)} s over ${runs} runs; ${g.lastDispatches} dispatches, ${g.lastIterations} search-vote iterations run; PSNR vs the moved style ${psnr(last as Uint8Array, applyStyle('posterize', f1, S, S)).toFixed(2)} dB`);
   const directionS = await directionRow(g, S, runs, frame);
   const blendMs = await blendRow(g, S, runs);
   console.log(`interior frame on the GPU (two directions with their guides + the blend, flow not counted): ${(1 / (2 * directionS + blendMs / 1000)).toFixed(2)} frames/s`);

@@ -91,9 +91,9 @@ export const DEFAULT_SETTINGS: PropagateSettings = {
   gpuBlend: true,
   gpuGuides: true,
   // Ground-truth bench through WebGPU (megamind, vtest, megamind-x3; paint, ink; 8 frames): one
-  // recount per search-vote iteration scores 30.948 dB at 192x128 against 30.939 per Jacobi pass
-  // (31.466 vs 31.462 at 96x64), the same warp error, with half the dispatches (231 instead of
-  // 447 for a synthesis from the carried field).
+  // recount per search-vote iteration scores 31.520 dB at 96x64 against 31.515 per Jacobi pass
+  // (30.948 vs 30.939 at 192x128 before the GPU kept the stop rules), the same warp error, with
+  // half the dispatches of an iteration (9 instead of 18).
   gpuOccupancy: 'iteration',
 };
 

@@ -34,6 +34,10 @@ export interface SynthPlan {
   styleWeight: number;
   extraPass3x3: boolean;
   stopThreshold: number;
+  /** EbSynth's rule: pixels within a patch radius of a still-moving pixel keep searching too. */
+  stopDilate: boolean;
+  /** A level stops once an iteration improves the mean patch error by less than this fraction; 0: never. */
+  convergence: number;
   weightedVote: boolean;
   seed: number;
   initNnf: Int32Array | null;
@@ -145,6 +149,9 @@ function planFor(style: ImageShape, styleIsFloat: boolean, guides: readonly unkn
   const extra = opt.extraPass3x3;
   if (extra !== undefined && typeof extra !== 'boolean') throw new TypeError('option extraPass3x3 must be a boolean');
   const stopThreshold = Math.fround(optNumber(opt, 'stopThreshold', 5, 0, 255));
+  const dilate = opt.stopDilate;
+  if (dilate !== undefined && typeof dilate !== 'boolean') throw new TypeError('option stopDilate must be a boolean');
+  const convergence = Math.fround(optNumber(opt, 'convergence', 0, 0, 1));
   const seed = optNumber(opt, 'seed', 1, 0, 4294967295) >>> 0;
   optInt(opt, 'threads', 0, 0, 256);
   const vm = opt.voteMode;
@@ -164,7 +171,7 @@ function planFor(style: ImageShape, styleIsFloat: boolean, guides: readonly unkn
   return {
     style, styleIsFloat, guides: parsed, targetWidth, targetHeight, patchSize, levels,
     searchVoteIters, patchMatchIters, uniformityWeight, styleWeight, extraPass3x3: extra === true, stopThreshold,
-    weightedVote: vm !== 'plain', seed, initNnf, occupancyRefresh: occ ?? 'pass',
+    stopDilate: dilate === true, convergence, weightedVote: vm !== 'plain', seed, initNnf, occupancyRefresh: occ ?? 'pass',
   };
 }
 

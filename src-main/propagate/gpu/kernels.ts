@@ -13,10 +13,10 @@ export const PARAM_FIELDS = [
   'fh', 'fsw', 'fsh', 'mode',
   // f32 fields
   'scale', 'lambda', 'omegaBest', 'area',
-  'stopThr',
+  'stopThr', 'conv',
 ] as const;
 export type ParamName = (typeof PARAM_FIELDS)[number];
-export const FLOAT_PARAMS: ReadonlySet<ParamName> = new Set(['scale', 'lambda', 'omegaBest', 'area', 'stopThr']);
+export const FLOAT_PARAMS: ReadonlySet<ParamName> = new Set(['scale', 'lambda', 'omegaBest', 'area', 'stopThr', 'conv']);
 export const SLOT_BYTES = 256;
 
 export const FLAG_SKIP_FROZEN = 1;
@@ -33,7 +33,7 @@ struct P {
   flags: u32, maxRadius: i32, dir: i32, fw: i32,
   fh: i32, fsw: i32, fsh: i32, mode: i32,
   scale: f32, lambda: f32, omegaBest: f32, area: f32,
-  stopThr: f32,
+  stopThr: f32, conv: f32,
 }
 @group(0) @binding(0) var<uniform> p: P;
 `;
@@ -321,6 +321,123 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   }
   if ((p.flags & ${FLAG_COMPUTE_FROZEN}u) != 0u) {
     frozen[i] = select(0u, 1u, moved < p.stopThr);
+  }
+}
+`;
+
+/**
+ * EbSynth's stop rule made wider: a pixel stays frozen only if every pixel within r is, rows
+ * (dir 0) then columns (dir 1), as native DilateActive does, so frozen regions shrink by a patch
+ * radius and pixels next to a moving one keep searching.
+ */
+export const dilateWgsl = `${header}
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let x = i32(g.x); let y = i32(g.y);
+  if (x >= p.tw || y >= p.th) { return; }
+  var f = 1u;
+  if (p.dir == 0) {
+    for (var k = max(0, x - p.r); k <= min(p.tw - 1, x + p.r); k++) { f &= src[y * p.tw + k]; }
+  } else {
+    for (var k = max(0, y - p.r); k <= min(p.th - 1, y + p.r); k++) { f &= src[k * p.tw + x]; }
+  }
+  dst[y * p.tw + x] = f;
+}
+`;
+
+/**
+ * Early stop of a pyramid level, decided on the GPU so the host never waits on it: the rest of
+ * the level's dispatches are indirect, and their workgroup counts (args) drop to zero once the
+ * level is done. Words of args: target grid, source grid, reduce grid; state: previous mean
+ * error (f32 bits), iterations run at this level, iterations run in the call, level done (0/1).
+ */
+export const ARGS_WORDS = 9;
+export const STATE_WORDS = 4;
+const stopBuffers = `
+@group(0) @binding(2) var<storage, read_write> state: array<u32>;
+@group(0) @binding(3) var<storage, read_write> args: array<u32>;
+`;
+
+/** One invocation at each level's start: full grids again; mode 1 also zeroes the call's count. */
+export const stopResetWgsl = `${header}
+@group(0) @binding(1) var<storage, read> unused: array<u32>;
+${stopBuffers}
+@compute @workgroup_size(1)
+fn main() {
+  let full = array<u32, 9>(
+    u32((p.tw + 7) / 8), u32((p.th + 7) / 8), 1u,
+    u32((p.sw + 7) / 8), u32((p.sh + 7) / 8), 1u,
+    u32((p.tw * p.th + 255) / 256), 1u, 1u);
+  for (var k = 0u; k < 9u; k++) { args[k] = full[k]; }
+  state[0] = 0u;
+  state[1] = 0u;
+  state[3] = 0u;
+  if (p.mode == 1) { state[2] = 0u; }
+}
+`;
+
+/** Two sums over a 256-wide workgroup into se[0] and sa[0], always in the same order (deterministic). */
+const workgroupSums = `
+var<workgroup> se: array<f32, 256>;
+var<workgroup> sa: array<f32, 256>;
+fn sumWorkgroup(l: u32, e: f32, a: f32) {
+  se[l] = e; sa[l] = a;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (l < s) { se[l] += se[l + s]; sa[l] += sa[l + s]; }
+    workgroupBarrier();
+  }
+}
+`;
+
+/** Per 256 pixels, in a fixed order (deterministic): the sum of patch errors and the pixels not frozen. */
+export const stopReduceWgsl = `${header}
+@group(0) @binding(1) var<storage, read> err: array<f32>;
+@group(0) @binding(2) var<storage, read> frozen: array<u32>;
+@group(0) @binding(3) var<storage, read_write> partials: array<vec2f>;
+${workgroupSums}@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) wg: vec3u) {
+  let i = wg.x * 256u + l;
+  var e = 0.0; var a = 0.0;
+  if (i < u32(p.tw * p.th)) {
+    e = err[i];
+    if (frozen[i] == 0u) { a = 1.0; }
+  }
+  sumWorkgroup(l, e, a);
+  if (l == 0u) { partials[wg.x] = vec2f(se[0], sa[0]); }
+}
+`;
+
+/**
+ * The native rule after each search-vote iteration: the level is done when the mean patch error
+ * improved by less than conv (relative) since the last iteration, or when every pixel is frozen
+ * (stopThr > 0: the next iteration could change nothing). Done: the level's grids become empty.
+ * Dispatched directly (it writes the arguments), it changes nothing once the level is done.
+ */
+export const stopDecideWgsl = `${header}
+@group(0) @binding(1) var<storage, read> partials: array<vec2f>;
+${stopBuffers}
+${workgroupSums}@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) l: u32) {
+  let groups = u32((p.tw * p.th + 255) / 256);
+  var e = 0.0; var a = 0.0;
+  for (var j = l; j < groups; j += 256u) { let v = partials[j]; e += v.x; a += v.y; }
+  sumWorkgroup(l, e, a);
+  // Once the level is done the partials are stale (their reduction was skipped): nothing is written.
+  if (l == 0u && state[3] == 0u) {
+    let mean = se[0] / f32(p.tw * p.th);
+    let prev = bitcast<f32>(state[0]);
+    var done = p.stopThr > 0.0 && sa[0] == 0.0;
+    if (p.conv > 0.0 && state[1] > 0u && prev - mean < p.conv * prev) { done = true; }
+    state[0] = bitcast<u32>(mean);
+    state[1] += 1u;
+    state[2] += 1u;
+    if (done) {
+      for (var k = 0u; k < 9u; k++) { args[k] = 0u; }
+      state[3] = 1u;
+    }
   }
 }
 `;

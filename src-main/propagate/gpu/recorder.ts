@@ -13,6 +13,8 @@ interface Dispatch {
   slot: number;
   x: number;
   y: number;
+  /** Workgroup counts read on the GPU from this buffer at this byte offset instead. */
+  indirect?: { buffer: GPUBuffer; offset: number };
 }
 
 const FIELD_INDEX = new Map<ParamName, number>(PARAM_FIELDS.map((f, i) => [f, i]));
@@ -42,6 +44,20 @@ export class Recorder {
 
   /** Queues a dispatch over a w x h grid (8x8 workgroups). Submits first when the slots are full. */
   dispatch(pipeline: GPUComputePipeline, group: GPUBindGroup, params: Params, w: number, h: number): void {
+    const slot = this.slot(params); // first: it may submit and start a new batch
+    this.ops.push({ pipeline, group, slot, x: Math.ceil(w / 8), y: Math.ceil(h / 8) });
+    this.dispatches++;
+  }
+
+  /** Queues a dispatch whose workgroup counts (x, y, z: three u32) a kernel wrote into `args`. */
+  dispatchIndirect(pipeline: GPUComputePipeline, group: GPUBindGroup, params: Params, args: GPUBuffer, offset: number): void {
+    const slot = this.slot(params);
+    this.ops.push({ pipeline, group, slot, x: 0, y: 0, indirect: { buffer: args, offset } });
+    this.dispatches++;
+  }
+
+  /** Writes a dispatch's parameters into the next slot (submitting first when the slots are full). */
+  private slot(params: Params): number {
     if (this.ops.length === this.capacity) void this.flush();
     const slot = this.ops.length;
     const base = (slot * SLOT_BYTES) / 4;
@@ -52,8 +68,7 @@ export class Recorder {
       else if (name === 'seed' || name === 'flags') this.uints[at] = value >>> 0;
       else this.ints[at] = value;
     }
-    this.ops.push({ pipeline, group, slot, x: Math.ceil(w / 8), y: Math.ceil(h / 8) });
-    this.dispatches++;
+    return slot;
   }
 
   /** A buffer copy that runs after this batch's dispatches. */
@@ -78,7 +93,8 @@ export class Recorder {
       for (const op of this.ops) {
         pass.setPipeline(op.pipeline);
         pass.setBindGroup(0, op.group, [op.slot * SLOT_BYTES]);
-        pass.dispatchWorkgroups(op.x, op.y);
+        if (op.indirect) pass.dispatchWorkgroupsIndirect(op.indirect.buffer, op.indirect.offset);
+        else pass.dispatchWorkgroups(op.x, op.y);
       }
       pass.end();
     }

@@ -3,15 +3,17 @@
 // the native addon's synthesize (native/src/synth), on any GPU Dawn reaches (Vulkan, D3D12, Metal).
 // Differences from the CPU by design: PatchMatch propagates in parallel (Jacobi passes that read
 // neighbours at distance 1 and at a jump distance) instead of the CPU's tiled scan order, and the
-// random streams differ, so fields match in quality, not bit for bit.
+// random streams differ, so fields match in quality, not bit for bit. The stop rules are the CPU's
+// (frozen pixels, their dilation, a level's convergence), decided on the GPU: the host records
+// every iteration and a level that is done turns the rest of its dispatches into empty grids.
 import { CodedError } from '../../errors.ts';
 import { abortError } from '../native.ts';
 import type { GuideInput, Image, PropagateAddon, SynthOptions, SynthResult } from '../native.ts';
 import { autoLevels, levelSide, parseSynthArgs, planOnDevice } from './args.ts';
 import type { GuideShapes, ImageShape, SynthPlan, SynthUpload } from './args.ts';
 import {
-  FLAG_COMPUTE_FROZEN, FLAG_SKIP_FROZEN, FLAG_WEIGHTED, SLOT_BYTES,
-  boxWgsl, countWgsl, downscaleWgsl, evalErrWgsl, initWgsl, patchMatchWgsl, voteWgsl,
+  ARGS_WORDS, FLAG_COMPUTE_FROZEN, FLAG_SKIP_FROZEN, FLAG_WEIGHTED, SLOT_BYTES, STATE_WORDS,
+  boxWgsl, countWgsl, dilateWgsl, downscaleWgsl, evalErrWgsl, initWgsl, patchMatchWgsl, stopDecideWgsl, stopReduceWgsl, stopResetWgsl, voteWgsl,
 } from './kernels.ts';
 import { Recorder } from './recorder.ts';
 import type { Params } from './recorder.ts';
@@ -25,6 +27,8 @@ export interface GpuSynthesizer {
   readonly software: boolean;
   /** Compute dispatches of the last finished call (benchmarks: a count that does not depend on the GPU). */
   readonly lastDispatches: number;
+  /** Search-vote iterations the last finished call ran, all levels together (early stops left out). */
+  readonly lastIterations: number;
   synthesize: PropagateAddon['synthesize'];
   /**
    * synthesize() for images already on this device (gpu/sequence.ts builds the guides there): the
@@ -62,7 +66,7 @@ export interface DeviceResult {
 type Inputs = { host: SynthUpload } | { device: DeviceCall };
 
 // WebGPU's numeric flags (the `webgpu` package's globals hold the same values).
-const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80, INDIRECT: 0x100 } as const;
 const MAP_READ = 0x1;
 const COMPUTE = 0x4;
 const SLOTS = 512;
@@ -75,7 +79,7 @@ const IN_FLIGHT = 4;
  */
 const MIN_JACOBI_PASSES = 4;
 
-type KernelName = 'downscale' | 'init' | 'evalErr' | 'count' | 'box' | 'patchMatch' | 'vote';
+type KernelName = 'downscale' | 'init' | 'evalErr' | 'count' | 'box' | 'patchMatch' | 'vote' | 'dilate' | 'stopReset' | 'stopReduce' | 'stopDecide';
 /** Storage bindings after the parameter slot, in binding order: read-only or read-write. */
 const KERNELS: Record<KernelName, { code: string; bindings: ('r' | 'rw')[] }> = {
   downscale: { code: downscaleWgsl, bindings: ['r', 'rw'] },
@@ -85,7 +89,13 @@ const KERNELS: Record<KernelName, { code: string; bindings: ('r' | 'rw')[] }> = 
   box: { code: boxWgsl, bindings: ['r', 'rw', 'rw'] },
   patchMatch: { code: patchMatchWgsl, bindings: ['r', 'r', 'r', 'rw', 'rw', 'r', 'r'] },
   vote: { code: voteWgsl, bindings: ['r', 'r', 'r', 'rw', 'rw', 'rw'] },
+  dilate: { code: dilateWgsl, bindings: ['r', 'rw'] },
+  stopReset: { code: stopResetWgsl, bindings: ['r', 'rw', 'rw'] },
+  stopReduce: { code: stopReduceWgsl, bindings: ['r', 'r', 'rw'] },
+  stopDecide: { code: stopDecideWgsl, bindings: ['r', 'rw', 'rw'] },
 };
+/** Byte offsets in the stop arguments of each grid (stopResetWgsl's order). */
+const GRID = { target: 0, source: 12, reduce: 24 } as const;
 
 interface Kernel {
   pipeline: GPUComputePipeline;
@@ -100,6 +110,7 @@ class Resources {
   readonly styleL: GPUBuffer; readonly srcF: GPUBuffer; readonly tgtF: GPUBuffer;
   readonly nnf: [GPUBuffer, GPUBuffer]; readonly err: GPUBuffer; readonly est: GPUBuffer; readonly frozen: GPUBuffer;
   readonly cnt: GPUBuffer; readonly tmp: GPUBuffer; readonly occ: GPUBuffer; readonly readback: GPUBuffer;
+  readonly frozenTmp: GPUBuffer; readonly partials: GPUBuffer; readonly state: GPUBuffer; readonly args: GPUBuffer;
   readonly g: Record<string, GPUBindGroup> = {};
 
   constructor(device: GPUDevice, kernels: Record<KernelName, Kernel>, uniform: GPUBuffer, key: string,
@@ -127,7 +138,11 @@ class Resources {
     this.cnt = make(S * 4, st);
     this.tmp = make(S * 4, st);
     this.occ = make(S * 4, st);
-    this.readback = make(T * (cs + 1 + 2) * 4, USAGE.MAP_READ | USAGE.COPY_DST);
+    this.readback = make(T * (cs + 1 + 2) * 4 + STATE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST);
+    this.frozenTmp = make(T * 4, st);
+    this.partials = make(Math.ceil(T / 256) * 8, st);
+    this.state = make(STATE_WORDS * 4, st | USAGE.COPY_SRC);
+    this.args = make(ARGS_WORDS * 4, st | USAGE.INDIRECT);
 
     const group = (name: KernelName, buffers: GPUBuffer[]) => device.createBindGroup({
       layout: kernels[name].layout,
@@ -147,6 +162,11 @@ class Resources {
       this.g[`pm${n}`] = group('patchMatch', [this.srcF, this.tgtF, f, o, this.err, this.frozen, this.occ]);
       this.g[`vote${n}`] = group('vote', [this.styleL, f, this.err, this.est, this.frozen, this.tgtF]);
     }
+    this.g.dilateRows = group('dilate', [this.frozen, this.frozenTmp]);
+    this.g.dilateCols = group('dilate', [this.frozenTmp, this.frozen]);
+    this.g.stopReset = group('stopReset', [this.partials, this.state, this.args]);
+    this.g.stopReduce = group('stopReduce', [this.err, this.frozen, this.partials]);
+    this.g.stopDecide = group('stopDecide', [this.partials, this.state, this.args]);
     this.g.boxA = group('box', [this.cnt, this.tmp, this.occ]);
     this.g.boxB = group('box', [this.tmp, this.occ, this.cnt]);
   }
@@ -172,6 +192,7 @@ class Synthesizer implements GpuSynthesizer {
   private queue: Promise<unknown> = Promise.resolve();
   private dead: GpuSynthError | null = null;
   lastDispatches = 0;
+  lastIterations = 0;
 
   constructor(gpu: GPUDevice, kernels: Record<KernelName, Kernel>, name: string, software: boolean) {
     this.gpu = gpu;
@@ -318,7 +339,16 @@ class Synthesizer implements GpuSynthesizer {
     let cur = 0; // which of res.nnf holds the field
     let prevSw = 0, prevSh = 0, prevTw = 0, prevTh = 0;
     const passes = levels + (plan.extraPass3x3 ? 1 : 0);
-    const jacobiPasses = plan.patchMatchIters === 0 ? 0 : Math.max(plan.patchMatchIters, MIN_JACOBI_PASSES);
+    // A level may stop early on the GPU (convergence, or every pixel frozen): the rest of its
+    // dispatches then read empty grids. An even pass count leaves the field where the host expects
+    // it after every iteration, whether the iteration ran or not.
+    const early = plan.convergence > 0 || plan.stopThreshold > 0;
+    const minPasses = plan.patchMatchIters === 0 ? 0 : Math.max(plan.patchMatchIters, MIN_JACOBI_PASSES);
+    const jacobiPasses = early ? minPasses + (minPasses % 2) : minPasses;
+    const grid = (kernel: KernelName, group: string, params: Params, w: number, h: number, at: number) => {
+      if (early) rec.dispatchIndirect(K[kernel].pipeline, res.g[group] as GPUBindGroup, params, res.args, at);
+      else rec.dispatch(K[kernel].pipeline, res.g[group] as GPUBindGroup, params, w, h);
+    };
     const inFlight: Promise<void>[] = [];
     for (let pass = 0; pass < passes; pass++) {
       const extra = pass >= levels;
@@ -363,22 +393,32 @@ class Synthesizer implements GpuSynthesizer {
       // Zeroes the occupancy counts at this level's size (what it writes to occ is rebuilt before use).
       if (plan.uniformityWeight > 0) rec.dispatch(K.box.pipeline, res.g.boxB as GPUBindGroup, { ...base, dir: 1 }, sw, sh);
       rec.dispatch(K.vote.pipeline, res.g[`vote${F()}`] as GPUBindGroup, { ...base, flags: 0, scale: styleScale }, tw, th);
+      if (early) rec.dispatch(K.stopReset.pipeline, res.g.stopReset as GPUBindGroup, { ...base, mode: pass === 0 ? 1 : 0 }, 1, 1);
 
       for (let v = 0; v < plan.searchVoteIters; v++) {
         const skip = v > 0 && plan.stopThreshold > 0 ? FLAG_SKIP_FROZEN : 0;
-        rec.dispatch(K.evalErr.pipeline, res.g[`eval${F()}`] as GPUBindGroup, { ...base, flags: skip }, tw, th);
+        grid('evalErr', `eval${F()}`, { ...base, flags: skip }, tw, th, GRID.target);
         for (let it = 0; it < jacobiPasses; it++) {
           if (plan.uniformityWeight > 0 && (it === 0 || plan.occupancyRefresh === 'pass')) {
             // Occupancy: counts (cnt is zero here), Omega = box(counts), occ = box(Omega), cnt zeroed.
-            rec.dispatch(K.count.pipeline, res.g[`count${F()}`] as GPUBindGroup, base, tw, th);
-            rec.dispatch(K.box.pipeline, res.g.boxA as GPUBindGroup, { ...base, dir: 0 }, sw, sh);
-            rec.dispatch(K.box.pipeline, res.g.boxB as GPUBindGroup, { ...base, dir: 1 }, sw, sh);
+            grid('count', `count${F()}`, base, tw, th, GRID.target);
+            grid('box', 'boxA', { ...base, dir: 0 }, sw, sh, GRID.source);
+            grid('box', 'boxB', { ...base, dir: 1 }, sw, sh, GRID.source);
           }
-          rec.dispatch(K.patchMatch.pipeline, res.g[`pm${F()}`] as GPUBindGroup, { ...base, flags: skip, iter: v * 64 + it, jump: jumpFor(it) }, tw, th);
+          grid('patchMatch', `pm${F()}`, { ...base, flags: skip, iter: v * 64 + it, jump: jumpFor(it) }, tw, th, GRID.target);
           cur = 1 - cur;
         }
         const voteFlags = (plan.weightedVote ? FLAG_WEIGHTED : 0) | (plan.stopThreshold > 0 ? FLAG_COMPUTE_FROZEN : 0);
-        rec.dispatch(K.vote.pipeline, res.g[`vote${F()}`] as GPUBindGroup, { ...base, flags: voteFlags, scale: styleScale }, tw, th);
+        grid('vote', `vote${F()}`, { ...base, flags: voteFlags, scale: styleScale }, tw, th, GRID.target);
+        if (plan.stopThreshold > 0 && plan.stopDilate) {
+          grid('dilate', 'dilateRows', { ...base, dir: 0 }, tw, th, GRID.target);
+          grid('dilate', 'dilateCols', { ...base, dir: 1 }, tw, th, GRID.target);
+        }
+        if (early) {
+          // The native rule, after this iteration's vote: converged, or nothing left to search.
+          rec.dispatchIndirect(K.stopReduce.pipeline, res.g.stopReduce as GPUBindGroup, base, res.args, GRID.reduce);
+          rec.dispatch(K.stopDecide.pipeline, res.g.stopDecide as GPUBindGroup, { ...base, conv: plan.convergence }, 8, 8);
+        }
         // Up to IN_FLIGHT batches queued: waiting on each one's completion costs more than a small
         // batch's GPU time. A macrotask turn per batch lets an abort arrive between batches.
         inFlight.push(rec.flush());
@@ -396,16 +436,18 @@ class Synthesizer implements GpuSynthesizer {
     // Read back image, error and (for host calls) the field in one mapping.
     const T = TW * TH;
     const withField = 'host' in inputs;
-    const bytes = T * (cs + 1 + (withField ? 2 : 0)) * 4;
     rec.copy(res.est, 0, res.readback, 0, T * cs * 4);
     rec.copy(res.err, 0, res.readback, T * cs * 4, T * 4);
+    const stateAt = T * (cs + 3) * 4;
+    if (early) rec.copy(res.state, 0, res.readback, stateAt, STATE_WORDS * 4);
     if (withField) rec.copy(res.nnf[cur] as GPUBuffer, 0, res.readback, T * (cs + 1) * 4, T * 8);
     else inputs.device.keep?.({ image: res.est, nnf: res.nnf[cur] as GPUBuffer }, (src, so, dst, dO, size) => rec.copy(src, so, dst, dO, size));
     await rec.flush();
     this.lastDispatches = rec.dispatches - dispatched;
     await Promise.all(inFlight);
-    await res.readback.mapAsync(MAP_READ, 0, bytes);
-    const mapped = res.readback.getMappedRange(0, bytes);
+    await res.readback.mapAsync(MAP_READ);
+    const mapped = res.readback.getMappedRange();
+    this.lastIterations = early ? (new Uint32Array(mapped, stateAt, STATE_WORDS)[2] as number) : plan.searchVoteIters * passes;
     const est = new Float32Array(mapped, 0, T * cs).slice();
     const err = new Float32Array(mapped, T * cs * 4, T).slice();
     const nnf = withField ? new Int32Array(mapped, T * (cs + 1) * 4, T * 2).slice() : null;

@@ -169,3 +169,25 @@ test("occupancyRefresh 'iteration' recounts patch usage once per search-vote ite
   assert.ok(psnr(once.image.data, truth) >= psnr(pass.image.data, truth) - 1, `vs the moved style: ${psnr(once.image.data, truth).toFixed(2)} dB per iteration, ${psnr(pass.image.data, truth).toFixed(2)} dB per pass`);
   await assert.rejects(g.synthesize(style, guides, { ...OPTS, occupancyRefresh: 'never' as 'pass' }), { name: 'TypeError', message: /occupancyRefresh must be 'pass' or 'iteration'/ });
 });
+
+test('convergence and stopDilate as on the CPU: a level stops early on the GPU, and dilation keeps more pixels searching', { skip }, async () => {
+  const g = gpu as GpuSynthesizer;
+  const { style, guides, truth } = scene();
+  const opts: SynthOptions = { ...OPTS, searchVoteIters: 12, pyramidLevels: 2 };
+  const full = await g.synthesize(style, guides, { ...opts, stopThreshold: 0 });
+  assert.equal(g.lastIterations, 24, 'without a stop rule every iteration of both levels runs');
+  const converged = await g.synthesize(style, guides, { ...opts, stopThreshold: 0, convergence: 0.01 });
+  const ranConverged = g.lastIterations;
+  assert.ok(ranConverged >= 2 && ranConverged < 24, `${ranConverged} iterations with convergence 0.01`);
+  assert.ok(psnr(converged.image.data, truth) >= psnr(full.image.data, truth) - 1, `converged ${psnr(converged.image.data, truth).toFixed(2)} dB, full ${psnr(full.image.data, truth).toFixed(2)} dB`);
+  // A tighter bound runs at least as many iterations.
+  await g.synthesize(style, guides, { ...opts, stopThreshold: 0, convergence: 0.0001 });
+  assert.ok(g.lastIterations >= ranConverged, `${g.lastIterations} iterations at 0.0001 vs ${ranConverged} at 0.01`);
+  // Frozen pixels: dilation unfreezes a patch radius around moving ones, so the field differs.
+  const plain = await g.synthesize(style, guides, { ...opts, stopThreshold: 5 });
+  const dilated = await g.synthesize(style, guides, { ...opts, stopThreshold: 5, stopDilate: true });
+  assert.ok(!Buffer.from(plain.nnf.buffer).equals(Buffer.from(dilated.nnf.buffer)), 'stopDilate changed nothing');
+  assert.ok(psnr(dilated.image.data, truth) >= psnr(plain.image.data, truth) - 1);
+  await assert.rejects(g.synthesize(style, guides, { ...opts, stopDilate: 1 as unknown as boolean }), { name: 'TypeError', message: /stopDilate must be a boolean/ });
+  await assert.rejects(g.synthesize(style, guides, { ...opts, convergence: 2 }), { name: 'RangeError', message: /convergence/ });
+});
