@@ -4,7 +4,8 @@ import { coordinateMap, rgb } from './image.ts';
 import type { ByteImage, FloatImage } from './image.ts';
 import type { FrameSource } from './flows.ts';
 import { abortError } from './native.ts';
-import type { GuideInput, PropagateAddon, SynthOptions } from './native.ts';
+import type { GuideInput, PropagateAddon } from './native.ts';
+import { synthOptions } from './settings.ts';
 import type { PropagateSettings } from './settings.ts';
 import { propagateSequenceOnGpu } from './gpu/sequence.ts';
 import type { GpuDirection } from './gpu/sequence.ts';
@@ -90,24 +91,7 @@ export async function propagateSequence(p: SequenceParams): Promise<void> {
     if (pos) guides.push({ source: keyPos, target: pos, weight: w.positional });
     p.timing.guidesMs += performance.now() - g0;
 
-    const opts: SynthOptions = {
-      patchSize: s.patchSize,
-      searchVoteIters: s.searchVoteIters,
-      patchMatchIters: s.patchMatchIters,
-      uniformityWeight: s.uniformityWeight,
-      styleWeight: w.style,
-      stopThreshold: s.stopThreshold,
-      stopDilate: s.stopDilate,
-      convergence: s.convergence,
-      voteMode: s.voteMode,
-      extraPass3x3: s.extraPass3x3,
-      seed: s.seed,
-      occupancyRefresh: s.gpuOccupancy,
-      threads: s.threads,
-      width,
-      height,
-      pyramidLevels: initNnf ? s.temporalInitLevels : s.pyramidLevels,
-    };
+    const opts = synthOptions(s, width, height, initNnf !== null);
     if (initNnf) opts.initNnf = initNnf;
     const t0 = performance.now();
     const r = await addon.synthesize(style, guides, opts, signal);

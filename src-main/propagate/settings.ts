@@ -3,7 +3,7 @@ import { BACKENDS, FLOW_METHODS, MEASURED_DEFAULTS } from './choices.ts';
 import type { BackendSetting } from './choices.ts';
 import { validateBlendOptions } from './blend.ts';
 import type { BlendOptions } from './blend.ts';
-import type { FlowMethod } from './native.ts';
+import type { FlowMethod, SynthOptions } from './native.ts';
 
 export interface GuideWeights {
   /** The input frame itself. */
@@ -133,4 +133,26 @@ export function resolveSettings(o: PropagateOptions = {}): PropagateSettings {
   // Checked here too, so a bad blend option fails before any synthesis, not at the first blend.
   validateBlendOptions(s.blend);
   return s;
+}
+
+/** One frame's synthesis options (the CPU and GPU directions alike); `carried`: it starts from the previous frame's field. */
+export function synthOptions(s: PropagateSettings, width: number, height: number, carried: boolean): SynthOptions {
+  return {
+    patchSize: s.patchSize,
+    searchVoteIters: s.searchVoteIters,
+    patchMatchIters: s.patchMatchIters,
+    uniformityWeight: s.uniformityWeight,
+    styleWeight: s.weights.style,
+    stopThreshold: s.stopThreshold,
+    stopDilate: s.stopDilate,
+    convergence: s.convergence,
+    voteMode: s.voteMode,
+    extraPass3x3: s.extraPass3x3,
+    seed: s.seed,
+    occupancyRefresh: s.gpuOccupancy,
+    threads: s.threads,
+    width,
+    height,
+    pyramidLevels: carried ? s.temporalInitLevels : s.pyramidLevels,
+  };
 }

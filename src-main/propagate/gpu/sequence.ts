@@ -6,7 +6,7 @@
 // sequence.ts on the CPU; outputs agree in quality, not bit for bit (the synthesis does not either).
 import { abortError } from '../native.ts';
 import { coordinateMap } from '../image.ts';
-import type { SynthOptions } from '../native.ts';
+import { synthOptions } from '../settings.ts';
 import type { SequenceParams } from '../sequence.ts';
 import type { GpuGuides } from './guides.ts';
 import type { GpuSynthesizer } from './synthesizer.ts';
@@ -118,23 +118,7 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
       q.writeBuffer(prevNnf, 0, nnf);
     }
 
-    const options: SynthOptions = {
-      patchSize: s.patchSize,
-      searchVoteIters: s.searchVoteIters,
-      patchMatchIters: s.patchMatchIters,
-      uniformityWeight: s.uniformityWeight,
-      styleWeight: s.weights.style,
-      stopThreshold: s.stopThreshold,
-      stopDilate: s.stopDilate,
-      convergence: s.convergence,
-      voteMode: s.voteMode,
-      extraPass3x3: s.extraPass3x3,
-      seed: s.seed,
-      occupancyRefresh: s.gpuOccupancy,
-      width: W,
-      height: H,
-      pyramidLevels: prevNnf ? s.temporalInitLevels : s.pyramidLevels,
-    };
+    const options = synthOptions(s, W, H, prevNnf !== null);
     const guideShapes = L.shapes.map((g) => ({ source: { width: W, height: H, channels: g.channels }, target: { width: W, height: H, channels: g.channels }, weight: g.weight }));
 
     let prev = key.frame;
