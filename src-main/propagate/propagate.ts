@@ -124,7 +124,7 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
     : pending.some((s) => s.kind !== 'key')
       ? await chooseBackend(settings.backend, loadPropagateAddon(), signal)
       : { addon: loadPropagateAddon(), info: { kind: 'cpu', device: 'CPU' } satisfies BackendInfo, close: () => undefined };
-  const addon = chosen.addon;
+  let addon = chosen.addon;
 
   const timing = { flowMs: 0, synthMs: 0, guidesMs: 0, blendMs: 0, writeMs: 0 };
   const report: PropagateReport = { framesWritten: 0, segmentsSkipped: segments.length - pending.length, unkeyedShots: unkeyed, backend: chosen.info, synthesisCount: 0, ms: { flow: 0, guides: 0, synthesis: 0, blend: 0, write: 0, total: 0 } };
@@ -134,12 +134,14 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   // With synthesis on WebGPU the blend runs on the same device, unless settings.gpuBlend is false.
   const needsBlend = pending.some((s) => s.kind === 'interval');
   const blend = needsBlend && !deps.blendAddon ? await openBlendStage(loadBlendAddon(), settings.gpuBlend ? chosen.gpu : undefined, note) : null;
-  const blendAddon = needsBlend ? (deps.blendAddon ?? blend?.addon ?? null) : null;
+  let blendAddon = needsBlend ? (deps.blendAddon ?? blend?.addon ?? null) : null;
   // With synthesis on WebGPU each direction stays there, guides included, unless settings.gpuGuides is false.
   let onGpu: GpuDirection | undefined;
+  let guidesStage: GpuGuides | undefined; // kept for the end: a lost GPU's stage is dropped from onGpu
   if (chosen.gpu && settings.gpuGuides && pending.some((s) => s.kind !== 'key')) {
     try {
       onGpu = { synth: chosen.gpu, guides: await GpuGuides.create(chosen.gpu.gpuDevice) };
+      guidesStage = onGpu.guides;
     } catch (err) {
       note(`the guides are built on the CPU: the GPU guide kernels did not compile (${(err as Error).message})`);
     }
@@ -184,16 +186,46 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   };
   const spill = pending.some((s) => s.kind === 'interval') ? await SpillStore.create(deps.spillDir, width * height) : null;
 
+  const runSegment = async (seg: Segment) => {
+    if (seg.kind === 'key') {
+      await write(seg.key.frame, await keyOutput(seg.key));
+      progress('write');
+    } else if (seg.kind === 'head' || seg.kind === 'tail') {
+      await run(seg.key, seg.frames, async (t, f) => write(t, await finish(t, f)));
+    } else {
+      await runInterval(seg, settings);
+    }
+  };
+  /**
+   * A GPU that is lost mid-run (a driver reset, an unplugged GPU) hands the rest of the run to the
+   * CPU, the failed segment from its start, with a note; unless the GPU was asked for by name.
+   */
+  const toCpuAfterLoss = async (err: unknown): Promise<boolean> => {
+    const gpu = chosen.gpu;
+    if (!gpu || addon !== chosen.addon || settings.backend === 'webgpu' || signal?.aborted) return false;
+    const why = await gpu.lost();
+    if (why === null) return false;
+    addon = { ...chosen.addon, synthesize: loadPropagateAddon().synthesize };
+    onGpu = undefined;
+    if (blendAddon && !deps.blendAddon) blendAddon = loadBlendAddon();
+    const message = (err as Error).message;
+    const line = `${why}; the rest of the run is on the CPU, from the start of the segment that failed${message.includes(why) ? '' : ` (${message})`}`;
+    report.backend = { kind: 'cpu', device: 'CPU', note: report.backend.note ? `${report.backend.note}; ${line}` : line };
+    return true;
+  };
+
   try {
     for (const seg of pending) {
       if (signal?.aborted) throw abortError(signal);
-      if (seg.kind === 'key') {
-        await write(seg.key.frame, await keyOutput(seg.key));
-        progress('write');
-      } else if (seg.kind === 'head' || seg.kind === 'tail') {
-        await run(seg.key, seg.frames, async (t, f) => write(t, await finish(t, f)));
-      } else {
-        await runInterval(seg, settings);
+      const [doneBefore, writtenBefore] = [done, report.framesWritten];
+      try {
+        await runSegment(seg);
+      } catch (err) {
+        if (!(await toCpuAfterLoss(err))) throw err;
+        // The segment is made again from its start: its frames count once.
+        done = doneBefore;
+        report.framesWritten = writtenBefore;
+        await runSegment(seg);
       }
     }
   } catch (err) {
@@ -202,7 +234,7 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
   } finally {
     await spill?.dispose();
     blend?.close();
-    onGpu?.guides.destroy();
+    guidesStage?.destroy();
     chosen.close();
   }
 

@@ -37,6 +37,11 @@ export interface GpuSynthesizer {
   synthesizeOnDevice(call: DeviceCall, signal?: AbortSignal): Promise<DeviceResult>;
   /** The WebGPU device it runs on, shared with the other GPU stages (gpu/blender.ts); close() destroys it. */
   readonly gpuDevice: GPUDevice;
+  /**
+   * Why the device is gone (a driver reset, an unplugged GPU), or null while it works or after
+   * close(). Called after a failure: it first lets a loss that is still being reported arrive.
+   */
+  lost(): Promise<string | null>;
   close(): void;
 }
 
@@ -225,6 +230,12 @@ class Synthesizer implements GpuSynthesizer {
 
   get gpuDevice(): GPUDevice {
     return this.gpu;
+  }
+
+  async lost(): Promise<string | null> {
+    // A failed map or submit can reject before the device's lost promise has settled.
+    if (this.dead === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    return this.dead?.code === 'GPU_LOST' ? this.dead.message : null;
   }
 
   close(): void {

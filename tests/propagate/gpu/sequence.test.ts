@@ -143,3 +143,39 @@ test('gpuGuides and gpuOccupancy: defaults, checked', () => {
   assert.throws(() => resolveSettings({ gpuGuides: 1 as unknown as boolean }), { name: 'TypeError', message: /gpuGuides must be a boolean/ });
   assert.throws(() => resolveSettings({ gpuOccupancy: 'frame' as 'pass' }), { name: 'RangeError', message: /gpuOccupancy must be 'pass' or 'iteration'/ });
 });
+
+test('a GPU lost mid-run hands the rest to the CPU with a note; a GPU asked for by name fails instead', { skip }, async () => {
+  const cpuOnly: Uint8Array[] = [];
+  await propagateVideo({
+    frameCount: N, width: W, height: H, keyframes: keys, addon: cpu as PropagateAddon,
+    sourceFrame: async (i) => frames[i] as Uint8Array,
+    writeFrame: async (i, rgb) => { cpuOnly[i] = rgb; },
+  }, { searchVoteIters: 3, pyramidLevels: 2, temporalInitLevels: 1 });
+  const lose = async (options: PropagateOptions) => {
+    // A backend of its own: losing its device must not touch the other tests' one.
+    const doomed = await chooseBackend('webgpu', cpu as PropagateAddon);
+    const out: Uint8Array[] = [];
+    let writes = 0;
+    try {
+      const report = await propagateVideo({
+        frameCount: N, width: W, height: H, keyframes: keys, backend: doomed,
+        sourceFrame: async (i) => frames[i] as Uint8Array,
+        writeFrame: async (i, rgb) => {
+          out[i] = rgb;
+          // The first key frame and the first blended frame are written; then the device goes,
+          // as in a driver reset, in the middle of the interval.
+          if (++writes === 2) doomed.gpu?.gpuDevice.destroy();
+        },
+      }, { searchVoteIters: 3, pyramidLevels: 2, temporalInitLevels: 1, ...options });
+      return { out, report };
+    } finally {
+      doomed.close();
+    }
+  };
+  const { out, report } = await lose({});
+  assert.equal(report.backend.kind, 'cpu');
+  assert.equal(report.framesWritten, N, 'the redone segment counts its frames once');
+  assert.match(report.backend.note ?? '', /the GPU device was lost \(destroyed\).*the rest of the run is on the CPU/);
+  for (let t = 0; t < N; t++) assert.ok(Buffer.from(out[t] as Uint8Array).equals(Buffer.from(cpuOnly[t] as Uint8Array)), `frame ${t} is not the CPU's`);
+  await assert.rejects(lose({ backend: 'webgpu' }), (err: Error & { code?: string }) => /lost/.test(err.message));
+});
