@@ -2,8 +2,9 @@
 // One propagation direction kept on the GPU: each frame's guides are built there (gpu/guides.ts)
 // from the uploaded frame and flows, straight into the synthesizer's input layout, and the previous
 // output, coordinate map, mask and field the next frame needs never leave the device. Only the
-// frame (bytes), the two flows and the result cross the bus. Same guides, order and weights as
-// sequence.ts on the CPU; outputs agree in quality, not bit for bit (the synthesis does not either).
+// frame (bytes), the two flows and the result cross the bus. Same guides, order, weights and
+// rounding as sequence.ts on the CPU: fed to the same GPU synthesis, the CPU-built guides give the
+// same bytes on SwiftShader (tests/propagate/gpu/sequence.test.ts).
 import { abortError } from '../native.ts';
 import { coordinateMap } from '../image.ts';
 import { synthOptions } from '../settings.ts';
