@@ -152,6 +152,9 @@ async function directionRow(g: GpuSynthesizer, S: number, runs: number, frame: (
     const source = new FrameSource({ addon: noFlow, width: S, height: S, sourceFrame: async (i) => frames[i] as Uint8Array, flowCache: flows, method: DEFAULT_SETTINGS.flowMethod, timing });
     const times: number[] = [];
     let last = performance.now();
+    // Host CPU time of the whole process: on a real GPU, what the host spends per frame (on a
+    // software adapter it includes the adapter's own threads, so it means nothing there).
+    const cpu0 = process.cpuUsage();
     await propagateSequence({
       addon: noFlow, source, key: { frame: 0, image: applyStyle('posterize', frames[0] as Uint8Array, S, S) },
       frames: Array.from({ length: runs + 1 }, (_, i) => i + 1), settings: resolveSettings(JSON.parse(args['set-propagate']) as PropagateOptions), timing,
@@ -162,10 +165,11 @@ async function directionRow(g: GpuSynthesizer, S: number, runs: number, frame: (
         last = now;
       },
     });
+    const cpu = process.cpuUsage(cpu0);
     // The first frame pays for the buffers: left out.
     const steady = times.slice(1).sort((a, b) => a - b);
     const median = steady[Math.floor(steady.length / 2)] ?? 0;
-    console.log(`direction on the GPU ${S}x${S} (guides + synthesis per frame, state kept on the device): median ${median.toFixed(3)} s, best ${(steady[0] ?? 0).toFixed(3)} s over ${steady.length} frames; guides recorded in ${(timing.guidesMs / times.length).toFixed(1)} ms a frame on the CPU side`);
+    console.log(`direction on the GPU ${S}x${S} (guides + synthesis per frame, state kept on the device): median ${median.toFixed(3)} s, best ${(steady[0] ?? 0).toFixed(3)} s over ${steady.length} frames; guides recorded in ${(timing.guidesMs / times.length).toFixed(1)} ms a frame on the CPU side; host CPU ${((cpu.user + cpu.system) / 1000 / times.length).toFixed(1)} ms a frame`);
     return median;
   } finally {
     guides.destroy();
