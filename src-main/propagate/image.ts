@@ -31,3 +31,15 @@ export function coordinateMap(width: number, height: number): FloatImage {
   }
   return { data, width, height, channels: 2 };
 }
+
+/** Identity field, (x, y) per pixel: a key frame matches itself. */
+export function identityNnf(width: number, height: number): Int32Array {
+  const nnf = new Int32Array(width * height * 2);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      nnf[(y * width + x) * 2] = x;
+      nnf[(y * width + x) * 2 + 1] = y;
+    }
+  }
+  return nnf;
+}

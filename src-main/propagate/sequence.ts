@@ -1,6 +1,6 @@
 // One propagation direction: from a key frame, frame after frame (forward or backward in time),
 // each frame synthesised from the key's style under colour, edge, temporal and positional guides.
-import { coordinateMap, rgb } from './image.ts';
+import { coordinateMap, identityNnf, rgb } from './image.ts';
 import type { ByteImage, FloatImage } from './image.ts';
 import type { FrameSource } from './flows.ts';
 import { abortError } from './native.ts';
@@ -38,18 +38,6 @@ export interface SequenceParams {
   onFrame(t: number, f: SequenceFrame): Promise<void> | void;
   /** Synthesis and guides on this GPU, the direction's state kept there (gpu/sequence.ts). */
   gpu?: GpuDirection | undefined;
-}
-
-/** Identity field: the key frame matches itself. */
-function identityNnf(width: number, height: number): Int32Array {
-  const nnf = new Int32Array(width * height * 2);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      nnf[(y * width + x) * 2] = x;
-      nnf[(y * width + x) * 2 + 1] = y;
-    }
-  }
-  return nnf;
 }
 
 export async function propagateSequence(p: SequenceParams): Promise<void> {

@@ -6,7 +6,7 @@
 // rounding as sequence.ts on the CPU: fed to the same GPU synthesis, the CPU-built guides give the
 // same bytes on SwiftShader (tests/propagate/gpu/sequence.test.ts).
 import { abortError } from '../native.ts';
-import { coordinateMap } from '../image.ts';
+import { coordinateMap, identityNnf } from '../image.ts';
 import { synthOptions } from '../settings.ts';
 import type { SequenceParams } from '../sequence.ts';
 import type { GpuGuides } from './guides.ts';
@@ -110,14 +110,7 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
       q.writeBuffer(prevPos, 0, pos);
     }
     if (prevMask && key.mask) q.writeBuffer(prevMask, 0, Float32Array.from(key.mask));
-    if (prevNnf) {
-      const nnf = new Int32Array(N * 2);
-      for (let i = 0; i < N; i++) {
-        nnf[2 * i] = i % W;
-        nnf[2 * i + 1] = Math.floor(i / W);
-      }
-      q.writeBuffer(prevNnf, 0, nnf);
-    }
+    if (prevNnf) q.writeBuffer(prevNnf, 0, identityNnf(W, H));
 
     const options = synthOptions(s, W, H, prevNnf !== null);
     const guideShapes = L.shapes.map((g) => ({ source: { width: W, height: H, channels: g.channels }, target: { width: W, height: H, channels: g.channels }, weight: g.weight }));
@@ -186,10 +179,8 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
         maskBack.unmap();
       }
       p.timing.synthMs += performance.now() - t0;
-      const image = new Uint8Array(N * 3);
-      for (let i = 0; i < image.length; i++) image[i] = Math.min(255, Math.max(0, Math.round(r.pixels[i] as number)));
       prev = t;
-      await p.onFrame(t, { image, error: r.error, mask: maskBytes });
+      await p.onFrame(t, { image: r.image, error: r.error, mask: maskBytes });
     }
   } finally {
     for (const b of buffers) b.destroy();

@@ -62,8 +62,8 @@ export interface DeviceCall {
 }
 
 export interface DeviceResult {
-  /** The result as 0..255 floats, interleaved, before rounding. */
-  pixels: Float32Array;
+  /** The result as bytes, interleaved, rounded as synthesize() rounds a byte image. */
+  image: Uint8Array;
   /** Per-pixel patch error, as SynthResult.error. */
   error: Float32Array;
 }
@@ -181,6 +181,13 @@ class Resources {
   }
 }
 
+/** A result on the 0..255 scale as bytes: rounded and clamped. */
+function toBytes(est: Float32Array): Uint8Array {
+  const data = new Uint8Array(est.length);
+  for (let i = 0; i < est.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(est[i] as number)));
+  return data;
+}
+
 /** Jump distance of PatchMatch pass `it`: long jumps first so matches cross regions in few passes. */
 function jumpFor(it: number): number {
   return [8, 4, 2][it % 3] as number;
@@ -222,7 +229,7 @@ class Synthesizer implements GpuSynthesizer {
     const run = this.queue.then(async () => {
       const plan = planOnDevice(call.style, call.guides, call.options);
       const r = await this.guarded(() => this.execute(plan, { device: call }, signal, undefined));
-      return { pixels: r.est, error: r.error };
+      return { image: toBytes(r.est), error: r.error };
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -274,8 +281,7 @@ class Synthesizer implements GpuSynthesizer {
       data = new Float32Array(est.length);
       for (let i = 0; i < est.length; i++) data[i] = (est[i] as number) / 255;
     } else {
-      data = new Uint8Array(est.length);
-      for (let i = 0; i < est.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(est[i] as number)));
+      data = toBytes(est);
     }
     return { image: { data, width: plan.targetWidth, height: plan.targetHeight, channels: plan.style.channels } as Image, error: r.error, nnf: r.nnf as Int32Array };
   }
@@ -308,10 +314,10 @@ class Synthesizer implements GpuSynthesizer {
     const dispatched = rec.dispatches;
     const SW = plan.style.width, SH = plan.style.height, TW = plan.targetWidth, TH = plan.targetHeight;
     const cs = plan.style.channels;
-    const k = Math.ceil((cs + plan.guides.reduce((n, g) => n + g.source.channels, 0)) / 4);
+    const guideFloats = plan.guides.reduce((n, g) => n + g.source.channels, 0);
+    const k = Math.ceil((cs + guideFloats) / 4);
 
     const S = SW * SH * 4, T4 = TW * TH * 4;
-    const guideFloats = plan.guides.reduce((n, g) => n + g.source.channels, 0);
     let hasInit: boolean;
     if ('host' in inputs) {
       const up = inputs.host;

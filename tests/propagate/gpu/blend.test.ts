@@ -13,6 +13,7 @@ import { propagateVideo } from '../../../src-main/propagate/propagate.ts';
 import { chooseBackend } from '../../../src-main/propagate/backend.ts';
 import { loadPropagateAddon } from '../../../src-main/propagate/native.ts';
 import { resolveSettings } from '../../../src-main/propagate/settings.ts';
+import { psnr } from '../../../src-main/propagate/quality.ts';
 import type { PropagateOptions } from '../../../src-main/propagate/settings.ts';
 import { ON_WEBGPU } from '../../helpers/provider.ts';
 import { movingFrame, stylise } from '../helpers.ts';
@@ -27,12 +28,6 @@ after(() => {
   synth?.close();
 });
 const cpu = (): BlendAddon => loadBlendAddon();
-
-function psnr(a: Uint8Array, b: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += ((a[i] as number) - (b[i] as number)) ** 2;
-  return 10 * Math.log10((255 * 255) / Math.max(1e-9, s / a.length));
-}
 
 function agreement(a: Uint8Array, b: Uint8Array): number {
   let same = 0;

@@ -11,6 +11,7 @@ import type { PropagateAddon } from '../../../src-main/propagate/native.ts';
 import { propagateVideo } from '../../../src-main/propagate/propagate.ts';
 import type { PropagateReport } from '../../../src-main/propagate/propagate.ts';
 import { resolveSettings } from '../../../src-main/propagate/settings.ts';
+import { psnr } from '../../../src-main/propagate/quality.ts';
 import type { PropagateOptions } from '../../../src-main/propagate/settings.ts';
 import type { KeyFrame } from '../../../src-main/propagate/sequence.ts';
 import { ON_WEBGPU } from '../../helpers/provider.ts';
@@ -31,12 +32,6 @@ const skip = backend ? false : why;
 const software = backend?.gpu?.software === true;
 if (!backend && ON_WEBGPU && process.env.CI) throw new Error(`WebGPU sequence tests must run under CI, but ${why}`);
 after(() => backend?.close());
-
-function psnr(a: Uint8Array, b: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += ((a[i] as number) - (b[i] as number)) ** 2;
-  return 10 * Math.log10((255 * 255) / Math.max(1e-9, s / a.length));
-}
 
 const W = 40, H = 32, N = 6;
 const frames = Array.from({ length: N }, (_, t) => movingFrame(t, W, H, 1.5, 0.75, 0.02));
