@@ -2,21 +2,18 @@
 // mask_select, color_space, poisson_fuse, temporal_filter). Every kernel is a gather (each
 // invocation writes only its own pixel), so results never depend on scheduling: two runs give
 // identical bytes. One shader module, one entry point per step, one bind group for all of them.
+import { paramLayout } from './params.ts';
 
-/** Per-dispatch parameters: one 256-byte slot of a dynamic-offset uniform buffer, by 32-bit word. */
-export const FIELD = {
-  W: 0, H: 1, N: 2, rule: 3,
-  oA: 4, oB: 5, oM: 6, oP: 7,
-  carry: 8, space: 9, mix: 10, hasFlow: 11,
-  wt: 12, keep: 13, band: 14, clip: 15,
-  dIn: 16, dOut: 17, strength: 18, invTol: 19,
-  poisson: 20, radius: 21,
-  lam: 24, c1: 28, c2: 32, invTheta: 36,
-} as const;
-/** Words of FIELD that hold f32 (the rest are u32/i32; vec4 fields are f32 too). */
-export const FLOAT_FIELDS: ReadonlySet<keyof typeof FIELD> = new Set(['wt', 'keep', 'band', 'clip', 'strength', 'invTol']);
-export const UNIFORM_BYTES = 160;
-export const SLOT_BYTES = 256;
+/** Per-dispatch parameters, struct P of every blend kernel; the vec4 fields hold one value per channel. */
+export const BLEND_PARAMS = paramLayout({
+  W: 'i32', H: 'i32', N: 'i32', rule: 'u32',
+  oA: 'u32', oB: 'u32', oM: 'u32', oP: 'u32',
+  carry: 'u32', space: 'u32', mix: 'u32', hasFlow: 'u32',
+  wt: 'f32', keep: 'f32', band: 'f32', clip: 'f32',
+  dIn: 'u32', dOut: 'u32', strength: 'f32', invTol: 'f32',
+  poisson: 'u32', radius: 'i32',
+  lam: 'vec4f', c1: 'vec4f', c2: 'vec4f', invTheta: 'vec4f',
+});
 
 /** Planes of the `planes` buffer, each width*height vec4f (xyz used). */
 export const PLANE = { A: 0, B: 1, F: 2, R: 3, X: 4, D0: 5, D1: 6, WARP: 7 } as const;
@@ -28,18 +25,7 @@ export const CARRY = { none: 0, still: 1, warped: 2 } as const;
 
 export const ENTRY_POINTS = ['boxH', 'boxV', 'prep', 'rhs', 'cheb', 'finish', 'deflick'] as const;
 
-export const blendWgsl = `
-struct P {
-  W: i32, H: i32, N: i32, rule: u32,
-  oA: u32, oB: u32, oM: u32, oP: u32,
-  carry: u32, space: u32, mix: u32, hasFlow: u32,
-  wt: f32, keep: f32, band: f32, clip: f32,
-  dIn: u32, dOut: u32, strength: f32, invTol: f32,
-  poisson: u32, radius: i32, pad1: u32, pad2: u32,
-  lam: vec4f, c1: vec4f, c2: vec4f, invTheta: vec4f,
-}
-@group(0) @binding(0) var<uniform> p: P;
-// RGB bytes of A, B, the previous output, and the previous mask's bytes, at word offsets oA..oP.
+export const blendWgsl = `${BLEND_PARAMS.wgsl}// RGB bytes of A, B, the previous output, and the previous mask's bytes, at word offsets oA..oP.
 @group(0) @binding(1) var<storage, read> bytes: array<u32>;
 // errA [0, N), errB [N, 2N), flow (dx, dy) [2N, 4N).
 @group(0) @binding(2) var<storage, read> floats: array<f32>;

@@ -10,7 +10,9 @@ import { CodedError } from '../../errors.ts';
 import { BlendError, validateBlendOptions } from '../blend.ts';
 import type { BlendAddon, BlendFrameInput, BlendFrameResult, BlendOptions } from '../blend.ts';
 import type { GpuSynthesizer } from './synthesizer.ts';
-import { CARRY, ENTRY_POINTS, FIELD, FLOAT_FIELDS, PLANE, PLANES, RULE, SLOT_BYTES, UNIFORM_BYTES, blendWgsl } from './blend-kernels.ts';
+import { BLEND_PARAMS, CARRY, ENTRY_POINTS, PLANE, PLANES, RULE, blendWgsl } from './blend-kernels.ts';
+import { ParamSlots, paramBinding, paramLayoutEntry } from './params.ts';
+import type { ParamValues } from './params.ts';
 
 export type GpuBlendErrorCode = 'GPU_FAILED' | 'GPU_LOST' | 'CLOSED';
 export class GpuBlendError extends CodedError<GpuBlendErrorCode> {}
@@ -24,7 +26,7 @@ export interface GpuBlender {
   close(): void;
 }
 
-const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as const;
 const COMPUTE = 0x4;
 /**
  * Below this screening the system is nearly singular: Chebyshev needs thousands of iterations,
@@ -132,7 +134,7 @@ class Resources {
     this.group = device.createBindGroup({
       layout,
       entries: [
-        { binding: 0, resource: { buffer: uniform, size: UNIFORM_BYTES } },
+        paramBinding(BLEND_PARAMS, uniform),
         ...[this.bytes, this.floats, this.planes, this.state].map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
       ],
     });
@@ -185,8 +187,8 @@ class Blender implements GpuBlender {
   private readonly device: GPUDevice;
   private readonly layout: GPUBindGroupLayout;
   private readonly pipelines: Record<Entry, GPUComputePipeline>;
+  private readonly slots: ParamSlots<typeof BLEND_PARAMS.fields>;
   private readonly uniform: GPUBuffer;
-  private readonly slotCapacity: number;
   private res: Resources | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private dead: GpuBlendError | null = null;
@@ -196,8 +198,8 @@ class Blender implements GpuBlender {
     this.layout = layout;
     this.pipelines = pipelines;
     // Two box passes, prep, rhs, finish, deflick and the solver's iterations (~180 at MIN_GPU_SCREENING).
-    this.slotCapacity = 512;
-    this.uniform = device.createBuffer({ size: this.slotCapacity * SLOT_BYTES, usage: USAGE.UNIFORM | USAGE.COPY_DST });
+    this.slots = new ParamSlots(BLEND_PARAMS, 512);
+    this.uniform = this.slots.createBuffer(device, 'blend params');
     void device.lost.then((info) => {
       this.dead ??= new GpuBlendError('GPU_LOST', `the GPU device was lost (${info.reason}): ${info.message}`);
     });
@@ -294,28 +296,19 @@ class Blender implements GpuBlender {
     // One parameter slot per dispatch; all written at once.
     const plan = s.poisson ? chebyshevPlan(s.lambda, W, H) : null;
     const iterations = plan?.c1.length ?? 0;
-    const slotsNeeded = 6 + iterations;
-    if (slotsNeeded > this.slotCapacity) throw new RangeError(`the Poisson solve needs ${iterations} iterations, more than the ${this.slotCapacity - 6} prepared`);
-    const slots = new ArrayBuffer(slotsNeeded * SLOT_BYTES);
-    const u32 = new Uint32Array(slots), f32 = new Float32Array(slots);
-    const base: Partial<Record<keyof typeof FIELD, number>> = {
+    const slots = this.slots;
+    if (6 + iterations > slots.capacity) throw new RangeError(`the Poisson solve needs ${iterations} iterations, more than the ${slots.capacity - 6} prepared`);
+    const base: ParamValues<typeof BLEND_PARAMS.fields> = {
       W, H, N, rule: s.rule, oA: res.off.a, oB: res.off.b, oM: res.off.m, oP: res.off.p,
       carry: input.prevMask ? (input.flow ? CARRY.warped : CARRY.still) : CARRY.none,
       space: s.space, mix: s.mix, hasFlow: input.flow ? 1 : 0,
       wt: input.w, keep: s.keep, band: s.band, clip: s.clip,
       strength: deflicker ? s.strength : 0, invTol: 1 / s.tolerance, poisson: s.poisson ? 1 : 0, radius: s.radius,
     };
+    slots.clear();
     const dispatches: [Entry, number][] = [];
-    const slot = (entry: Entry, extra: Partial<Record<keyof typeof FIELD, number>>, vecs: Partial<Record<'lam' | 'c1' | 'c2' | 'invTheta', readonly number[]>> = {}) => {
-      const at = (dispatches.length * SLOT_BYTES) / 4;
-      for (const [k, v] of Object.entries({ ...base, ...extra }) as [keyof typeof FIELD, number][]) {
-        if (FLOAT_FIELDS.has(k)) f32[at + FIELD[k]] = v;
-        else u32[at + FIELD[k]] = v >>> 0;
-      }
-      for (const [k, v] of Object.entries(vecs) as ['lam' | 'c1' | 'c2' | 'invTheta', readonly number[]][]) {
-        v.forEach((x, j) => { f32[at + FIELD[k] + j] = x; });
-      }
-      dispatches.push([entry, dispatches.length]);
+    const slot = (entry: Entry, extra: ParamValues<typeof BLEND_PARAMS.fields>) => {
+      dispatches.push([entry, slots.push({ ...base, ...extra })]);
     };
     // The errors are compared only where the rule reads them.
     if (s.radius > 0 && (s.rule === RULE.carry || s.rule === RULE.hysteresis)) {
@@ -326,22 +319,22 @@ class Blender implements GpuBlender {
     }
     slot('prep', {});
     if (plan) {
-      slot('rhs', {}, { invTheta: plan.invTheta });
+      slot('rhs', { invTheta: plan.invTheta });
       for (let k = 0; k < iterations; k++) {
         const even = k % 2 === 0;
-        slot('cheb', { dIn: even ? PLANE.D0 : PLANE.D1, dOut: even ? PLANE.D1 : PLANE.D0 }, { lam: s.lambda, c1: plan.c1[k] as number[], c2: plan.c2[k] as number[] });
+        slot('cheb', { dIn: even ? PLANE.D0 : PLANE.D1, dOut: even ? PLANE.D1 : PLANE.D0, lam: s.lambda, c1: plan.c1[k] as number[], c2: plan.c2[k] as number[] });
       }
     }
     slot('finish', {});
     if (deflicker) slot('deflick', {});
-    q.writeBuffer(this.uniform, 0, slots, 0, dispatches.length * SLOT_BYTES);
+    slots.upload(q, this.uniform);
 
     const enc = this.device.createCommandEncoder();
     const pass = enc.beginComputePass();
     const gx = Math.ceil(W / 8), gy = Math.ceil(H / 8);
-    for (const [entry, at] of dispatches) {
+    for (const [entry, offset] of dispatches) {
       pass.setPipeline(this.pipelines[entry]);
-      pass.setBindGroup(0, res.group, [at * SLOT_BYTES]);
+      pass.setBindGroup(0, res.group, [offset]);
       pass.dispatchWorkgroups(gx, gy);
     }
     pass.end();
@@ -378,7 +371,7 @@ class Blender implements GpuBlender {
 export async function createGpuBlender(device: GPUDevice): Promise<GpuBlender> {
   const layout = device.createBindGroupLayout({
     entries: [
-      { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_BYTES } },
+      paramLayoutEntry(BLEND_PARAMS),
       { binding: 1, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
       { binding: 2, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
       { binding: 3, visibility: COMPUTE, buffer: { type: 'storage' } },

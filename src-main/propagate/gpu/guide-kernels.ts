@@ -6,16 +6,15 @@
 //
 // Storage is bound as u32 words and read as f32 through bitcast: NNF integers viewed as f32 are
 // denormals, which a GPU may flush to zero, so they must never pass through a float register.
+import { paramLayout } from './params.ts';
 
-/** Per-dispatch parameters: one 256-byte slot of a dynamic-offset uniform buffer, by 32-bit word. */
-export const FIELD = {
-  W: 0, H: 1, C: 2, flags: 3,
-  o0: 4, o1: 5, oOut: 6,
-  cw: 8, ch: 9, fOff: 10, cOff: 11,
-  fw: 12, fh: 13,
-} as const;
-export const UNIFORM_BYTES = 64;
-export const SLOT_BYTES = 256;
+/** Per-dispatch parameters, struct P of every guide kernel. */
+export const GUIDE_PARAMS = paramLayout({
+  W: 'u32', H: 'u32', C: 'u32', flags: 'u32',
+  o0: 'u32', o1: 'u32', oOut: 'u32',
+  cw: 'u32', ch: 'u32', fOff: 'u32', cOff: 'u32',
+  fw: 'u32', fh: 'u32',
+});
 
 /** Bits of P.flags. */
 export const FLAG = {
@@ -33,15 +32,7 @@ export const FLAG = {
 
 export const ENTRY_POINTS = ['unpackRgb', 'edge', 'occlusion', 'warp', 'advectNnf', 'fillDown', 'fillUp', 'fillFinal'] as const;
 
-export const guideWgsl = `
-struct P {
-  W: u32, H: u32, C: u32, flags: u32,
-  o0: u32, o1: u32, oOut: u32, pad0: u32,
-  cw: u32, ch: u32, fOff: u32, cOff: u32,
-  fw: u32, fh: u32, pad1: u32, pad2: u32,
-}
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> in0: array<u32>;
+export const guideWgsl = `${GUIDE_PARAMS.wgsl}@group(0) @binding(1) var<storage, read> in0: array<u32>;
 @group(0) @binding(2) var<storage, read> in1: array<u32>;
 @group(0) @binding(3) var<storage, read_write> outb: array<u32>;
 // The fill pyramid, levels 1.. at element offsets; per pixel C premultiplied values then the weight.

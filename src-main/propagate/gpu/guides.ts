@@ -3,9 +3,11 @@
 // pass and sends them as one command buffer on submit(). Images, masks and flows are f32 arrays at
 // element offsets inside caller-owned buffers (see GpuGuides); the caller keeps them on the device
 // across frames, so a frame's guides cost one submit and no transfers.
-import { ENTRY_POINTS, FIELD, FLAG, SLOT_BYTES, UNIFORM_BYTES, guideWgsl } from './guide-kernels.ts';
+import { ENTRY_POINTS, FLAG, GUIDE_PARAMS, guideWgsl } from './guide-kernels.ts';
+import { ParamSlots, paramBinding, paramLayoutEntry } from './params.ts';
+import type { ParamValues } from './params.ts';
 
-const USAGE = { UNIFORM: 0x40, STORAGE: 0x80, COPY_DST: 0x8 } as const;
+const USAGE = { STORAGE: 0x80 } as const;
 const COMPUTE = 0x4;
 /** The addon's largest side (native kMaxSide). */
 const MAX_SIDE = 16384;
@@ -17,7 +19,7 @@ const GROUP_CACHE_LIMIT = 256;
 
 type Entry = (typeof ENTRY_POINTS)[number];
 /** The per-dispatch fields a caller of record() sets; sizes and offsets come from its arguments. */
-type Params = Partial<Record<'C' | 'flags' | 'cw' | 'ch' | 'fOff' | 'cOff' | 'fw' | 'fh', number>>;
+type Params = Omit<ParamValues<typeof GUIDE_PARAMS.fields>, 'W' | 'H' | 'o0' | 'o1' | 'oOut'>;
 
 /** A storage input of one dispatch: the buffer and the element range the kernel reads. */
 interface Range {
@@ -58,9 +60,7 @@ export class GpuGuides {
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private nextId = 1;
   private groups = new Map<string, GPUBindGroup>();
-  private readonly slots = new ArrayBuffer(SLOT_CAPACITY * SLOT_BYTES);
-  private readonly u32 = new Uint32Array(this.slots);
-  private used = 0;
+  private readonly slots = new ParamSlots(GUIDE_PARAMS, SLOT_CAPACITY);
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private current: GPUComputePipeline | null = null;
@@ -70,7 +70,7 @@ export class GpuGuides {
     this.device = device;
     this.layout = layout;
     this.pipelines = pipelines;
-    this.uniform = device.createBuffer({ size: SLOT_CAPACITY * SLOT_BYTES, usage: USAGE.UNIFORM | USAGE.COPY_DST, label: 'guides params' });
+    this.uniform = this.slots.createBuffer(device, 'guides params');
     this.dummyRead = device.createBuffer({ size: 16, usage: USAGE.STORAGE, label: 'guides unused input' });
     this.dummyScratch = device.createBuffer({ size: 16, usage: USAGE.STORAGE, label: 'guides unused scratch' });
   }
@@ -81,7 +81,7 @@ export class GpuGuides {
     const layout = device.createBindGroupLayout({
       label: 'guides',
       entries: [
-        { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_BYTES } },
+        paramLayoutEntry(GUIDE_PARAMS),
         { binding: 1, ...storage('read-only-storage') },
         { binding: 2, ...storage('read-only-storage') },
         { binding: 3, ...storage('storage') },
@@ -180,11 +180,11 @@ export class GpuGuides {
     this.pass.end();
     const q = this.device.queue;
     // Ordered after earlier submits on the queue, so rewriting the slots is safe.
-    q.writeBuffer(this.uniform, 0, this.slots, 0, this.used * SLOT_BYTES);
+    this.slots.upload(q, this.uniform);
     q.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pass = null;
-    this.used = 0;
+    this.slots.clear();
     for (const b of this.retired) b.destroy();
     this.retired = [];
   }
@@ -196,6 +196,7 @@ export class GpuGuides {
     this.pass?.end();
     this.pass = null;
     this.encoder = null;
+    this.slots.clear();
     for (const b of [this.uniform, this.dummyRead, this.dummyScratch, ...this.retired]) b.destroy();
     this.scratch?.destroy();
     this.scratch = null;
@@ -267,7 +268,7 @@ export class GpuGuides {
   /** Makes room for `n` more dispatches in this submit. */
   private reserve(n: number): void {
     if (n > SLOT_CAPACITY) throw new RangeError(`GpuGuides: one call needs ${n} dispatches, more than the ${SLOT_CAPACITY} slots`);
-    if (this.used + n > SLOT_CAPACITY) this.submit();
+    if (this.slots.used + n > SLOT_CAPACITY) this.submit();
   }
 
   private id(b: GPUBuffer): number {
@@ -287,7 +288,7 @@ export class GpuGuides {
       g = this.device.createBindGroup({
         layout: this.layout,
         entries: [
-          { binding: 0, resource: { buffer: this.uniform, size: UNIFORM_BYTES } },
+          paramBinding(GUIDE_PARAMS, this.uniform),
           ...[in0, in1, out, scratch].map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
         ],
       });
@@ -310,22 +311,7 @@ export class GpuGuides {
       flags |= FLAG.in1FromOut;
       in1 = this.dummyRead;
     }
-    const at = (this.used * SLOT_BYTES) / 4;
-    const u = this.u32;
-    u.fill(0, at, at + UNIFORM_BYTES / 4);
-    u[at + FIELD.W] = w;
-    u[at + FIELD.H] = h;
-    u[at + FIELD.C] = params.C ?? 1;
-    u[at + FIELD.flags] = flags;
-    u[at + FIELD.o0] = a?.offset ?? 0;
-    u[at + FIELD.o1] = b?.offset ?? 0;
-    u[at + FIELD.oOut] = out.offset;
-    u[at + FIELD.cw] = params.cw ?? 0;
-    u[at + FIELD.ch] = params.ch ?? 0;
-    u[at + FIELD.fOff] = params.fOff ?? 0;
-    u[at + FIELD.cOff] = params.cOff ?? 0;
-    u[at + FIELD.fw] = params.fw ?? 0;
-    u[at + FIELD.fh] = params.fh ?? 0;
+    const offset = this.slots.push({ ...params, W: w, H: h, C: params.C ?? 1, flags, o0: a?.offset ?? 0, o1: b?.offset ?? 0, oOut: out.offset });
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'guides' });
     if (!this.pass) {
       this.pass = this.encoder.beginComputePass({ label: 'guides' });
@@ -337,8 +323,7 @@ export class GpuGuides {
       this.pass.setPipeline(pipeline);
       this.current = pipeline;
     }
-    this.pass.setBindGroup(0, this.group(in0, in1, out.buffer, scratch ?? this.dummyScratch), [this.used * SLOT_BYTES]);
+    this.pass.setBindGroup(0, this.group(in0, in1, out.buffer, scratch ?? this.dummyScratch), [offset]);
     this.pass.dispatchWorkgroups(Math.ceil(w / 8), Math.ceil(h / 8));
-    this.used++;
   }
 }

@@ -1,42 +1,28 @@
 // WGSL compute kernels for GPU patch synthesis (the CPU reference is native/src/synth). Every
 // kernel is a gather (each invocation writes only its own outputs) or integer atomics, so results
 // never depend on scheduling: two runs give identical bytes.
+import { paramLayout } from './params.ts';
+import type { ParamValues } from './params.ts';
 
-/** Per-dispatch parameters, one 256-byte slot of a dynamic-offset uniform buffer. */
-export const PARAM_FIELDS = [
-  'sw', 'sh', 'tw', 'th',
-  'ps', 'r', 'k', 'cs',
-  'inW', 'inH', 'inBase', 'inC',
-  'outW', 'outH', 'outStride', 'outOff',
-  'seed', 'level', 'iter', 'jump',
-  'flags', 'maxRadius', 'dir', 'fw',
-  'fh', 'fsw', 'fsh', 'mode',
-  // f32 fields
-  'scale', 'lambda', 'omegaBest', 'area',
-  'stopThr', 'conv',
-] as const;
-export type ParamName = (typeof PARAM_FIELDS)[number];
-export const FLOAT_PARAMS: ReadonlySet<ParamName> = new Set(['scale', 'lambda', 'omegaBest', 'area', 'stopThr', 'conv']);
-export const SLOT_BYTES = 256;
+/** Per-dispatch parameters, struct P of every synthesis kernel. */
+export const SYNTH_PARAMS = paramLayout({
+  sw: 'i32', sh: 'i32', tw: 'i32', th: 'i32',
+  ps: 'i32', r: 'i32', k: 'i32', cs: 'i32',
+  inW: 'i32', inH: 'i32', inBase: 'i32', inC: 'i32',
+  outW: 'i32', outH: 'i32', outStride: 'i32', outOff: 'i32',
+  seed: 'u32', level: 'i32', iter: 'i32', jump: 'i32',
+  flags: 'u32', maxRadius: 'i32', dir: 'i32', fw: 'i32',
+  fh: 'i32', fsw: 'i32', fsh: 'i32', mode: 'i32',
+  scale: 'f32', lambda: 'f32', omegaBest: 'f32', area: 'f32',
+  stopThr: 'f32', conv: 'f32',
+});
+export type Params = ParamValues<typeof SYNTH_PARAMS.fields>;
 
 export const FLAG_SKIP_FROZEN = 1;
 export const FLAG_WEIGHTED = 2;
 export const FLAG_COMPUTE_FROZEN = 4;
 
-const header = `
-struct P {
-  sw: i32, sh: i32, tw: i32, th: i32,
-  ps: i32, r: i32, k: i32, cs: i32,
-  inW: i32, inH: i32, inBase: i32, inC: i32,
-  outW: i32, outH: i32, outStride: i32, outOff: i32,
-  seed: u32, level: i32, iter: i32, jump: i32,
-  flags: u32, maxRadius: i32, dir: i32, fw: i32,
-  fh: i32, fsw: i32, fsh: i32, mode: i32,
-  scale: f32, lambda: f32, omegaBest: f32, area: f32,
-  stopThr: f32, conv: f32,
-}
-@group(0) @binding(0) var<uniform> p: P;
-`;
+const header = SYNTH_PARAMS.wgsl;
 
 // Counter-based RNG: a stream per (seed, level, iteration, pixel), so evaluation order is irrelevant.
 const rng = `

@@ -1,15 +1,15 @@
 /// <reference types="@webgpu/types" />
-// Batches compute dispatches, each with its own 256-byte parameter slot in one dynamic-offset
-// uniform buffer, into a single compute pass per submit. The slot buffer is rewritten before each
-// submit: queue.writeBuffer is ordered after earlier submits, so reuse is safe.
-import { FLOAT_PARAMS, PARAM_FIELDS, SLOT_BYTES } from './kernels.ts';
-import type { ParamName } from './kernels.ts';
-
-export type Params = Partial<Record<ParamName, number>>;
+// Batches synthesis dispatches, each with its own parameter slot (gpu/params.ts), into a single
+// compute pass per submit. The slot buffer is rewritten before each submit: queue.writeBuffer is
+// ordered after earlier submits, so reuse is safe.
+import { SYNTH_PARAMS } from './kernels.ts';
+import type { Params } from './kernels.ts';
+import { ParamSlots } from './params.ts';
 
 interface Dispatch {
   pipeline: GPUComputePipeline;
   group: GPUBindGroup;
+  /** Byte offset of its parameter slot. */
   slot: number;
   x: number;
   y: number;
@@ -17,29 +17,20 @@ interface Dispatch {
   indirect?: { buffer: GPUBuffer; offset: number };
 }
 
-const FIELD_INDEX = new Map<ParamName, number>(PARAM_FIELDS.map((f, i) => [f, i]));
-
 export class Recorder {
-  readonly capacity: number;
-  private readonly slots: ArrayBuffer;
-  private readonly ints: Int32Array;
-  private readonly uints: Uint32Array;
-  private readonly floats: Float32Array;
+  private readonly slots: ParamSlots<typeof SYNTH_PARAMS.fields>;
   /** Dispatches recorded since construction: a device-independent measure of a call's work. */
   dispatches = 0;
   private ops: Dispatch[] = [];
   private copies: [GPUBuffer, number, GPUBuffer, number, number][] = [];
   private readonly device: GPUDevice;
-  private readonly uniform: GPUBuffer;
+  /** The uniform buffer the slots are uploaded to, bound by every synthesis bind group. */
+  readonly uniform: GPUBuffer;
 
-  constructor(device: GPUDevice, uniform: GPUBuffer, capacity: number) {
+  constructor(device: GPUDevice, capacity: number) {
     this.device = device;
-    this.uniform = uniform;
-    this.capacity = capacity;
-    this.slots = new ArrayBuffer(capacity * SLOT_BYTES);
-    this.ints = new Int32Array(this.slots);
-    this.uints = new Uint32Array(this.slots);
-    this.floats = new Float32Array(this.slots);
+    this.slots = new ParamSlots(SYNTH_PARAMS, capacity);
+    this.uniform = this.slots.createBuffer(device, 'synthesis params');
   }
 
   /** Queues a dispatch over a w x h grid (8x8 workgroups). Submits first when the slots are full. */
@@ -58,17 +49,8 @@ export class Recorder {
 
   /** Writes a dispatch's parameters into the next slot (submitting first when the slots are full). */
   private slot(params: Params): number {
-    if (this.ops.length === this.capacity) void this.flush();
-    const slot = this.ops.length;
-    const base = (slot * SLOT_BYTES) / 4;
-    this.ints.fill(0, base, base + SLOT_BYTES / 4);
-    for (const [name, value] of Object.entries(params) as [ParamName, number][]) {
-      const at = base + (FIELD_INDEX.get(name) as number);
-      if (FLOAT_PARAMS.has(name)) this.floats[at] = value;
-      else if (name === 'seed' || name === 'flags') this.uints[at] = value >>> 0;
-      else this.ints[at] = value;
-    }
-    return slot;
+    if (this.slots.used === this.slots.capacity) void this.flush();
+    return this.slots.push(params);
   }
 
   /** A buffer copy that runs after this batch's dispatches. */
@@ -80,19 +62,25 @@ export class Recorder {
   reset(): void {
     this.ops = [];
     this.copies = [];
+    this.slots.clear();
+  }
+
+  destroy(): void {
+    this.reset();
+    this.uniform.destroy();
   }
 
   /** Submits what is queued; resolves when the GPU has finished it. */
   flush(): Promise<void> {
     if (this.ops.length === 0 && this.copies.length === 0) return Promise.resolve();
     const queue = this.device.queue;
-    if (this.ops.length > 0) queue.writeBuffer(this.uniform, 0, this.slots, 0, this.ops.length * SLOT_BYTES);
+    this.slots.upload(queue, this.uniform);
     const enc = this.device.createCommandEncoder();
     if (this.ops.length > 0) {
       const pass = enc.beginComputePass();
       for (const op of this.ops) {
         pass.setPipeline(op.pipeline);
-        pass.setBindGroup(0, op.group, [op.slot * SLOT_BYTES]);
+        pass.setBindGroup(0, op.group, [op.slot]);
         if (op.indirect) pass.dispatchWorkgroupsIndirect(op.indirect.buffer, op.indirect.offset);
         else pass.dispatchWorkgroups(op.x, op.y);
       }
@@ -102,6 +90,7 @@ export class Recorder {
     queue.submit([enc.finish()]);
     this.ops = [];
     this.copies = [];
+    this.slots.clear();
     return queue.onSubmittedWorkDone();
   }
 }

@@ -12,11 +12,12 @@ import type { GuideInput, Image, PropagateAddon, SynthOptions, SynthResult } fro
 import { autoLevels, levelSide, parseSynthArgs, planOnDevice } from './args.ts';
 import type { GuideShapes, ImageShape, SynthPlan, SynthUpload } from './args.ts';
 import {
-  ARGS_WORDS, FLAG_COMPUTE_FROZEN, FLAG_SKIP_FROZEN, FLAG_WEIGHTED, SLOT_BYTES, STATE_WORDS,
+  ARGS_WORDS, FLAG_COMPUTE_FROZEN, FLAG_SKIP_FROZEN, FLAG_WEIGHTED, STATE_WORDS, SYNTH_PARAMS,
   boxWgsl, countWgsl, dilateWgsl, downscaleWgsl, evalErrWgsl, initWgsl, patchMatchWgsl, stopDecideWgsl, stopReduceWgsl, stopResetWgsl, voteWgsl,
 } from './kernels.ts';
+import type { Params } from './kernels.ts';
+import { paramBinding, paramLayoutEntry } from './params.ts';
 import { Recorder } from './recorder.ts';
-import type { Params } from './recorder.ts';
 
 export type GpuSynthErrorCode = 'GPU_FAILED' | 'GPU_LOST' | 'CLOSED';
 export class GpuSynthError extends CodedError<GpuSynthErrorCode> {}
@@ -71,7 +72,7 @@ export interface DeviceResult {
 type Inputs = { host: SynthUpload } | { device: DeviceCall };
 
 // WebGPU's numeric flags (the `webgpu` package's globals hold the same values).
-const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80, INDIRECT: 0x100 } as const;
+const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80, INDIRECT: 0x100 } as const;
 const MAP_READ = 0x1;
 const COMPUTE = 0x4;
 const SLOTS = 512;
@@ -151,7 +152,7 @@ class Resources {
 
     const group = (name: KernelName, buffers: GPUBuffer[]) => device.createBindGroup({
       layout: kernels[name].layout,
-      entries: [{ binding: 0, resource: { buffer: uniform, size: SLOT_BYTES } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+      entries: [paramBinding(SYNTH_PARAMS, uniform), ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
     });
     const [A, B] = this.nnf;
     this.g.dsStyle = group('downscale', [this.styleIn, this.styleL]);
@@ -198,7 +199,6 @@ class Synthesizer implements GpuSynthesizer {
   readonly software: boolean;
   private readonly gpu: GPUDevice;
   private readonly kernels: Record<KernelName, Kernel>;
-  private readonly uniform: GPUBuffer;
   private readonly recorder: Recorder;
   private res: Resources | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -211,8 +211,7 @@ class Synthesizer implements GpuSynthesizer {
     this.kernels = kernels;
     this.device = name;
     this.software = software;
-    this.uniform = gpu.createBuffer({ size: SLOTS * SLOT_BYTES, usage: USAGE.UNIFORM | USAGE.COPY_DST });
-    this.recorder = new Recorder(gpu, this.uniform, SLOTS);
+    this.recorder = new Recorder(gpu, SLOTS);
     void gpu.lost.then((info) => {
       this.dead ??= new GpuSynthError('GPU_LOST', `the GPU device was lost (${info.reason}): ${info.message}`);
     });
@@ -250,7 +249,7 @@ class Synthesizer implements GpuSynthesizer {
     this.dead = new GpuSynthError('CLOSED', 'the GPU synthesizer is closed');
     this.res?.destroy();
     this.res = null;
-    this.uniform.destroy();
+    this.recorder.destroy();
     this.gpu.destroy();
   }
 
@@ -265,7 +264,7 @@ class Synthesizer implements GpuSynthesizer {
         throw new RangeError(`the images are too large for this GPU: a feature buffer needs ${largest} bytes, the device binds at most ${this.gpu.limits.maxStorageBufferBindingSize}`);
       }
       this.res?.destroy();
-      this.res = new Resources(this.gpu, this.kernels, this.uniform, key, plan.style.width, plan.style.height, plan.targetWidth, plan.targetHeight, cs, cg);
+      this.res = new Resources(this.gpu, this.kernels, this.recorder.uniform, key, plan.style.width, plan.style.height, plan.targetWidth, plan.targetHeight, cs, cg);
     }
     return this.res;
   }
@@ -521,7 +520,7 @@ export async function createGpuSynthesizer(opts: { signal?: AbortSignal } = {}):
       const spec = KERNELS[kn];
       const layout = device.createBindGroupLayout({
         entries: [
-          { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: SLOT_BYTES } },
+          paramLayoutEntry(SYNTH_PARAMS),
           ...spec.bindings.map((b, j) => ({ binding: j + 1, visibility: COMPUTE, buffer: { type: b === 'r' ? 'read-only-storage' as const : 'storage' as const } })),
         ],
       });
