@@ -2,9 +2,10 @@
 // One propagation direction kept on the GPU: each frame's guides are built there (gpu/guides.ts)
 // from the uploaded frame and flows, straight into the synthesizer's input layout, and the previous
 // output, coordinate map, mask and field the next frame needs never leave the device. Only the
-// frame (bytes), the two flows and the result cross the bus. Same guides, order, weights and
-// rounding as sequence.ts on the CPU: fed to the same GPU synthesis, the CPU-built guides give the
-// same bytes on SwiftShader (tests/propagate/gpu/sequence.test.ts).
+// frame (bytes), the two flows and the result cross the bus. The GPU is kept busy: a frame's work
+// is queued before the previous frame's result is read back and handed on. Same guides, order,
+// weights and rounding as sequence.ts on the CPU: fed to the same GPU synthesis, the CPU-built
+// guides give the same bytes on SwiftShader (tests/propagate/gpu/sequence.test.ts).
 import { abortError } from '../native.ts';
 import { coordinateMap, identityNnf } from '../image.ts';
 import { synthOptions } from '../settings.ts';
@@ -81,7 +82,8 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
     const prevPos = L.positional >= 0 ? make(N * 8) : null;
     const prevMask = key.mask ? make(N * 4) : null;
     const mask = key.mask ? make(N * 4) : null;
-    const maskBack = key.mask ? make(N * 4, USAGE.MAP_READ | USAGE.COPY_DST) : null;
+    // Two, used in turn, as the synthesizer's readbacks: one frame's is read while the next one runs.
+    const maskBacks = key.mask ? [make(N * 4, USAGE.MAP_READ | USAGE.COPY_DST), make(N * 4, USAGE.MAP_READ | USAGE.COPY_DST)] : null;
     const prevNnf = s.temporalInit ? make(N * 8) : null;
     const initNnf = s.temporalInit ? make(N * 8) : null;
 
@@ -115,7 +117,6 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
     const options = synthOptions(s, W, H, prevNnf !== null);
     const guideShapes = L.shapes.map((g) => ({ source: { width: W, height: H, channels: g.channels }, target: { width: W, height: H, channels: g.channels }, weight: g.weight }));
 
-    let prev = key.frame;
     // The next frame and its flow are fetched (decoded, read from the cache or computed on the
     // CPU) while the GPU works on this one.
     const inputs = (from: number, to: number) => {
@@ -123,64 +124,91 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
       pending.catch(() => undefined); // awaited when its turn comes; never an unhandled rejection
       return pending;
     };
-    let ahead = p.frames.length > 0 ? inputs(prev, p.frames[0] as number) : null;
-    for (const [n, t] of p.frames.entries()) {
-      if (signal?.aborted) throw abortError(signal);
-      const g0 = performance.now();
-      const [frame, step] = await (ahead as ReturnType<typeof inputs>);
-      const next = p.frames[n + 1];
-      ahead = next === undefined ? null : inputs(t, next);
-      q.writeBuffer(flowTo, 0, step.toFrom);
-      if (flowFrom) q.writeBuffer(flowFrom, 0, step.fromTo);
-      // Recorded and submitted without an await in between: the error scope sees only this work.
-      device.pushErrorScope('validation');
-      frameGuides(frame.data, targets);
-      if (temporal) {
-        // The previous output carried along the flow; disocclusions filled from their surroundings.
-        G.occlusion(flowTo, flowFrom as GPUBuffer, occ as GPUBuffer, 0, W, H);
-        // The CPU carries the output as bytes: rounded first (a zero-flow warp), then warped.
-        G.warp(prevOut as GPUBuffer, 0, still as GPUBuffer, rounded as GPUBuffer, 0, W, H, 3, { round: true });
-        G.warp(rounded as GPUBuffer, 0, flowTo, warped as GPUBuffer, 0, W, H, 3, { round: true });
-        G.fillHoles(warped as GPUBuffer, 0, occ as GPUBuffer, 0, targets, L.temporal, W, H, 3, { round: true });
-      }
-      if (prevPos) G.warp(prevPos, 0, flowTo, targets, L.positional, W, H, 2);
-      if (prevMask && mask) G.warp(prevMask, 0, flowTo, mask, 0, W, H, 1, { round: true });
-      if (prevNnf && initNnf) G.advectNnf(prevNnf, flowTo, initNnf, W, H);
-      G.submit();
-      const guideError = device.popErrorScope();
-      p.timing.guidesMs += performance.now() - g0;
+    /** Reads a carried mask back as bytes (0/1 per pixel). */
+    const readMask = async (from: GPUBuffer) => {
+      await from.mapAsync(USAGE.MAP_READ, 0, N * 4);
+      const m = new Float32Array(from.getMappedRange(0, N * 4));
+      const bytes = new Uint8Array(N);
+      for (let i = 0; i < N; i++) bytes[i] = m[i] as number;
+      from.unmap();
+      return bytes;
+    };
+    let ahead = p.frames.length > 0 ? inputs(key.frame, p.frames[0] as number) : null;
+    // The previous frame's hand-over (its result read back, then onFrame), still under way, and
+    // when its result arrived: the time the loop waits for a result counts as synthesis.
+    let handing: { done: Promise<void>; resultAt: number } = { done: Promise.resolve(), resultAt: 0 };
+    const waitFor = async (h: typeof handing) => {
+      const w0 = performance.now();
+      await h.done;
+      p.timing.synthMs += Math.max(0, h.resultAt - w0);
+    };
+    try {
+      for (const [n, t] of p.frames.entries()) {
+        if (signal?.aborted) throw abortError(signal);
+        const [frame, step] = await (ahead as ReturnType<typeof inputs>);
+        const g0 = performance.now();
+        const next = p.frames[n + 1];
+        ahead = next === undefined ? null : inputs(t, next);
+        q.writeBuffer(flowTo, 0, step.toFrom);
+        if (flowFrom) q.writeBuffer(flowFrom, 0, step.fromTo);
+        // Recorded and submitted without an await in between: the error scope sees only this work.
+        device.pushErrorScope('validation');
+        frameGuides(frame.data, targets);
+        if (temporal) {
+          // The previous output carried along the flow; disocclusions filled from their surroundings.
+          G.occlusion(flowTo, flowFrom as GPUBuffer, occ as GPUBuffer, 0, W, H);
+          // The CPU carries the output as bytes: rounded first (a zero-flow warp), then warped.
+          G.warp(prevOut as GPUBuffer, 0, still as GPUBuffer, rounded as GPUBuffer, 0, W, H, 3, { round: true });
+          G.warp(rounded as GPUBuffer, 0, flowTo, warped as GPUBuffer, 0, W, H, 3, { round: true });
+          G.fillHoles(warped as GPUBuffer, 0, occ as GPUBuffer, 0, targets, L.temporal, W, H, 3, { round: true });
+        }
+        if (prevPos) G.warp(prevPos, 0, flowTo, targets, L.positional, W, H, 2);
+        if (prevMask && mask) G.warp(prevMask, 0, flowTo, mask, 0, W, H, 1, { round: true });
+        if (prevNnf && initNnf) G.advectNnf(prevNnf, flowTo, initNnf, W, H);
+        G.submit();
+        const guideError = device.popErrorScope();
+        p.timing.guidesMs += performance.now() - g0;
 
-      const t0 = performance.now();
-      const r = await gpu.synth.synthesizeOnDevice({
-        style: { buffer: style, width: W, height: H, channels: 3 },
-        guides: guideShapes,
-        sources,
-        targets,
-        initNnf,
-        options,
-        keep: (out, copy) => {
-          if (prevOut) copy(out.image, 0, prevOut, 0, N * 12);
-          if (prevNnf) copy(out.nnf, 0, prevNnf, 0, N * 8);
-          if (prevPos) copy(targets, L.positional * 4, prevPos, 0, N * 8);
-          if (prevMask && mask && maskBack) {
-            copy(mask, 0, prevMask, 0, N * 4);
-            copy(mask, 0, maskBack, 0, N * 4);
-          }
-        },
-      }, signal);
-      const failed = await guideError;
-      if (failed) throw new Error(`building the guides on the GPU failed: ${failed.message}`);
-      let maskBytes: Uint8Array | null = null;
-      if (maskBack) {
-        await maskBack.mapAsync(USAGE.MAP_READ, 0, N * 4);
-        const m = new Float32Array(maskBack.getMappedRange(0, N * 4));
-        maskBytes = new Uint8Array(N);
-        for (let i = 0; i < N; i++) maskBytes[i] = m[i] as number;
-        maskBack.unmap();
+        const t0 = performance.now();
+        const maskBack = maskBacks ? (maskBacks[n % 2] as GPUBuffer) : null;
+        const { result } = await gpu.synth.synthesizeOnDevice({
+          style: { buffer: style, width: W, height: H, channels: 3 },
+          guides: guideShapes,
+          sources,
+          targets,
+          initNnf,
+          options,
+          keep: (out, copy) => {
+            if (prevOut) copy(out.image, 0, prevOut, 0, N * 12);
+            if (prevNnf) copy(out.nnf, 0, prevNnf, 0, N * 8);
+            if (prevPos) copy(targets, L.positional * 4, prevPos, 0, N * 8);
+            if (prevMask && mask && maskBack) {
+              copy(mask, 0, prevMask, 0, N * 4);
+              copy(mask, 0, maskBack, 0, N * 4);
+            }
+          },
+        }, signal);
+        p.timing.synthMs += performance.now() - t0;
+        const failed = await guideError;
+        if (failed) throw new Error(`building the guides on the GPU failed: ${failed.message}`);
+        // This frame is queued on the GPU: the previous one is handed on meanwhile, then this one
+        // after it, in order.
+        const before = handing;
+        const current = { done: Promise.resolve(), resultAt: 0 };
+        current.done = (async () => {
+          const [r, maskBytes] = await Promise.all([result, maskBack ? readMask(maskBack) : null]);
+          current.resultAt = performance.now();
+          await before.done;
+          await p.onFrame(t, { image: r.image, error: r.error, mask: maskBytes });
+        })();
+        current.done.catch(() => undefined); // awaited below or on the next frame
+        handing = current;
+        await waitFor(before);
       }
-      p.timing.synthMs += performance.now() - t0;
-      prev = t;
-      await p.onFrame(t, { image: r.image, error: r.error, mask: maskBytes });
+      await waitFor(handing);
+    } finally {
+      // A failure leaves no hand-over running once the buffers are gone.
+      await handing.done.catch(() => undefined);
     }
   } finally {
     for (const b of buffers) b.destroy();

@@ -34,8 +34,10 @@ export interface GpuSynthesizer {
   /**
    * synthesize() for images already on this device (gpu/sequence.ts builds the guides there): the
    * same checks and kernels, no host conversion or upload, and the field stays on the GPU.
+   * Resolves once the call's work is submitted, so the caller can queue the next frame's work
+   * before this one's result is read back; `result` resolves with it.
    */
-  synthesizeOnDevice(call: DeviceCall, signal?: AbortSignal): Promise<DeviceResult>;
+  synthesizeOnDevice(call: DeviceCall, signal?: AbortSignal): Promise<{ result: Promise<DeviceResult> }>;
   /** The WebGPU device it runs on, shared with the other GPU stages (gpu/blender.ts); close() destroys it. */
   readonly gpuDevice: GPUDevice;
   /**
@@ -115,7 +117,12 @@ class Resources {
   readonly styleIn: GPUBuffer; readonly guideSrcIn: GPUBuffer; readonly guideTgtIn: GPUBuffer; readonly initIn: GPUBuffer;
   readonly styleL: GPUBuffer; readonly srcF: GPUBuffer; readonly tgtF: GPUBuffer;
   readonly nnf: [GPUBuffer, GPUBuffer]; readonly err: GPUBuffer; readonly est: GPUBuffer; readonly frozen: GPUBuffer;
-  readonly cnt: GPUBuffer; readonly tmp: GPUBuffer; readonly occ: GPUBuffer; readonly readback: GPUBuffer;
+  readonly cnt: GPUBuffer; readonly tmp: GPUBuffer; readonly occ: GPUBuffer;
+  /** Two, used in turn: a call's result is read back while the next call's work runs. */
+  readonly readbacks: [GPUBuffer, GPUBuffer];
+  /** Settles when the readback buffer of that index is free again. */
+  readonly reading: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
+  nextReadback: 0 | 1 = 0;
   readonly frozenTmp: GPUBuffer; readonly partials: GPUBuffer; readonly state: GPUBuffer; readonly args: GPUBuffer;
   readonly g: Record<string, GPUBindGroup> = {};
 
@@ -144,7 +151,8 @@ class Resources {
     this.cnt = make(S * 4, st);
     this.tmp = make(S * 4, st);
     this.occ = make(S * 4, st);
-    this.readback = make(T * (cs + 1 + 2) * 4 + STATE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST);
+    const readback = () => make(T * (cs + 1 + 2) * 4 + STATE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST);
+    this.readbacks = [readback(), readback()];
     this.frozenTmp = make(T * 4, st);
     this.partials = make(Math.ceil(T / 256) * 8, st);
     this.state = make(STATE_WORDS * 4, st | USAGE.COPY_SRC);
@@ -224,14 +232,17 @@ class Synthesizer implements GpuSynthesizer {
     return run as Promise<SynthResult<T>>;
   };
 
-  synthesizeOnDevice = (call: DeviceCall, signal?: AbortSignal): Promise<DeviceResult> => {
-    const run = this.queue.then(async () => {
+  synthesizeOnDevice = (call: DeviceCall, signal?: AbortSignal): Promise<{ result: Promise<DeviceResult> }> => {
+    // The next call may start once this one's work is submitted: it reads back into the other buffer.
+    const submitted = this.queue.then(async () => {
       const plan = planOnDevice(call.style, call.guides, call.options);
-      const r = await this.guarded(() => this.execute(plan, { device: call }, signal, undefined));
-      return { image: toBytes(r.est), error: r.error };
+      const collect = await this.guarded(() => this.execute(plan, { device: call }, signal, undefined));
+      const result = collect().then((r) => ({ image: toBytes(r.est), error: r.error }));
+      result.catch(() => undefined); // the caller awaits it: never an unhandled rejection meanwhile
+      return { result };
     });
-    this.queue = run.catch(() => undefined);
-    return run;
+    this.queue = submitted.catch(() => undefined);
+    return submitted;
   };
 
   get gpuDevice(): GPUDevice {
@@ -253,7 +264,7 @@ class Synthesizer implements GpuSynthesizer {
     this.gpu.destroy();
   }
 
-  private resources(plan: SynthPlan): Resources {
+  private async resources(plan: SynthPlan): Promise<Resources> {
     const cs = plan.style.channels;
     const cg = plan.guides.reduce((n, g) => n + g.source.channels, 0);
     const key = [plan.style.width, plan.style.height, plan.targetWidth, plan.targetHeight, cs, ...plan.guides.map((g) => g.source.channels)].join(',');
@@ -263,7 +274,11 @@ class Synthesizer implements GpuSynthesizer {
       if (largest > this.gpu.limits.maxStorageBufferBindingSize) {
         throw new RangeError(`the images are too large for this GPU: a feature buffer needs ${largest} bytes, the device binds at most ${this.gpu.limits.maxStorageBufferBindingSize}`);
       }
-      this.res?.destroy();
+      if (this.res) {
+        // Results of earlier calls may still be on their way back.
+        await Promise.all(this.res.reading);
+        this.res.destroy();
+      }
       this.res = new Resources(this.gpu, this.kernels, this.recorder.uniform, key, plan.style.width, plan.style.height, plan.targetWidth, plan.targetHeight, cs, cg);
     }
     return this.res;
@@ -273,7 +288,8 @@ class Synthesizer implements GpuSynthesizer {
     if (this.dead) throw this.dead;
     const { plan, upload } = parseSynthArgs(style, guides, options);
     if (signal?.aborted) throw abortError(signal);
-    const r = await this.guarded(() => this.execute(plan, { host: upload }, signal, onProgress));
+    const collect = await this.guarded(() => this.execute(plan, { host: upload }, signal, onProgress));
+    const r = await collect();
     const est = r.est;
     let data: Uint8Array | Float32Array;
     if (plan.styleIsFloat) {
@@ -305,8 +321,16 @@ class Synthesizer implements GpuSynthesizer {
     return result as R;
   }
 
-  private async execute(plan: SynthPlan, inputs: Inputs, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<{ est: Float32Array; error: Float32Array; nnf: Int32Array | null }> {
-    const res = this.resources(plan);
+  /**
+   * Records and submits one synthesis; resolves once all of it is submitted, with the function that
+   * reads its result back (after the GPU has finished it).
+   */
+  private async execute(plan: SynthPlan, inputs: Inputs, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<() => Promise<{ est: Float32Array; error: Float32Array; nnf: Int32Array | null }>> {
+    const res = await this.resources(plan);
+    const which = res.nextReadback;
+    res.nextReadback = which === 0 ? 1 : 0;
+    await res.reading[which];
+    const readback = res.readbacks[which];
     const q = this.gpu.queue;
     const K = this.kernels;
     const rec = this.recorder;
@@ -366,6 +390,11 @@ class Synthesizer implements GpuSynthesizer {
       else rec.dispatch(K[kernel].pipeline, res.g[group] as GPUBindGroup, params, w, h);
     };
     const inFlight: Promise<void>[] = [];
+    const submit = () => {
+      const done = rec.flush();
+      done.catch(() => undefined); // awaited later, or dropped with a failed call: never unhandled
+      inFlight.push(done);
+    };
     for (let pass = 0; pass < passes; pass++) {
       const extra = pass >= levels;
       const level = extra ? 0 : levels - 1 - pass;
@@ -437,7 +466,7 @@ class Synthesizer implements GpuSynthesizer {
         }
         // Up to IN_FLIGHT batches queued: waiting on each one's completion costs more than a small
         // batch's GPU time. A macrotask turn per batch lets an abort arrive between batches.
-        inFlight.push(rec.flush());
+        submit();
         if (inFlight.length > IN_FLIGHT) await inFlight.shift();
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted) throw abortError(signal);
@@ -452,26 +481,41 @@ class Synthesizer implements GpuSynthesizer {
     // Read back image, error and (for host calls) the field in one mapping.
     const T = TW * TH;
     const withField = 'host' in inputs;
-    rec.copy(res.est, 0, res.readback, 0, T * cs * 4);
-    rec.copy(res.err, 0, res.readback, T * cs * 4, T * 4);
+    rec.copy(res.est, 0, readback, 0, T * cs * 4);
+    rec.copy(res.err, 0, readback, T * cs * 4, T * 4);
     const stateAt = T * (cs + 3) * 4;
-    if (early) rec.copy(res.state, 0, res.readback, stateAt, STATE_WORDS * 4);
-    if (withField) rec.copy(res.nnf[cur] as GPUBuffer, 0, res.readback, T * (cs + 1) * 4, T * 8);
+    if (early) rec.copy(res.state, 0, readback, stateAt, STATE_WORDS * 4);
+    if (withField) rec.copy(res.nnf[cur] as GPUBuffer, 0, readback, T * (cs + 1) * 4, T * 8);
     else inputs.device.keep?.({ image: res.est, nnf: res.nnf[cur] as GPUBuffer }, (src, so, dst, dO, size) => rec.copy(src, so, dst, dO, size));
-    await rec.flush();
+    submit();
     this.lastDispatches = rec.dispatches - dispatched;
-    await Promise.all(inFlight);
-    await res.readback.mapAsync(MAP_READ);
-    const mapped = res.readback.getMappedRange();
-    this.lastIterations = early ? (new Uint32Array(mapped, stateAt, STATE_WORDS)[2] as number) : plan.searchVoteIters * passes;
-    const est = new Float32Array(mapped, 0, T * cs).slice();
-    const err = new Float32Array(mapped, T * cs * 4, T).slice();
-    const nnf = withField ? new Int32Array(mapped, T * (cs + 1) * 4, T * 2).slice() : null;
-    res.readback.unmap();
+    const searchVoteIters = plan.searchVoteIters * passes;
     const finalPatch = plan.extraPass3x3 ? 3 : plan.patchSize;
-    const area = finalPatch * finalPatch;
-    for (let i = 0; i < T; i++) err[i] = Math.fround((err[i] as number) / area);
-    return { est, error: err, nnf };
+    const collect = async () => {
+      // Settled together: the buffer is free again only once its mapping is over, either way.
+      const [mapped, ...work] = await Promise.allSettled([readback.mapAsync(MAP_READ), ...inFlight]);
+      const failed = [mapped, ...work].find((r) => r.status === 'rejected');
+      if (failed) {
+        if (mapped?.status === 'fulfilled') readback.unmap();
+        if (this.dead) throw this.dead;
+        const why = (failed.reason as Error)?.message ?? String(failed.reason);
+        throw new GpuSynthError('GPU_FAILED', `reading the WebGPU synthesis result back failed: ${why}`, { cause: failed.reason });
+      }
+      const range = readback.getMappedRange();
+      this.lastIterations = early ? (new Uint32Array(range, stateAt, STATE_WORDS)[2] as number) : searchVoteIters;
+      const est = new Float32Array(range, 0, T * cs).slice();
+      const err = new Float32Array(range, T * cs * 4, T).slice();
+      const nnf = withField ? new Int32Array(range, T * (cs + 1) * 4, T * 2).slice() : null;
+      readback.unmap();
+      const area = finalPatch * finalPatch;
+      for (let i = 0; i < T; i++) err[i] = Math.fround((err[i] as number) / area);
+      return { est, error: err, nnf };
+    };
+    return () => {
+      const done = collect();
+      res.reading[which] = done.then(() => undefined, () => undefined);
+      return done;
+    };
   }
 }
 

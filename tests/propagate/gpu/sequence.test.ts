@@ -131,6 +131,37 @@ test('an abort stops a GPU direction between frames', { skip }, async () => {
   assert.ok(written <= 3, `${written} frames written after the abort`);
 });
 
+test('the GPU never waits for the host: a frame\'s work is queued before the previous frame is handed on', { skip }, async () => {
+  const b = backend as ChosenBackend;
+  const synth = b.gpu as NonNullable<ChosenBackend['gpu']>;
+  let submitted = 0;
+  // The synthesizer itself, with its calls counted once their work is queued.
+  const spy = Object.create(synth, {
+    synthesizeOnDevice: {
+      value: async (...a: Parameters<typeof synth.synthesizeOnDevice>) => {
+        const r = await synth.synthesizeOnDevice(...a);
+        submitted++;
+        return r;
+      },
+    },
+  }) as typeof synth;
+  const queuedAtWrite: number[] = [];
+  const out: Uint8Array[] = [];
+  await propagateVideo({
+    frameCount: N, width: W, height: H, keyframes: [keys[0] as KeyFrame], backend: { ...b, gpu: spy },
+    sourceFrame: async (i) => frames[i] as Uint8Array,
+    writeFrame: async (i, rgb) => {
+      out[i] = rgb;
+      queuedAtWrite[i] = submitted;
+    },
+  }, { searchVoteIters: 2, pyramidLevels: 1 });
+  assert.equal(submitted, N - 1);
+  // Frame t is the t-th synthesis; by the time it is written, frame t + 1's is queued too.
+  for (let t = 1; t < N - 1; t++) assert.ok((queuedAtWrite[t] as number) >= t + 1, `frame ${t} was written when only ${queuedAtWrite[t]} syntheses were queued`);
+  assert.equal(queuedAtWrite[N - 1], N - 1);
+  for (let t = 1; t < N; t++) assert.ok(out[t] instanceof Uint8Array, `frame ${t} was not written`);
+});
+
 test('gpuGuides and gpuOccupancy: defaults, checked', () => {
   assert.equal(resolveSettings().gpuGuides, true);
   assert.equal(resolveSettings({ gpuGuides: false }).gpuGuides, false);
