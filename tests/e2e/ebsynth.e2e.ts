@@ -5,35 +5,20 @@
 // inverted) with ffmpeg, and the folder imported with its preview (current vs painted, skipped
 // files); the key frames' pictures then checked through the media route. Screenshots:
 // test-artifacts/e2e/ebsynth-*.png.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decode } from 'fast-png';
-import type { Page } from 'playwright-core';
-import type { ProjectSummary } from '../../src-main/api/contract.ts';
-import type { ApiHost } from '../../src-main/api/host.ts';
-import type { RunningServer } from '../../src-main/serve/server.ts';
-import {
-  decodeFrameRgb, httpGet, meanAbsDiff, type EditorSession, waitFor, openProjectOf, screenshot, openClipSession, closeClipSession,
-} from './support.ts';
+import { clipSession, decodeFrameRgb, httpGet, meanAbsDiff, waitFor } from './support.ts';
 
 // The source is twice the working size, so "full source resolution" is not the working size.
 const W = 256;
 const H = 128;
 const FRAMES = 16;
 
-let tmp = '';
-let clip = '';
-let host: ApiHost;
-let server: RunningServer;
-let session: EditorSession | undefined;
-let page: Page;
-
-const project = (): Promise<ProjectSummary> => openProjectOf(host);
-
-const shot = (name: string): Promise<void> => screenshot(page, `ebsynth-${name}`);
+const e2e = clipSession({ name: 'ebsynth', width: W, height: H, frames: FRAMES, setUp });
 
 function rgbOf(png: Uint8Array): { width: number; height: number; rgb: Uint8Array } {
   const img = decode(png);
@@ -43,34 +28,38 @@ function rgbOf(png: Uint8Array): { width: number; height: number; rgb: Uint8Arra
   return { width: img.width, height: img.height, rgb };
 }
 
+/** Types `target` in the in-app file browser's path box and presses Enter. */
+async function typeInBrowser(target: string): Promise<void> {
+  const browser = e2e.page.getByTestId('file-browser');
+  // Typed once the first folder is shown (its path would replace what was typed).
+  await waitFor('the browser', async () => (await browser.getByTestId('fb-list').getAttribute('aria-busy')) === 'false');
+  await browser.locator('#fb-path').fill(target);
+  await browser.locator('#fb-path').press('Enter');
+}
+
 /** Chooses `dir` in the in-app file browser's folder mode: typed in the path box, then "Choose this folder". */
 async function chooseFolder(dir: string, screenshot?: string): Promise<void> {
-  const browser = page.getByTestId('file-browser');
-  await waitFor('the browser', async () => (await browser.getByTestId('fb-list').getAttribute('aria-busy')) === 'false');
-  await browser.locator('#fb-path').fill(dir);
-  await browser.locator('#fb-path').press('Enter');
+  const browser = e2e.page.getByTestId('file-browser');
+  await typeInBrowser(dir);
   await waitFor(`the browser to show ${dir}`, async () => (await browser.locator('#fb-path').inputValue()) === dir && (await browser.getByTestId('fb-list').getAttribute('aria-busy')) === 'false');
-  if (screenshot) await shot(screenshot);
+  if (screenshot) await e2e.shot(screenshot);
   await browser.getByRole('button', { name: 'Choose this folder' }).click();
 }
 
-before(async () => {
-  ({ tmp, clip, session } = await openClipSession('ebsynth', { width: W, height: H, frames: FRAMES }));
-  ({ host, server, page } = session);
-  await host.api.createProject({ videoPath: clip, projectPath: path.join(tmp, 'clip.rrproj'), shortSide: 64 });
-  await page.goto(server.origin);
-  await page.getByTestId('frame-number').waitFor({ timeout: 60_000 });
-});
-
-after(() => closeClipSession({ tmp, session }));
+/** The project, made through the services, open in the page. */
+async function setUp(): Promise<void> {
+  await e2e.host.api.createProject({ videoPath: e2e.clip, projectPath: path.join(e2e.tmp, 'clip.rrproj'), shortSide: 64 });
+  await e2e.page.goto(e2e.server.origin);
+  await e2e.page.getByTestId('frame-number').waitFor({ timeout: 60_000 });
+}
 
 test('key frames every N frames through the dialog; an edited key frame is never dropped silently', async () => {
-  const p0 = await project();
+  const p0 = await e2e.project();
   assert.deepEqual([p0.working.width, p0.working.height], [W / 2, H / 2]);
-  await host.api.addKeyframe(3);
-  await host.api.setKeyframePrompt(3, 'a watercolour');
-  await page.getByTestId('keyframe-batch-open').click();
-  const dialog = page.getByTestId('keyframe-batch');
+  await e2e.host.api.addKeyframe(3);
+  await e2e.host.api.setKeyframePrompt(3, 'a watercolour');
+  await e2e.page.getByTestId('keyframe-batch-open').click();
+  const dialog = e2e.page.getByTestId('keyframe-batch');
   await dialog.getByRole('radio', { name: 'Every' }).check();
   await dialog.getByLabel('Frames between key frames').fill('6');
   let summary = '';
@@ -80,35 +69,35 @@ test('key frames every N frames through the dialog; an edited key frame is never
   assert.match((await dialog.getByTestId('kf-batch-lost').textContent()) ?? '', /Frame 3: prompt/);
   assert.equal(await dialog.getByTestId('kf-mini-timeline').locator('.kf-mini-mark').count(), 4, 'three new markers and the removed one');
   assert.equal(await dialog.getByTestId('kf-batch-apply').isDisabled(), true, 'not before the removal is confirmed');
-  await shot('dialog');
+  await e2e.shot('dialog');
   await dialog.getByRole('checkbox', { name: /Remove them anyway/ }).check();
   await dialog.getByTestId('kf-batch-apply').click();
   await dialog.waitFor({ state: 'detached' });
-  assert.deepEqual((await project()).keyframes.map((k) => k.frame), [0, 6, 12]);
-  await waitFor('the list', async () => (await page.getByTestId('keyframe-list').locator('.kf-item').count()) === 3);
+  assert.deepEqual((await e2e.project()).keyframes.map((k) => k.frame), [0, 6, 12]);
+  await waitFor('the list', async () => (await e2e.page.getByTestId('keyframe-list').locator('.kf-item').count()) === 3);
   // The batch is one undo step.
-  await host.api.undo();
-  assert.deepEqual((await project()).keyframes.map((k) => [k.frame, k.prompt]), [[3, 'a watercolour']]);
-  await host.api.redo();
-  assert.deepEqual((await project()).keyframes.map((k) => k.frame), [0, 6, 12]);
+  await e2e.host.api.undo();
+  assert.deepEqual((await e2e.project()).keyframes.map((k) => [k.frame, k.prompt]), [[3, 'a watercolour']]);
+  await e2e.host.api.redo();
+  assert.deepEqual((await e2e.project()).keyframes.map((k) => k.frame), [0, 6, 12]);
 });
 
 test('export the key frames to a folder at full source size, then import the painted folder', async () => {
-  const exportDir = path.join(tmp, 'to-paint');
+  const exportDir = path.join(e2e.tmp, 'to-paint');
   mkdirSync(exportDir);
-  await page.getByTestId('keyframe-export-open').click();
+  await e2e.page.getByTestId('keyframe-export-open').click();
   await chooseFolder(exportDir);
-  const exp = page.getByTestId('keyframe-export');
+  const exp = e2e.page.getByTestId('keyframe-export');
   await exp.getByTestId('keyframe-export-run').click();
   await exp.getByTestId('keyframe-export-done').waitFor({ timeout: 30_000 });
   assert.match((await exp.getByTestId('keyframe-export-done').textContent()) ?? '', /Wrote 3 pictures at 256×128/);
-  await shot('export');
+  await e2e.shot('export');
   await exp.getByRole('button', { name: 'Done' }).click();
   assert.deepEqual(readdirSync(exportDir).sort(), ['00000.png', '00006.png', '00012.png']);
 
   // Again into the same folder: nothing is replaced until the artist says so.
   writeFileSync(path.join(exportDir, '00006.png'), 'mine');
-  await page.getByTestId('keyframe-export-open').click();
+  await e2e.page.getByTestId('keyframe-export-open').click();
   await chooseFolder(exportDir);
   await exp.getByTestId('keyframe-export-run').click();
   await exp.getByTestId('keyframe-export-replace').waitFor();
@@ -120,13 +109,13 @@ test('export the key frames to a folder at full source size, then import the pai
   for (const n of [0, 6, 12]) {
     const png = rgbOf(readFileSync(path.join(exportDir, `${String(n).padStart(5, '0')}.png`)));
     assert.deepEqual([png.width, png.height], [W, H]);
-    const want = decodeFrameRgb(clip, n, W, H);
+    const want = decodeFrameRgb(e2e.clip, n, W, H);
     assert.ok(meanAbsDiff(png.rgb, want) < 0.5, `frame ${n}: exported pixels differ from ffmpeg's (${meanAbsDiff(png.rgb, want)})`);
-    if (n === 6) assert.ok(meanAbsDiff(png.rgb, decodeFrameRgb(clip, 7, W, H)) > 1, 'and not some other frame');
+    if (n === 6) assert.ok(meanAbsDiff(png.rgb, decodeFrameRgb(e2e.clip, 7, W, H)) > 1, 'and not some other frame');
   }
 
   // Painted elsewhere: inverted, renamed the way a painting program might, with strays.
-  const painted = path.join(tmp, 'painted');
+  const painted = path.join(e2e.tmp, 'painted');
   mkdirSync(painted);
   for (const n of [0, 6, 12]) {
     const name = String(n).padStart(5, '0');
@@ -135,9 +124,9 @@ test('export the key frames to a folder at full source size, then import the pai
   writeFileSync(path.join(painted, 'notes.txt'), 'done');
   execFileSync('cp', [path.join(painted, 'shot_00006_painted.png'), path.join(painted, '00099.png')]);
 
-  await page.getByTestId('keyframe-import-open').click();
+  await e2e.page.getByTestId('keyframe-import-open').click();
   await chooseFolder(painted, 'choose-folder');
-  const imp = page.getByTestId('import-folder');
+  const imp = e2e.page.getByTestId('import-folder');
   await waitFor('the import preview', async () => (await imp.getByTestId('import-list').locator('li').count()) === 3, 30_000);
   assert.match((await imp.getByTestId('import-summary').textContent()) ?? '', /^3 key frames will get the painted picture\.$/);
   await imp.getByTestId('import-skipped').locator('summary').click();
@@ -146,35 +135,31 @@ test('export the key frames to a folder at full source size, then import the pai
   assert.match(skipped, /notes\.txt — not an image/);
   // Every row shows the picture now and the painted one, loaded.
   await waitFor('the thumbnails', async () => imp.locator('img.kf-import-thumb').evaluateAll((imgs) => imgs.length === 6 && imgs.every((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0)));
-  await shot('import-preview');
-  assert.deepEqual((await project()).keyframes.map((k) => k.state), ['none', 'none', 'none'], 'the preview changes nothing');
+  await e2e.shot('import-preview');
+  assert.deepEqual((await e2e.project()).keyframes.map((k) => k.state), ['none', 'none', 'none'], 'the preview changes nothing');
   await imp.getByTestId('import-folder-apply').click();
   await imp.waitFor({ state: 'detached', timeout: 30_000 });
 
-  const after = await project();
+  const after = await e2e.project();
   assert.deepEqual(after.keyframes.map((k) => [k.frame, k.state]), [[0, 'edited'], [6, 'edited'], [12, 'edited']]);
-  const res = await httpGet(new URL('media/frame/keyframe/6.png', server.origin).href);
+  const res = await httpGet(new URL('media/frame/keyframe/6.png', e2e.server.origin).href);
   assert.equal(res.status, 200);
   const got = rgbOf(res.body);
   assert.deepEqual([got.width, got.height], [W / 2, H / 2]);
   // The painted file brought to the working size by ffmpeg on its own (the source needs no crop here).
   const want = new Uint8Array(execFileSync('ffmpeg', ['-v', 'error', '-i', path.join(painted, 'shot_00006_painted.png'), '-vf', `scale=${W / 2}:${H / 2}:flags=bicubic`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 24 }));
   assert.ok(meanAbsDiff(got.rgb, want) < 0.5, `the painted frame 6 landed at the working size (${meanAbsDiff(got.rgb, want)})`);
-  assert.ok(meanAbsDiff(got.rgb, new Uint8Array(decodeFrameRgb(clip, 6, W / 2, H / 2))) > 40, 'and it is the painted picture, not the source');
+  assert.ok(meanAbsDiff(got.rgb, new Uint8Array(decodeFrameRgb(e2e.clip, 6, W / 2, H / 2))) > 40, 'and it is the painted picture, not the source');
 
   // The list shows each key frame's (now painted) picture.
-  await waitFor('the list thumbnails', async () => page.getByTestId('keyframe-list').locator('img.kf-thumb').evaluateAll((imgs) => imgs.length === 3 && imgs.every((i) => (i as unknown as { naturalWidth: number; src: string }).naturalWidth > 0 && (i as unknown as { src: string }).src.includes('/keyframe/'))));
-  await shot('imported');
-  await host.api.undo();
-  assert.deepEqual((await project()).keyframes.map((k) => k.state), ['none', 'none', 'none'], 'the import is one undo step');
+  await waitFor('the list thumbnails', async () => e2e.page.getByTestId('keyframe-list').locator('img.kf-thumb').evaluateAll((imgs) => imgs.length === 3 && imgs.every((i) => (i as unknown as { naturalWidth: number; src: string }).naturalWidth > 0 && (i as unknown as { src: string }).src.includes('/keyframe/'))));
+  await e2e.shot('imported');
+  await e2e.host.api.undo();
+  assert.deepEqual((await e2e.project()).keyframes.map((k) => k.state), ['none', 'none', 'none'], 'the import is one undo step');
 
   // One picture for the key frame at the playhead (frame 0), chosen in the same file browser.
-  await page.getByTestId('keyframe-import-browse').click();
-  const browser = page.getByTestId('file-browser');
-  // Typed once the first folder is shown (its path would replace what was typed).
-  await waitFor('the browser', async () => (await browser.getByTestId('fb-list').getAttribute('aria-busy')) === 'false');
-  await browser.locator('#fb-path').fill(path.join(painted, 'shot_00012_painted.png'));
-  await browser.locator('#fb-path').press('Enter');
-  await waitFor('frame 0 to be edited', async () => (await project()).keyframes[0]!.state === 'edited');
-  assert.deepEqual((await project()).keyframes.map((k) => k.state), ['edited', 'none', 'none']);
+  await e2e.page.getByTestId('keyframe-import-browse').click();
+  await typeInBrowser(path.join(painted, 'shot_00012_painted.png'));
+  await waitFor('frame 0 to be edited', async () => (await e2e.project()).keyframes[0]!.state === 'edited');
+  assert.deepEqual((await e2e.project()).keyframes.map((k) => k.state), ['edited', 'none', 'none']);
 });

@@ -3,112 +3,90 @@
 // out-of-date frame, the export dialog warns and "Propagate first, then export" chains the two,
 // and the finished MP4 plays inline and downloads through the token-protected route.
 // Screenshots: test-artifacts/e2e/status-*.png.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import type { ProjectSummary } from '../../src-main/api/contract.ts';
-import type { ApiHost } from '../../src-main/api/host.ts';
-import type { RunningServer } from '../../src-main/serve/server.ts';
-import {
-  httpGet, makeEditedPng, probe, type EditorSession, waitFor, openProjectOf, screenshot, openClipSession, closeClipSession,
-} from './support.ts';
+import { clipSession, httpGet, makeEditedPng, probe, waitFor } from './support.ts';
 
 const W = 128;
 const H = 64;
 const FRAMES = 16;
 
-let tmp = '';
-let clip = '';
-let host: ApiHost;
-let server: RunningServer;
-let session: EditorSession | undefined;
-let page: Page;
-
-const project = (): Promise<ProjectSummary> => openProjectOf(host);
-
-const shot = (name: string): Promise<void> => screenshot(page, `status-${name}`);
+const e2e = clipSession({ name: 'status', width: W, height: H, frames: FRAMES });
 
 async function editedPng(frame: number, name: string): Promise<Uint8Array> {
-  const file = path.join(tmp, `${name}.png`);
-  makeEditedPng(clip, frame, W, H, file);
+  const file = path.join(e2e.tmp, `${name}.png`);
+  makeEditedPng(e2e.clip, frame, W, H, file);
   return new Uint8Array(readFileSync(file));
 }
 
 async function propagate(frames?: [number, number]): Promise<void> {
-  const job = await host.api.startJob(frames ? { kind: 'propagate', frames } : { kind: 'propagate' });
-  await waitFor('the propagation', async () => (await host.api.listJobs()).find((j) => j.id === job.id)?.status === 'done', 120_000);
+  const job = await e2e.host.api.startJob(frames ? { kind: 'propagate', frames } : { kind: 'propagate' });
+  await waitFor('the propagation', async () => (await e2e.host.api.listJobs()).find((j) => j.id === job.id)?.status === 'done', 120_000);
 }
 
-const bandOf = async (): Promise<string | null> => page.getByTestId('timeline').getAttribute('data-render-status');
-
-before(async () => {
-  ({ tmp, clip, session } = await openClipSession('status', { width: W, height: H, frames: FRAMES }));
-  ({ host, server, page } = session);
-});
-
-after(() => closeClipSession({ tmp, session }));
+const bandOf = async (): Promise<string | null> => e2e.page.getByTestId('timeline').getAttribute('data-render-status');
 
 test('the timeline shows which frames are rendered, out of date or not rendered', async (t) => {
-  const caps = await host.api.capabilities();
+  const caps = await e2e.host.api.capabilities();
   if (!caps.propagate.available) return t.skip(`propagation unavailable: ${caps.propagate.message ?? ''}`);
   // Set up through the services (the key-frame and propagation UIs have their own e2e files).
-  await host.api.createProject({ videoPath: clip, projectPath: path.join(tmp, 'status.rrproj'), shortSide: H });
-  for (const f of [0, 5, 10]) await host.api.importKeyframeImage(f, await editedPng(f, `k${f}`));
+  await e2e.host.api.createProject({ videoPath: e2e.clip, projectPath: path.join(e2e.tmp, 'status.rrproj'), shortSide: H });
+  for (const f of [0, 5, 10]) await e2e.host.api.importKeyframeImage(f, await editedPng(f, `k${f}`));
   await propagate([0, 12]);
   // Key frame 10 is repainted: frames 6-12, which depend on it, are out of date; 13-15 never were rendered.
-  await host.api.importKeyframeImage(10, await editedPng(3, 'k10b'));
-  const p = await project();
+  await e2e.host.api.importKeyframeImage(10, await editedPng(3, 'k10b'));
+  const p = await e2e.project();
   assert.deepEqual(p.renderStatus?.counts, { rendered: 6, stale: 7, missing: 3, rendering: 0 });
 
-  await page.goto(server.url);
-  await page.getByTestId('frame-number').waitFor({ timeout: 30_000 });
+  await e2e.page.goto(e2e.server.url);
+  await e2e.page.getByTestId('frame-number').waitFor({ timeout: 30_000 });
   await waitFor('the band', async () => (await bandOf()) === '0-5:rendered 6-12:stale 13-15:missing');
-  const legend = page.getByTestId('render-legend');
+  const legend = e2e.page.getByTestId('render-legend');
   assert.match((await legend.textContent()) ?? '', /Rendered 6.*Out of date 7.*Not rendered 3/);
 
   // The band's tooltip names the run under the pointer.
-  const tl = page.getByTestId('timeline');
+  const tl = e2e.page.getByTestId('timeline');
   const box = (await tl.boundingBox())!;
   const px = Number(await tl.getAttribute('data-px-per-frame'));
-  await page.mouse.move(box.x + 8.5 * px, box.y + 22 + 48 + 3);
+  await e2e.page.mouse.move(box.x + 8.5 * px, box.y + 22 + 48 + 3);
   await waitFor('the band tooltip', async () => ((await tl.getAttribute('title')) ?? '').startsWith('Frames 6–12: Out of date'));
 
   // The Output view marks an out-of-date frame.
-  await page.mouse.click(box.x + 8.5 * px, box.y + 40);
-  assert.equal(await page.getByTestId('frame-number').textContent(), '8');
-  await page.getByRole('combobox', { name: 'Show' }).selectOption('output');
-  await page.locator('img[alt^="Output frame"]').waitFor();
-  assert.equal(await page.getByTestId('output-state').textContent(), 'Out of date');
-  await shot('timeline');
-  await page.mouse.click(box.x + 2.5 * px, box.y + 40);
-  await waitFor('no badge on a fresh frame', async () => (await page.getByTestId('output-state').count()) === 0);
+  await e2e.page.mouse.click(box.x + 8.5 * px, box.y + 40);
+  assert.equal(await e2e.page.getByTestId('frame-number').textContent(), '8');
+  await e2e.page.getByRole('combobox', { name: 'Show' }).selectOption('output');
+  await e2e.page.locator('img[alt^="Output frame"]').waitFor();
+  assert.equal(await e2e.page.getByTestId('output-state').textContent(), 'Out of date');
+  await e2e.shot('timeline');
+  await e2e.page.mouse.click(box.x + 2.5 * px, box.y + 40);
+  await waitFor('no badge on a fresh frame', async () => (await e2e.page.getByTestId('output-state').count()) === 0);
 });
 
 test('export warns, propagates first, then plays and downloads the result', async (t) => {
-  const caps = await host.api.capabilities();
+  const caps = await e2e.host.api.capabilities();
   if (!caps.propagate.available) return t.skip('propagation unavailable');
-  await page.keyboard.press('Control+e');
-  const dialog = page.getByRole('dialog');
+  await e2e.page.keyboard.press('Control+e');
+  const dialog = e2e.page.getByRole('dialog');
   const warning = dialog.getByTestId('export-warning');
   await warning.waitFor();
   const text = (await warning.textContent()) ?? '';
   assert.match(text, /7 frames out of date/);
   assert.match(text, /3 frames not rendered yet/);
   assert.match(text, /Export anyway writes the old renders for the 7 frames out of date/);
-  await shot('export-warning');
+  await e2e.shot('export-warning');
 
-  const out = path.join(tmp, 'result.mp4');
-  await page.locator('#export-path').fill(out);
-  await page.locator('#export-crf').fill('30');
+  const out = path.join(e2e.tmp, 'result.mp4');
+  await e2e.page.locator('#export-path').fill(out);
+  await e2e.page.locator('#export-crf').fill('30');
   await dialog.getByTestId('export-propagate-first').click();
   // The export waits for the propagation, then runs: both show, then the result.
   await dialog.getByTestId('export-download').waitFor({ timeout: 120_000 });
-  const jobs = await host.api.listJobs();
+  const jobs = await e2e.host.api.listJobs();
   const exp = jobs.find((j) => j.kind === 'export' && j.status === 'done')!;
   assert.equal(jobs.filter((j) => j.kind === 'propagate' && j.status === 'done').length, 2, 'a second propagation ran first');
-  assert.deepEqual((await project()).renderStatus?.counts, { rendered: FRAMES, stale: 0, missing: 0, rendering: 0 });
+  assert.deepEqual((await e2e.project()).renderStatus?.counts, { rendered: FRAMES, stale: 0, missing: 0, rendering: 0 });
   await waitFor('the band all rendered', async () => (await bandOf()) === `0-${FRAMES - 1}:rendered`);
 
   // The inline player loads the video (it seeks with byte ranges).
@@ -126,19 +104,19 @@ test('export warns, propagates first, then plays and downloads the result', asyn
   await waitFor('the player to reach the end', async () => video.evaluate((v) => (v as unknown as Player).ended), 20_000);
   await video.evaluate((v) => void ((v as unknown as Player).currentTime = 0.3));
   await waitFor('the seek', async () => video.evaluate((v) => !(v as unknown as Player).seeking && (v as unknown as Player).readyState >= 2), 20_000);
-  await shot('download');
+  await e2e.shot('download');
 
   // The link: an attachment, with the file's bytes, only with the token (httpGet sends it; a bare request does not).
   const href = (await dialog.getByTestId('export-download').getAttribute('href'))!;
   assert.equal(href, `/exports/${exp.id}?download=1`);
-  const got = await httpGet(new URL(href, server.url).toString());
+  const got = await httpGet(new URL(href, e2e.server.url).toString());
   assert.equal(got.status, 200);
   assert.match(String(got.headers['content-disposition']), /^attachment; filename="result\.mp4"/);
   assert.deepEqual(got.body, readFileSync(out));
-  const anon = await fetch(new URL(href, server.url));
+  const anon = await fetch(new URL(href, e2e.server.url));
   assert.equal(anon.status, 401);
   const info = probe(out);
   assert.equal(info.frames, FRAMES);
   assert.deepEqual([info.width, info.height], [W, H]);
-  await page.keyboard.press('Escape');
+  await e2e.page.keyboard.press('Escape');
 });

@@ -1,6 +1,8 @@
 // Helpers for the browser end-to-end tests: clips made with ffmpeg, frames decoded
-// independently of the app, the renderer build, Chromium, and HTTP reads of media routes.
+// independently of the app, the renderer build, Chromium, HTTP reads of media routes, and each
+// file's session on a test clip (clipSession).
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -244,31 +246,94 @@ export async function frameShown(page: Page): Promise<number> {
 }
 
 export interface ClipSession {
-  /** A temporary folder, removed by closeClipSession. */
-  tmp: string;
+  /** A temporary folder, removed after the file's tests. */
+  readonly tmp: string;
   /** The test clip inside it. */
-  clip: string;
-  session: EditorSession;
+  readonly clip: string;
+  /** The services' data folder (recent projects, uploads), inside `tmp`. */
+  readonly dataDir: string;
+  readonly host: ApiHost;
+  /** As EditorSession's: `url` is the address without the token. */
+  readonly server: RunningServer;
+  readonly page: Page;
+  /** The open project, failing the test when none is. */
+  project(): Promise<ProjectSummary>;
+  /** A PNG of the page in test-artifacts/e2e/, its name given the file's prefix. */
+  shot(name: string): Promise<void>;
+  /** The frame number the editor shows. */
+  frameShown(): Promise<number>;
+  /** Clicks the timeline at the centre of `frame`. */
+  clickTimeline(frame: number): Promise<void>;
+}
+
+export interface ClipSessionOptions {
+  /** Names the temporary folder (`rr-e2e-<name>-`). */
+  name: string;
+  /** The screenshots' name prefix: `<name>-` unless given ('' for none). */
+  shots?: string;
+  width: number;
+  height: number;
+  frames: number;
+  rate?: number;
+  /** The clip's path inside the temporary folder, its folders made: `clip.mp4` unless given. */
+  file?: string;
+  /** The services host's environment (process.env unless given), asked once the clip is made; it may add files to `tmp`. */
+  env?: (tmp: string) => Record<string, string | undefined>;
+  /** The file's own set-up once the page is open (a project, a viewport), run within the same before(). */
+  setUp?: (e2e: ClipSession) => Promise<void>;
 }
 
 /**
- * An e2e file's usual setup: the renderer built, a temporary folder (`rr-e2e-<name>-`) holding a
- * test clip (`clip.mp4` unless named), the services host and Chromium on it.
+ * An e2e file's usual setup, registered here as its node:test hooks: before() builds the renderer
+ * and makes a temporary folder holding a test clip, then starts the services host and Chromium on
+ * it, then runs the file's `setUp`; after() closes them and removes the folder. The fields are
+ * filled in by before(), so they are read inside tests and hooks, never at load time. A file's own
+ * set-up goes in `setUp`, not in a second top-level before(): those start as they are registered,
+ * without waiting for this one.
  */
-export async function openClipSession(name: string, clip: { width: number; height: number; frames: number; rate?: number; file?: string }): Promise<ClipSession> {
-  ensureRendererBuilt();
-  // Not emptied first: every e2e file writes its screenshots here (each run overwrites them).
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const tmp = mkdtempSync(path.join(os.tmpdir(), `rr-e2e-${name}-`));
-  const file = path.join(tmp, clip.file ?? 'clip.mp4');
-  makeClip(file, { width: clip.width, height: clip.height, rate: clip.rate ?? 24, frames: clip.frames });
-  const session = await openEditorSession({ dataDir: path.join(tmp, 'data'), profileDir: path.join(tmp, 'chromium-profile') });
-  return { tmp, clip: file, session };
-}
+export function clipSession(opts: ClipSessionOptions): ClipSession {
+  let tmp: string | undefined;
+  let open: { clip: string; dataDir: string; session: EditorSession } | undefined;
+  const live = (): { tmp: string; clip: string; dataDir: string; session: EditorSession } => {
+    if (!tmp || !open) throw new Error(`the ${opts.name} e2e session is not open: read its fields inside a test or hook`);
+    return { tmp, ...open };
+  };
+  const shots = opts.shots ?? `${opts.name}-`;
 
-export async function closeClipSession(s: Partial<ClipSession>): Promise<void> {
-  await s.session?.close();
-  if (s.tmp) rmSync(s.tmp, { recursive: true, force: true });
+  const fixture: ClipSession = {
+    get tmp() { return live().tmp; },
+    get clip() { return live().clip; },
+    get dataDir() { return live().dataDir; },
+    get host() { return live().session.host; },
+    get server() { return live().session.server; },
+    get page() { return live().session.page; },
+    project: () => openProjectOf(live().session.host),
+    shot: (name) => screenshot(live().session.page, `${shots}${name}`),
+    frameShown: () => frameShown(live().session.page),
+    clickTimeline: (frame) => clickTimelineAt(live().session.page, frame),
+  };
+
+  before(async () => {
+    ensureRendererBuilt();
+    // Not emptied first: every e2e file writes its screenshots here (each run overwrites them).
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tmp = mkdtempSync(path.join(os.tmpdir(), `rr-e2e-${opts.name}-`));
+    const clip = path.join(tmp, opts.file ?? 'clip.mp4');
+    mkdirSync(path.dirname(clip), { recursive: true });
+    makeClip(clip, { width: opts.width, height: opts.height, rate: opts.rate ?? 24, frames: opts.frames });
+    const env = opts.env?.(tmp);
+    const dataDir = path.join(tmp, 'data');
+    const session = await openEditorSession({ dataDir, profileDir: path.join(tmp, 'chromium-profile'), env });
+    open = { clip, dataDir, session };
+    await opts.setUp?.(fixture);
+  });
+
+  after(async () => {
+    await open?.session.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  return fixture;
 }
 
 /**
@@ -333,6 +398,38 @@ export async function timelineGeometry(page: Page): Promise<TimelineGeometry> {
 export async function clickTimelineAt(page: Page, frame: number): Promise<void> {
   const g = await timelineGeometry(page);
   await page.mouse.click(g.x + (frame + 0.5) * g.px - g.scroll, g.y + 50);
+}
+
+/**
+ * A drag as a hand makes it: the button pressed at the first point, moved through the others
+ * (`steps` mouse moves to each), released at the last.
+ */
+export async function dragThrough(page: Page, points: ReadonlyArray<readonly [number, number]>, steps: number): Promise<void> {
+  const [first, ...rest] = points;
+  if (!first) throw new Error('a drag needs a point to start from');
+  await page.mouse.move(first[0], first[1]);
+  await page.mouse.down();
+  for (const [x, y] of rest) await page.mouse.move(x, y, { steps });
+  await page.mouse.up();
+}
+
+/**
+ * The viewer shows source frame `n` of `clip` (`frames` long) at width × height, and its pixels are
+ * frame n's as ffmpeg decodes it on its own (within JPEG's error), closer than its neighbours'.
+ */
+export async function viewerShowsSourceFrame(page: Page, clip: string, n: number, size: { width: number; height: number; frames: number }): Promise<void> {
+  const { width, height, frames } = size;
+  const shown = (await page.evaluate(viewerPixelsScript(n))) as { width: number; height: number; src: string; b64: string };
+  assert.match(shown.src, new RegExp(`frame/source/${n}\\.png`));
+  assert.deepEqual([shown.width, shown.height], [width, height]);
+  const pixels = new Uint8Array(Buffer.from(shown.b64, 'base64'));
+  const d = meanAbsDiff(pixels, decodeFrameRgb(clip, n, width, height));
+  assert.ok(d < 3, `the shown image is frame ${n} (mean abs diff ${d.toFixed(2)})`);
+  for (const m of [n - 1, n + 1]) {
+    if (m < 0 || m >= frames) continue;
+    const dm = meanAbsDiff(pixels, decodeFrameRgb(clip, m, width, height));
+    assert.ok(d < dm, `frame ${n} matches better than frame ${m} (${d.toFixed(2)} vs ${dm.toFixed(2)})`);
+  }
 }
 
 /** Fills the start screen's new-project form (the video, where to save, the working short side). */
