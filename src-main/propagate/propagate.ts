@@ -210,7 +210,8 @@ export async function propagateVideo(deps: PropagateDeps, options: PropagateOpti
     if (blendAddon && !deps.blendAddon) blendAddon = loadBlendAddon();
     const message = (err as Error).message;
     const line = `${why}; the rest of the run is on the CPU, from the start of the segment that failed${message.includes(why) ? '' : ` (${message})`}`;
-    report.backend = { kind: 'cpu', device: 'CPU', note: report.backend.note ? `${report.backend.note}; ${line}` : line };
+    report.backend = { ...report.backend, kind: 'cpu', device: 'CPU' };
+    note(line);
     return true;
   };
 

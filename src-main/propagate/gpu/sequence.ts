@@ -18,7 +18,7 @@ export interface GpuDirection {
   guides: GpuGuides;
 }
 
-const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as const;
+const USAGE = { COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as const;
 
 /** Where each guide's pixels sit in the source and target buffers (float offsets), -1 when unused. */
 interface Layout {
@@ -82,8 +82,6 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
     const prevPos = L.positional >= 0 ? make(N * 8) : null;
     const prevMask = key.mask ? make(N * 4) : null;
     const mask = key.mask ? make(N * 4) : null;
-    // Two, used in turn, as the synthesizer's readbacks: one frame's is read while the next one runs.
-    const maskBacks = key.mask ? [make(N * 4, USAGE.MAP_READ | USAGE.COPY_DST), make(N * 4, USAGE.MAP_READ | USAGE.COPY_DST)] : null;
     const prevNnf = s.temporalInit ? make(N * 8) : null;
     const initNnf = s.temporalInit ? make(N * 8) : null;
 
@@ -124,15 +122,6 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
       pending.catch(() => undefined); // awaited when its turn comes; never an unhandled rejection
       return pending;
     };
-    /** Reads a carried mask back as bytes (0/1 per pixel). */
-    const readMask = async (from: GPUBuffer) => {
-      await from.mapAsync(USAGE.MAP_READ, 0, N * 4);
-      const m = new Float32Array(from.getMappedRange(0, N * 4));
-      const bytes = new Uint8Array(N);
-      for (let i = 0; i < N; i++) bytes[i] = m[i] as number;
-      from.unmap();
-      return bytes;
-    };
     let ahead = p.frames.length > 0 ? inputs(key.frame, p.frames[0] as number) : null;
     // The previous frame's hand-over (its result read back, then onFrame), still under way, and
     // when its result arrived: the time the loop waits for a result counts as synthesis.
@@ -170,7 +159,6 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
         p.timing.guidesMs += performance.now() - g0;
 
         const t0 = performance.now();
-        const maskBack = maskBacks ? (maskBacks[n % 2] as GPUBuffer) : null;
         const { result } = await gpu.synth.synthesizeOnDevice({
           style: { buffer: style, width: W, height: H, channels: 3 },
           guides: guideShapes,
@@ -182,11 +170,10 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
             if (prevOut) copy(out.image, 0, prevOut, 0, N * 12);
             if (prevNnf) copy(out.nnf, 0, prevNnf, 0, N * 8);
             if (prevPos) copy(targets, L.positional * 4, prevPos, 0, N * 8);
-            if (prevMask && mask && maskBack) {
-              copy(mask, 0, prevMask, 0, N * 4);
-              copy(mask, 0, maskBack, 0, N * 4);
-            }
+            if (prevMask && mask) copy(mask, 0, prevMask, 0, N * 4);
           },
+          // The carried mask comes back with the result, in the same mapping.
+          ...(mask ? { readAlso: mask } : {}),
         }, signal);
         p.timing.synthMs += performance.now() - t0;
         const failed = await guideError;
@@ -196,10 +183,10 @@ export async function propagateSequenceOnGpu(p: SequenceParams, gpu: GpuDirectio
         const before = handing;
         const current = { done: Promise.resolve(), resultAt: 0 };
         current.done = (async () => {
-          const [r, maskBytes] = await Promise.all([result, maskBack ? readMask(maskBack) : null]);
+          const r = await result;
           current.resultAt = performance.now();
           await before.done;
-          await p.onFrame(t, { image: r.image, error: r.error, mask: maskBytes });
+          await p.onFrame(t, { image: r.image, error: r.error, mask: r.also ? Uint8Array.from(r.also) : null });
         })();
         current.done.catch(() => undefined); // awaited below or on the next frame
         handing = current;

@@ -62,6 +62,8 @@ export interface DeviceCall {
   options: SynthOptions;
   /** Records copies of the outputs to keep on the GPU; they run in the call's last submission. */
   keep?(out: { image: GPUBuffer; nnf: GPUBuffer }, copy: (src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number) => void): void;
+  /** One more f32 per target pixel to read back with the result, as it is after the call's work. */
+  readAlso?: GPUBuffer;
 }
 
 export interface DeviceResult {
@@ -69,6 +71,8 @@ export interface DeviceResult {
   image: Uint8Array;
   /** Per-pixel patch error, as SynthResult.error. */
   error: Float32Array;
+  /** DeviceCall.readAlso's values; null without one. */
+  also: Float32Array | null;
 }
 
 type Inputs = { host: SynthUpload } | { device: DeviceCall };
@@ -237,7 +241,7 @@ class Synthesizer implements GpuSynthesizer {
     const submitted = this.queue.then(async () => {
       const plan = planOnDevice(call.style, call.guides, call.options);
       const collect = await this.guarded(() => this.execute(plan, { device: call }, signal, undefined));
-      const result = collect().then((r) => ({ image: toBytes(r.est), error: r.error }));
+      const result = collect().then((r) => ({ image: toBytes(r.est), error: r.error, also: r.also }));
       result.catch(() => undefined); // the caller awaits it: never an unhandled rejection meanwhile
       return { result };
     });
@@ -325,7 +329,7 @@ class Synthesizer implements GpuSynthesizer {
    * Records and submits one synthesis; resolves once all of it is submitted, with the function that
    * reads its result back (after the GPU has finished it).
    */
-  private async execute(plan: SynthPlan, inputs: Inputs, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<() => Promise<{ est: Float32Array; error: Float32Array; nnf: Int32Array | null }>> {
+  private async execute(plan: SynthPlan, inputs: Inputs, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<() => Promise<{ est: Float32Array; error: Float32Array; nnf: Int32Array | null; also: Float32Array | null }>> {
     const res = await this.resources(plan);
     const which = res.nextReadback;
     res.nextReadback = which === 0 ? 1 : 0;
@@ -478,25 +482,29 @@ class Synthesizer implements GpuSynthesizer {
       }
     }
 
-    // Read back image, error and (for host calls) the field in one mapping.
+    // Read back image, error and (for host calls) the field in one mapping; a device call's
+    // readAlso takes the field's place.
     const T = TW * TH;
     const withField = 'host' in inputs;
+    const also = 'device' in inputs ? inputs.device.readAlso ?? null : null;
     rec.copy(res.est, 0, readback, 0, T * cs * 4);
     rec.copy(res.err, 0, readback, T * cs * 4, T * 4);
     const stateAt = T * (cs + 3) * 4;
     if (early) rec.copy(res.state, 0, readback, stateAt, STATE_WORDS * 4);
     if (withField) rec.copy(res.nnf[cur] as GPUBuffer, 0, readback, T * (cs + 1) * 4, T * 8);
     else inputs.device.keep?.({ image: res.est, nnf: res.nnf[cur] as GPUBuffer }, (src, so, dst, dO, size) => rec.copy(src, so, dst, dO, size));
+    // After keep's copies: the same submission, so it sees what they wrote.
+    if (also) rec.copy(also, 0, readback, T * (cs + 1) * 4, T * 4);
     submit();
     this.lastDispatches = rec.dispatches - dispatched;
     const searchVoteIters = plan.searchVoteIters * passes;
     const finalPatch = plan.extraPass3x3 ? 3 : plan.patchSize;
     const collect = async () => {
       // Settled together: the buffer is free again only once its mapping is over, either way.
-      const [mapped, ...work] = await Promise.allSettled([readback.mapAsync(MAP_READ), ...inFlight]);
-      const failed = [mapped, ...work].find((r) => r.status === 'rejected');
+      const settled = await Promise.allSettled([readback.mapAsync(MAP_READ), ...inFlight]);
+      const failed = settled.find((r) => r.status === 'rejected');
       if (failed) {
-        if (mapped?.status === 'fulfilled') readback.unmap();
+        if (settled[0]?.status === 'fulfilled') readback.unmap();
         if (this.dead) throw this.dead;
         const why = (failed.reason as Error)?.message ?? String(failed.reason);
         throw new GpuSynthError('GPU_FAILED', `reading the WebGPU synthesis result back failed: ${why}`, { cause: failed.reason });
@@ -506,10 +514,11 @@ class Synthesizer implements GpuSynthesizer {
       const est = new Float32Array(range, 0, T * cs).slice();
       const err = new Float32Array(range, T * cs * 4, T).slice();
       const nnf = withField ? new Int32Array(range, T * (cs + 1) * 4, T * 2).slice() : null;
+      const alsoValues = also ? new Float32Array(range, T * (cs + 1) * 4, T).slice() : null;
       readback.unmap();
       const area = finalPatch * finalPatch;
       for (let i = 0; i < T; i++) err[i] = Math.fround((err[i] as number) / area);
-      return { est, error: err, nnf };
+      return { est, error: err, nnf, also: alsoValues };
     };
     return () => {
       const done = collect();
