@@ -9,8 +9,9 @@ export function isSqliteDamage(err: unknown): boolean {
   if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') return false;
   if (err.code.startsWith('SQLITE_CORRUPT') || DAMAGE_CODES.has(err.code)) return true;
   // The schema its version promises is not there: damaged schema text (a flipped byte in a table's
-  // CREATE statement), not a bug, since migrations always build the whole schema.
-  return err.code === 'SQLITE_ERROR' && /^no such (table|column)\b/.test(err.message);
+  // CREATE statement), not a bug, since migrations always build the whole schema. An INSERT names
+  // a column the damaged text lost as "table t has no column named c".
+  return err.code === 'SQLITE_ERROR' && /^(no such (table|column)\b|table \S+ has no column named\b)/.test(err.message);
 }
 
 /** The DAMAGED error for an SQLite corruption error met while reading `file`. */

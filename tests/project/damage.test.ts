@@ -10,6 +10,7 @@ test('corruption codes and a schema missing what its version promises are damage
   assert.equal(isSqliteDamage(sqliteError('SQLITE_NOTADB', 'file is not a database')), true);
   assert.equal(isSqliteDamage(sqliteError('SQLITE_ERROR', 'no such column: origin')), true);
   assert.equal(isSqliteDamage(sqliteError('SQLITE_ERROR', 'no such table: keyframes')), true);
+  assert.equal(isSqliteDamage(sqliteError('SQLITE_ERROR', 'table renders has no column named created_at')), true, 'an INSERT into a column whose name the damage changed');
   assert.equal(isSqliteDamage(sqliteError('SQLITE_ERROR', 'near "SELEC": syntax error')), false);
   assert.equal(isSqliteDamage(sqliteError('SQLITE_BUSY', 'database is locked')), false);
   assert.equal(isSqliteDamage(new Error('no such column: origin')), false);
