@@ -334,6 +334,30 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 `;
 
 /**
+ * The result as bytes for a device call's readback, four to a word: byte i of the interleaved
+ * image is floor(est[i] + 0.5) clamped to 0..255, which is the host's Math.round for these
+ * values (a float on the 0..255 scale plus a half is exact in f32). Words run along rows of outW
+ * invocations, so a large image stays within the dispatch limits.
+ */
+export const packBytesWgsl = `${header}
+@group(0) @binding(1) var<storage, read> est: array<f32>;
+@group(0) @binding(2) var<storage, read_write> packed: array<u32>;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  if (i32(g.x) >= p.outW) { return; }
+  let w = i32(g.y) * p.outW + i32(g.x);
+  let n = p.tw * p.th * p.cs;
+  if (w * 4 >= n) { return; }
+  var word = 0u;
+  for (var b = 0; b < 4; b++) {
+    let i = w * 4 + b;
+    if (i < n) { word |= u32(clamp(floor(est[i] + 0.5), 0.0, 255.0)) << (8u * u32(b)); }
+  }
+  packed[w] = word;
+}
+`;
+
+/**
  * Early stop of a pyramid level, decided on the GPU so the host never waits on it: the rest of
  * the level's dispatches are indirect, and their workgroup counts (args) drop to zero once the
  * level is done. Words of args: target grid, source grid, reduce grid; state: previous mean

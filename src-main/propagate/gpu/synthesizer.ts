@@ -13,7 +13,7 @@ import { autoLevels, levelSide, parseSynthArgs, planOnDevice } from './args.ts';
 import type { GuideShapes, ImageShape, SynthPlan, SynthUpload } from './args.ts';
 import {
   ARGS_WORDS, FLAG_COMPUTE_FROZEN, FLAG_SKIP_FROZEN, FLAG_WEIGHTED, STATE_WORDS, SYNTH_PARAMS,
-  boxWgsl, countWgsl, dilateWgsl, downscaleWgsl, evalErrWgsl, initWgsl, patchMatchWgsl, stopDecideWgsl, stopReduceWgsl, stopResetWgsl, voteWgsl,
+  boxWgsl, countWgsl, dilateWgsl, downscaleWgsl, evalErrWgsl, initWgsl, packBytesWgsl, patchMatchWgsl, stopDecideWgsl, stopReduceWgsl, stopResetWgsl, voteWgsl,
 } from './kernels.ts';
 import type { Params } from './kernels.ts';
 import { paramBinding, paramLayoutEntry } from './params.ts';
@@ -91,7 +91,7 @@ const IN_FLIGHT = 4;
  */
 const MIN_JACOBI_PASSES = 4;
 
-type KernelName = 'downscale' | 'init' | 'evalErr' | 'count' | 'box' | 'patchMatch' | 'vote' | 'dilate' | 'stopReset' | 'stopReduce' | 'stopDecide';
+type KernelName = 'downscale' | 'init' | 'evalErr' | 'count' | 'box' | 'patchMatch' | 'vote' | 'dilate' | 'stopReset' | 'stopReduce' | 'stopDecide' | 'packBytes';
 /** Storage bindings after the parameter slot, in binding order: read-only or read-write. */
 const KERNELS: Record<KernelName, { code: string; bindings: ('r' | 'rw')[] }> = {
   downscale: { code: downscaleWgsl, bindings: ['r', 'rw'] },
@@ -105,6 +105,7 @@ const KERNELS: Record<KernelName, { code: string; bindings: ('r' | 'rw')[] }> = 
   stopReset: { code: stopResetWgsl, bindings: ['r', 'rw', 'rw'] },
   stopReduce: { code: stopReduceWgsl, bindings: ['r', 'r', 'rw'] },
   stopDecide: { code: stopDecideWgsl, bindings: ['r', 'rw', 'rw'] },
+  packBytes: { code: packBytesWgsl, bindings: ['r', 'rw'] },
 };
 /** Byte offsets in the stop arguments of each grid (stopResetWgsl's order). */
 const GRID = { target: 0, source: 12, reduce: 24 } as const;
@@ -121,6 +122,8 @@ class Resources {
   readonly styleIn: GPUBuffer; readonly guideSrcIn: GPUBuffer; readonly guideTgtIn: GPUBuffer; readonly initIn: GPUBuffer;
   readonly styleL: GPUBuffer; readonly srcF: GPUBuffer; readonly tgtF: GPUBuffer;
   readonly nnf: [GPUBuffer, GPUBuffer]; readonly err: GPUBuffer; readonly est: GPUBuffer; readonly frozen: GPUBuffer;
+  /** The result as bytes, four to a word (packBytesWgsl), for a device call's readback. */
+  readonly packed: GPUBuffer;
   readonly cnt: GPUBuffer; readonly tmp: GPUBuffer; readonly occ: GPUBuffer;
   /** Two, used in turn: a call's result is read back while the next call's work runs. */
   readonly readbacks: [GPUBuffer, GPUBuffer];
@@ -151,6 +154,7 @@ class Resources {
     this.nnf = [make(T * 8, st | USAGE.COPY_SRC), make(T * 8, st | USAGE.COPY_SRC)];
     this.err = make(T * 4, st | USAGE.COPY_SRC);
     this.est = make(T * cs * 4, st | USAGE.COPY_SRC);
+    this.packed = make(packedWords(T * cs) * 4, st | USAGE.COPY_SRC);
     this.frozen = make(T * 4, st);
     this.cnt = make(S * 4, st);
     this.tmp = make(S * 4, st);
@@ -187,12 +191,17 @@ class Resources {
     this.g.stopDecide = group('stopDecide', [this.partials, this.state, this.args]);
     this.g.boxA = group('box', [this.cnt, this.tmp, this.occ]);
     this.g.boxB = group('box', [this.tmp, this.occ, this.cnt]);
+    this.g.pack = group('packBytes', [this.est, this.packed]);
   }
 
   destroy(): void {
     for (const b of this.buffers) b.destroy();
   }
 }
+
+/** Invocations per row of the packBytes grid. */
+const PACK_ROW = 2048;
+const packedWords = (bytes: number) => Math.ceil(bytes / 4);
 
 /** A result on the 0..255 scale as bytes: rounded and clamped. */
 function toBytes(est: Float32Array): Uint8Array {
@@ -241,7 +250,7 @@ class Synthesizer implements GpuSynthesizer {
     const submitted = this.queue.then(async () => {
       const plan = planOnDevice(call.style, call.guides, call.options);
       const collect = await this.guarded(() => this.execute(plan, { device: call }, signal, undefined));
-      const result = collect().then((r) => ({ image: toBytes(r.est), error: r.error, also: r.also }));
+      const result = collect().then((r) => ({ image: r.bytes as Uint8Array, error: r.error, also: r.also }));
       result.catch(() => undefined); // the caller awaits it: never an unhandled rejection meanwhile
       return { result };
     });
@@ -294,7 +303,7 @@ class Synthesizer implements GpuSynthesizer {
     if (signal?.aborted) throw abortError(signal);
     const collect = await this.guarded(() => this.execute(plan, { host: upload }, signal, onProgress));
     const r = await collect();
-    const est = r.est;
+    const est = r.est as Float32Array;
     let data: Uint8Array | Float32Array;
     if (plan.styleIsFloat) {
       data = new Float32Array(est.length);
@@ -329,7 +338,7 @@ class Synthesizer implements GpuSynthesizer {
    * Records and submits one synthesis; resolves once all of it is submitted, with the function that
    * reads its result back (after the GPU has finished it).
    */
-  private async execute(plan: SynthPlan, inputs: Inputs, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<() => Promise<{ est: Float32Array; error: Float32Array; nnf: Int32Array | null; also: Float32Array | null }>> {
+  private async execute(plan: SynthPlan, inputs: Inputs, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined): Promise<() => Promise<{ est: Float32Array | null; bytes: Uint8Array | null; error: Float32Array; nnf: Int32Array | null; also: Float32Array | null }>> {
     const res = await this.resources(plan);
     const which = res.nextReadback;
     res.nextReadback = which === 0 ? 1 : 0;
@@ -483,11 +492,17 @@ class Synthesizer implements GpuSynthesizer {
     }
 
     // Read back image, error and (for host calls) the field in one mapping; a device call's
-    // readAlso takes the field's place.
+    // readAlso takes the field's place, and its image comes back as bytes, packed on the GPU.
     const T = TW * TH;
     const withField = 'host' in inputs;
     const also = 'device' in inputs ? inputs.device.readAlso ?? null : null;
-    rec.copy(res.est, 0, readback, 0, T * cs * 4);
+    if (withField) {
+      rec.copy(res.est, 0, readback, 0, T * cs * 4);
+    } else {
+      const words = packedWords(T * cs);
+      rec.dispatch(K.packBytes.pipeline, res.g.pack as GPUBindGroup, { tw: TW, th: TH, cs, outW: PACK_ROW }, PACK_ROW, Math.ceil(words / PACK_ROW));
+      rec.copy(res.packed, 0, readback, 0, words * 4);
+    }
     rec.copy(res.err, 0, readback, T * cs * 4, T * 4);
     const stateAt = T * (cs + 3) * 4;
     if (early) rec.copy(res.state, 0, readback, stateAt, STATE_WORDS * 4);
@@ -511,14 +526,15 @@ class Synthesizer implements GpuSynthesizer {
       }
       const range = readback.getMappedRange();
       this.lastIterations = early ? (new Uint32Array(range, stateAt, STATE_WORDS)[2] as number) : searchVoteIters;
-      const est = new Float32Array(range, 0, T * cs).slice();
+      const est = withField ? new Float32Array(range, 0, T * cs).slice() : null;
+      const bytes = withField ? null : new Uint8Array(range, 0, T * cs).slice();
       const err = new Float32Array(range, T * cs * 4, T).slice();
       const nnf = withField ? new Int32Array(range, T * (cs + 1) * 4, T * 2).slice() : null;
       const alsoValues = also ? new Float32Array(range, T * (cs + 1) * 4, T).slice() : null;
       readback.unmap();
       const area = finalPatch * finalPatch;
       for (let i = 0; i < T; i++) err[i] = Math.fround((err[i] as number) / area);
-      return { est, error: err, nnf, also: alsoValues };
+      return { est, bytes, error: err, nnf, also: alsoValues };
     };
     return () => {
       const done = collect();
