@@ -1,11 +1,13 @@
 // Flow cache size and speed on real footage: bytes per entry (one direction of one frame pair)
-// in the old format (deflated float32) and the compact one, encode/decode ms, round-trip error.
+// in the old format (deflated float32) and the compact one, encode/decode ms (wall, one at a
+// time; the compact one's work runs off the JS thread), round-trip error.
 //   node bench/flow/cache.ts [--pairs 6] [--width 704] [--height 512] [--method dis-medium]
 import { parseArgs } from 'node:util';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { loadPropagateAddon } from '../../src-main/propagate/native.ts';
 import type { FlowMethod } from '../../src-main/propagate/native.ts';
 import { decodeFlow, encodeFlow } from '../../src-main/studio/flow-cache.ts';
+import { loadFlowCodec } from '../../src-main/propagate/flow-codec.ts';
 import { decodeFrames } from './frames.ts';
 
 const { values: args } = parseArgs({ options: {
@@ -14,6 +16,7 @@ const { values: args } = parseArgs({ options: {
 } });
 const W = Number(args.width), H = Number(args.height), P = Number(args.pairs);
 const addon = loadPropagateAddon();
+const codec = loadFlowCodec();
 // Megamind 20.. is one shot of a moving animated scene; vtest 100.. walkers before a still camera.
 const clips = [['../shared/media/Megamind.avi', 20], ['../shared/media/vtest.avi', 100]] as const;
 console.log(`flow ${args.method} at ${W}x${H}, ${P} pairs per clip, both directions`);
@@ -30,9 +33,9 @@ for (const [clip, start] of clips) {
       oldEnc += performance.now() - t; t = performance.now();
       inflateSync(old);
       oldDec += performance.now() - t; t = performance.now();
-      const entry = encodeFlow(f, W, H);
+      const entry = await encodeFlow(codec, f, W, H);
       newEnc += performance.now() - t; t = performance.now();
-      const back = decodeFlow(entry, W, H);
+      const back = await decodeFlow(codec, entry, W, H);
       newDec += performance.now() - t;
       if (!back) throw new Error('round trip failed');
       for (let p = 0; p < W * H; p++) {

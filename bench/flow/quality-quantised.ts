@@ -9,6 +9,7 @@ import type { ConfigSpec } from '../quality/quality.ts';
 import { loadPropagateAddon } from '../../src-main/propagate/native.ts';
 import type { PropagateAddon } from '../../src-main/propagate/native.ts';
 import { decodeFlow, encodeFlow } from '../../src-main/studio/flow-cache.ts';
+import { loadFlowCodec } from '../../src-main/propagate/flow-codec.ts';
 
 const { values: a } = parseArgs({ options: {
   clips: { type: 'string', default: 'megamind' }, styles: { type: 'string', default: 'paint' },
@@ -18,8 +19,9 @@ const [width, height] = (a.size ?? '').split('x').map(Number) as [number, number
 const clips = (a.clips ?? '').split(',').map(clipByName);
 requireMedia(a.media ?? '', clips);
 const exact = loadPropagateAddon();
-const roundTrip = (f: Float32Array, w: number, h: number): Float32Array => {
-  const back = decodeFlow(encodeFlow(f, w, h), w, h);
+const codec = loadFlowCodec();
+const roundTrip = async (f: Float32Array, w: number, h: number): Promise<Float32Array> => {
+  const back = await decodeFlow(codec, await encodeFlow(codec, f, w, h), w, h);
   if (!back) throw new Error('flow round trip failed');
   return back;
 };
@@ -27,7 +29,7 @@ const quantised: PropagateAddon = {
   ...exact,
   computeFlow: async (x, y, method, signal) => {
     const f = await exact.computeFlow(x, y, method, signal);
-    return { forward: roundTrip(f.forward, x.width, x.height), backward: roundTrip(f.backward, x.width, x.height) };
+    return { forward: await roundTrip(f.forward, x.width, x.height), backward: await roundTrip(f.backward, x.width, x.height) };
   },
 };
 const configs: ConfigSpec[] = [{ name: 'ours', kind: 'propagate', options: {} }];

@@ -155,6 +155,7 @@ async function directionRow(g: GpuSynthesizer, S: number, runs: number, frame: (
     // Host CPU time of the whole process: on a real GPU, what the host spends per frame (on a
     // software adapter it includes the adapter's own threads, so it means nothing there).
     const cpu0 = process.cpuUsage();
+    const loop0 = performance.eventLoopUtilization();
     await propagateSequence({
       addon: noFlow, source, key: { frame: 0, image: applyStyle('posterize', frames[0] as Uint8Array, S, S) },
       frames: Array.from({ length: runs + 1 }, (_, i) => i + 1), settings: resolveSettings(JSON.parse(args['set-propagate']) as PropagateOptions), timing,
@@ -166,10 +167,11 @@ async function directionRow(g: GpuSynthesizer, S: number, runs: number, frame: (
       },
     });
     const cpu = process.cpuUsage(cpu0);
+    const loop = performance.eventLoopUtilization(loop0);
     // The first frame pays for the buffers: left out.
     const steady = times.slice(1).sort((a, b) => a - b);
     const median = steady[Math.floor(steady.length / 2)] ?? 0;
-    console.log(`direction on the GPU ${S}x${S} (guides + synthesis per frame, state kept on the device): median ${median.toFixed(3)} s, best ${(steady[0] ?? 0).toFixed(3)} s over ${steady.length} frames; guides recorded in ${(timing.guidesMs / times.length).toFixed(1)} ms a frame on the CPU side; host CPU ${((cpu.user + cpu.system) / 1000 / times.length).toFixed(1)} ms a frame`);
+    console.log(`direction on the GPU ${S}x${S} (guides + synthesis per frame, state kept on the device): median ${median.toFixed(3)} s, best ${(steady[0] ?? 0).toFixed(3)} s over ${steady.length} frames; guides recorded in ${(timing.guidesMs / times.length).toFixed(1)} ms a frame on the CPU side; host CPU ${((cpu.user + cpu.system) / 1000 / times.length).toFixed(1)} ms a frame, of it the JS thread busy ${(loop.active / times.length).toFixed(1)} ms`);
     return median;
   } finally {
     guides.destroy();

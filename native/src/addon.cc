@@ -5,6 +5,7 @@
 
 #include "common/cancel_token.h"
 #include "control/control_napi.h"
+#include "flow/flow_codec_napi.h"
 #include "flow/flow_napi.h"
 #include "synth/synth_napi.h"
 #include "blend/blend_napi.h"
@@ -14,6 +15,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rr::CancelToken::Init(env, exports);
   rr::InitSynth(env, exports);
   rr::InitFlow(env, exports);
+  rr::InitFlowCodec(env, exports);
   rr::InitControl(env, exports);
   InitBlend(env, exports);
   rr::InitUpsample(env, exports);

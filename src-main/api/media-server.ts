@@ -3,7 +3,7 @@
 // for one frame share a decode), key-frame images, masks and renders from the project, and the
 // timeline strip. ETag/304 and byte ranges are honoured.
 import { createHash } from 'node:crypto';
-import { decodeFrame, encodePng, thumbnailStrip, type MediaTools } from '../media/index.ts';
+import { decodeFrame, encodePngAsync, thumbnailStrip, type MediaTools } from '../media/index.ts';
 import { decodeJpegs } from '../media/proxy.ts';
 import { assembleStrip, thumbnailFrames } from '../media/thumbnails.ts';
 import type { Project } from '../project/index.ts';
@@ -37,7 +37,7 @@ async function decodeSourcePng(project: Project, frame: number, tools: () => Pro
   const probe = probeOf(project);
   const g = mediaGeometryOf(project);
   const rgb = await decodeFrame(probe.path, probe, g, frame, { tools: await tools() });
-  return encodePng(rgb, g.width, g.height, 3);
+  return encodePngAsync(rgb, g.width, g.height, 3);
 }
 
 /**

@@ -4,12 +4,13 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { decodePng, encodePng, toRgb } from '../media/index.ts';
+import { decodePng, encodePngAsync, toRgb } from '../media/index.ts';
 import { propagateVideo } from '../propagate/propagate.ts';
 import { resolveSettings } from '../propagate/settings.ts';
 import type { ChosenBackend } from '../propagate/backend.ts';
 import type { KeyFrame } from '../propagate/sequence.ts';
 import { FolderFlowCache } from '../studio/flow-cache.ts';
+import { loadFlowCodec } from '../propagate/flow-codec.ts';
 import type { ArtifactStore } from './artifacts.ts';
 import { unpackFrame } from './frame-codec.ts';
 import { FarmError } from './errors.ts';
@@ -92,11 +93,11 @@ export async function runPropagateJob(job: PropagateJobData, deps: RunJobDeps): 
         },
         keyframes,
         cuts: job.cuts,
-        flowCache: new FolderFlowCache(path.join(scratch, 'job'), 'flow', width, height),
+        flowCache: new FolderFlowCache(path.join(scratch, 'job'), 'flow', width, height, loadFlowCodec()),
         spillDir: scratch,
         isDone: (i) => !wanted.has(i),
         writeFrame: async (i, rgb) => {
-          const bytes = encodePng(rgb, width, height, 3);
+          const bytes = await encodePngAsync(rgb, width, height, 3);
           const t0 = performance.now();
           const png = await deps.store.put(bytes);
           io.storeMs += performance.now() - t0;

@@ -10,7 +10,7 @@ export {
   decodeFrames, decodeFrame, type DecodeOptions, type DecodeFramesOptions, type FrameRange, type DecodeSource, type DecodeGeometry,
 } from './decode.ts';
 export { thumbnailStrip, thumbnailFrames, type ThumbnailStrip, type ThumbnailOptions } from './thumbnails.ts';
-export { encodePng, decodePng, toRgb, type DecodedImage, type Channels } from './png.ts';
+export { encodePng, encodePngAsync, decodePng, toRgb, type DecodedImage, type Channels } from './png.ts';
 export { encodeMp4, type EncodeMp4Job, type EncodeOptions, type EncodeProgress, type AudioSource } from './encode.ts';
 export { prepareOutput, type PendingOutput } from './output.ts';
 export { spawnTool, runTool, type RunningTool, type ToolOptions, type RunResult, type ToolFailure } from './process.ts';

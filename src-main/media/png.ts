@@ -1,7 +1,12 @@
-// PNG in and out (fast-png, pure JS). Decoded images are normalised to 8 bits per channel.
+// PNG in and out: decoded by fast-png (pure JS), normalised to 8 bits per channel; written here
+// with node:zlib, which can compress on libuv's thread pool.
 // The header is read before anything is inflated: a few bytes can declare gigapixels, and
 // fast-png would allocate and inflate all of it before any size check could refuse it.
-import { decode, encode } from 'fast-png';
+import { promisify } from 'node:util';
+import { crc32, deflate, deflateSync } from 'node:zlib';
+import type { ZlibOptions } from 'node:zlib';
+import { decode } from 'fast-png';
+import { wholeOutputChunk } from './zlib-output.ts';
 import { CodedError } from '../errors.ts';
 import { MediaError } from './errors.ts';
 
@@ -60,14 +65,86 @@ export interface DecodedImage {
   data: Uint8Array;
 }
 
-export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): Uint8Array {
+/** Colour type of an 8-bit PNG with 1, 2, 3 or 4 channels (grey, grey+alpha, RGB, RGBA). */
+const COLOUR_TYPE = [0, 0, 4, 2, 6] as const;
+/**
+ * Written PNGs: every row filtered 'Up' (the difference to the row above, cheap and, on frames,
+ * a quarter smaller than no filter), zlib level 3 (level 6 is 8 % smaller at 2.6x the time).
+ * Measured on a 512x512 frame: 199 KiB against 266 KiB from fast-png's unfiltered level 6.
+ */
+const DEFLATE_LEVEL = 3;
+const deflateAsync = promisify(deflate) as (b: Uint8Array, o: ZlibOptions) => Promise<Buffer>;
+
+function checkPixels(pixels: Uint8Array, width: number, height: number, channels: number): void {
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1) {
     throw new MediaError('INVALID_IMAGE', `Cannot write a ${width}×${height} image.`);
   }
   if (pixels.length !== width * height * channels) {
     throw new MediaError('INVALID_IMAGE', `Pixel data is ${pixels.length} bytes; a ${width}×${height} image with ${channels} channels needs ${width * height * channels}.`);
   }
-  return encode({ width, height, data: pixels, channels, depth: 8 });
+}
+
+/** The rows as PNG scanlines, each prefixed by its filter type (2, Up). */
+function upFiltered(pixels: Uint8Array, width: number, height: number, channels: number): Uint8Array {
+  const stride = width * channels;
+  const out = new Uint8Array(height * (stride + 1));
+  for (let y = 0; y < height; y++) {
+    const at = y * (stride + 1);
+    out[at] = 2;
+    const row = out.subarray(at + 1, at + 1 + stride);
+    const cur = pixels.subarray(y * stride, (y + 1) * stride);
+    if (y === 0) {
+      row.set(cur); // the row above the first is zero
+      continue;
+    }
+    const above = pixels.subarray((y - 1) * stride, y * stride);
+    for (let x = 0; x < stride; x++) row[x] = (cur[x] as number) - (above[x] as number); // stored mod 256
+  }
+  return out;
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+function framed(idat: Uint8Array, width: number, height: number, channels: number): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const view = new DataView(ihdr.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  ihdr[8] = 8;
+  ihdr[9] = COLOUR_TYPE[channels] as number;
+  const parts = [Uint8Array.from(PNG_SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Encodes 8-bit pixels as a PNG (see DEFLATE_LEVEL). */
+export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4): Uint8Array {
+  checkPixels(pixels, width, height, channels);
+  return framed(deflateSync(upFiltered(pixels, width, height, channels), { level: DEFLATE_LEVEL }), width, height, channels);
+}
+
+/**
+ * encodePng with the compression on libuv's thread pool: what stays on the JS thread is one pass
+ * of subtractions (about 1 ms at 512x512, where the whole encode took 35 ms), so a propagation
+ * storing a frame per GPU result does not stall on it.
+ */
+export async function encodePngAsync(pixels: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4): Promise<Uint8Array> {
+  checkPixels(pixels, width, height, channels);
+  const rows = upFiltered(pixels, width, height, channels);
+  return framed(await deflateAsync(rows, { level: DEFLATE_LEVEL, chunkSize: wholeOutputChunk(rows.length) }), width, height, channels);
 }
 
 /**

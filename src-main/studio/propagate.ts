@@ -5,7 +5,7 @@
 // carried across the source's shot cuts (found first when the project has none stored): a frame
 // depends only on key frames of its own shot, and a shot with none is left unrendered.
 import { createHash, randomUUID } from 'node:crypto';
-import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
+import { decodePng, encodePngAsync, toRgb, type MediaTools } from '../media/index.ts';
 import { paramsHash, type Project, type ProjectSettings } from '../project/index.ts';
 import { propagationBase } from './render-status.ts';
 import { propagateVideo, type PropagateReport } from '../propagate/propagate.ts';
@@ -17,6 +17,7 @@ import { CodedError } from '../errors.ts';
 import { openSource } from './source.ts';
 import { SourceFrames } from './source-frames.ts';
 import { FolderFlowCache } from './flow-cache.ts';
+import { loadFlowCodec } from '../propagate/flow-codec.ts';
 import { projectCuts } from './shot-cuts.ts';
 
 export interface PropagateRequest {
@@ -168,11 +169,11 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
       sourceFrame: (i) => frames.get(i),
       keyframes,
       cuts: cuts.frames,
-      flowCache: new FolderFlowCache(project.path, `${project.source().sha256.slice(0, 16)}-${width}x${height}-${settings.flowMethod}`, width, height),
+      flowCache: new FolderFlowCache(project.path, `${project.source().sha256.slice(0, 16)}-${width}x${height}-${settings.flowMethod}`, width, height, loadFlowCodec()),
       isDone,
       writeFrame: async (i, rgb) => {
         // Each render is committed (and durable) before the next frame is reported done.
-        project.putRender(i, encodePng(rgb, width, height, 3), { runId, paramsHash: hashes[i]! });
+        project.putRender(i, await encodePngAsync(rgb, width, height, 3), { runId, paramsHash: hashes[i]! });
         // `done` counts stored frames only; the propagator's units (a fraction) drive the ETA.
         written++;
         progress.work(inner.stage, inner.done, inner.total, alreadyDone + written);

@@ -4,7 +4,7 @@
 // redoes only key frames whose hash changed; artist-edited key frames are kept as they are and
 // serve as the anchor / previous image for the key frames after them.
 import path from 'node:path';
-import { decodePng, encodePng, toRgb, type MediaTools } from '../media/index.ts';
+import { decodePng, encodePngAsync, toRgb, type MediaTools } from '../media/index.ts';
 import type { Project, ProjectSettings, SettingsPatch } from '../project/index.ts';
 import type { Progress } from '../jobs/progress.ts';
 import { StableProgress } from '../jobs/stable-progress.ts';
@@ -429,7 +429,7 @@ async function translateWith(r: TranslateRun, deps: ChainDeps): Promise<void> {
           return png ? keyframeRgb(png, width, height) : null;
         },
         onKeyframe: async (r) => {
-          await io.store(r.frame, encodePng(r.rgb, width, height, 3));
+          await io.store(r.frame, await encodePngAsync(r.rgb, width, height, 3));
           result.translated.push(r.frame);
           progress.work('translate', steps.done, steps.total, result.translated.length);
           deps.onKeyframe?.(r.frame);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from 'fast-png';
-import { decodePng, encodePng, readPngHeader, toRgb } from '../../src-main/media/png.ts';
+import { inflateSync } from 'node:zlib';
+import { decodePng, encodePng, encodePngAsync, readPngHeader, toRgb } from '../../src-main/media/png.ts';
 import { isMediaError } from '../../src-main/media/errors.ts';
 import { craftedPng } from '../helpers/crafted-png.ts';
 
@@ -21,6 +22,37 @@ test('RGB and RGBA round-trip through PNG', () => {
     assert.equal(back.height, 7);
     assert.equal(back.channels, channels);
     assert.deepEqual(back.data, data);
+  }
+});
+
+test('every channel count and odd sizes round-trip, the same bytes from the thread-pool encoder', async () => {
+  for (const [w, h] of [[1, 1], [13, 7], [1, 9], [9, 1]] as const) {
+    for (const channels of [1, 2, 3, 4] as const) {
+      const data = gradient(w, h, channels);
+      const png = encodePng(data, w, h, channels);
+      const back = decodePng(png);
+      assert.deepEqual([back.width, back.height, back.channels], [w, h, channels]);
+      assert.deepEqual(back.data, data, `${w}x${h}x${channels}`);
+      assert.deepEqual(await encodePngAsync(data, w, h, channels), png);
+    }
+  }
+  await assert.rejects(encodePngAsync(new Uint8Array(10), 4, 4, 3), (err) => isMediaError(err, 'INVALID_IMAGE'));
+});
+
+test('rows are written with the Up filter, each the difference to the row above', () => {
+  const data = gradient(5, 3, 3);
+  const png = encodePng(data, 5, 3, 3);
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const idatLength = view.getUint32(33); // the chunk after the signature (8) and IHDR (25)
+  assert.equal(String.fromCharCode(...png.subarray(37, 41)), 'IDAT');
+  const rows = inflateSync(png.subarray(41, 41 + idatLength));
+  assert.equal(rows.length, 3 * 16);
+  for (let y = 0; y < 3; y++) {
+    assert.equal(rows[y * 16], 2, `row ${y} filter`);
+    for (let x = 0; x < 15; x++) {
+      const above = y === 0 ? 0 : (data[(y - 1) * 15 + x] as number);
+      assert.equal(rows[y * 16 + 1 + x], ((data[y * 15 + x] as number) - above) & 0xff);
+    }
   }
 });
 
