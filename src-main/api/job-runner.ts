@@ -50,6 +50,7 @@ function translateNote(r: TranslateProjectResult): string {
   const parts = [`${r.translated.length} key frame(s) translated`];
   if (r.upToDate.length > 0) parts.push(`${r.upToDate.length} already up to date`);
   if (r.kept.length > 0) parts.push(`${r.kept.length} artist-edited kept`);
+  if (r.flowPairsPrepared > 0) parts.push(`motion of ${r.flowPairsPrepared} frame pair(s) prepared for propagation`);
   return parts.join(', ');
 }
 

@@ -84,7 +84,7 @@ export async function runTranslateJob(job: TranslateJobData, deps: TranslateJobD
     if (img.width !== width || img.height !== height) throw new FarmError('BAD_JOB', `${what} is ${img.width}x${img.height}, not ${width}x${height}`);
     return bytes;
   };
-  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate: [], kept: [], contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, device: null, notes: [], warnings: [] };
+  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate: [], kept: [], contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, device: null, flowPairsPrepared: 0, notes: [], warnings: [] };
   const progress = new StableProgress({ stage: 'translate', total: Math.max(1, todo), onProgress: (p) => deps.onProgress?.(p.done, p.total) });
   const all = (): MadeKeyframe[] => [...made.values()].sort((a, b) => a.frame - b.frame);
   if (todo > 0) {

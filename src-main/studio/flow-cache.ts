@@ -9,7 +9,7 @@
 // with a content checksum on libuv's thread pool. At 704x512 that is
 // ~130 KiB per direction on animation and ~50 KiB on a fixed camera, against 2.6 MiB for the
 // old deflated float32 (`.f32z`), which is still read and migrated. See bench/flow/cache.ts.
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { constants, inflate, zstdCompress, zstdDecompress } from 'node:zlib';
@@ -17,6 +17,8 @@ import type { ZlibOptions, ZstdOptions } from 'node:zlib';
 import { wholeOutputChunk } from '../media/zlib-output.ts';
 import type { FlowCodec } from '../propagate/flow-codec.ts';
 import type { FlowCache, FlowDirection } from '../propagate/flows.ts';
+import type { FlowMethod } from '../propagate/native.ts';
+import type { Project } from '../project/index.ts';
 
 export function cacheDirOf(projectPath: string): string {
   return `${projectPath}.cache`;
@@ -101,6 +103,14 @@ async function decodeLegacy(packed: Buffer, expected: number): Promise<Float32Ar
   }
 }
 
+/**
+ * The project's flow cache for frames of width x height and a flow method: one folder per source
+ * content, size and method, so a change of any starts afresh. Propagation and the warm-up share it.
+ */
+export function projectFlowCache(project: Project, width: number, height: number, method: FlowMethod, codec: FlowCodec): FolderFlowCache {
+  return new FolderFlowCache(project.path, `${project.source().sha256.slice(0, 16)}-${width}x${height}-${method}`, width, height, codec);
+}
+
 export class FolderFlowCache implements FlowCache {
   readonly #dir: string;
   readonly #width: number;
@@ -131,6 +141,11 @@ export class FolderFlowCache implements FlowCache {
     if (flow) await this.put(i, dir, flow);
     await unlink(legacyFile).catch(() => undefined);
     return flow;
+  }
+
+  /** Whether an entry of the compact format is stored (not whether it is sound: get() checks that). */
+  async has(i: number, dir: FlowDirection): Promise<boolean> {
+    return access(this.#file(i, dir, 'flq')).then(() => true, () => false);
   }
 
   async put(i: number, dir: FlowDirection, data: Float32Array): Promise<void> {

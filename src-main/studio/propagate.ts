@@ -16,7 +16,7 @@ import { StableProgress } from '../jobs/stable-progress.ts';
 import { CodedError } from '../errors.ts';
 import { openSource } from './source.ts';
 import { SourceFrames } from './source-frames.ts';
-import { FolderFlowCache } from './flow-cache.ts';
+import { projectFlowCache } from './flow-cache.ts';
 import { loadFlowCodec } from '../propagate/flow-codec.ts';
 import { projectCuts } from './shot-cuts.ts';
 
@@ -169,7 +169,7 @@ export async function propagateProject(project: Project, req: PropagateRequest, 
       sourceFrame: (i) => frames.get(i),
       keyframes,
       cuts: cuts.frames,
-      flowCache: new FolderFlowCache(project.path, `${project.source().sha256.slice(0, 16)}-${width}x${height}-${settings.flowMethod}`, width, height, loadFlowCodec()),
+      flowCache: projectFlowCache(project, width, height, settings.flowMethod, loadFlowCodec()),
       isDone,
       writeFrame: async (i, rgb) => {
         // Each render is committed (and durable) before the next frame is reported done.

@@ -21,6 +21,7 @@ import type { OfficialMapping, RerenderConfig, RerenderConfigPatch, RerenderPipe
 import { openSource } from './source.ts';
 import { SourceFrames } from './source-frames.ts';
 import { cacheDirOf } from './flow-cache.ts';
+import { startFlowWarmup, type FlowWarmup } from './flow-warmup.ts';
 import { projectChain, pruneEmpty } from './params.ts';
 import { resolveTranslationModels } from './models.ts';
 import { kindWarnings, openControlMaps, pipelineControlNets, projectControlNets } from './control-maps.ts';
@@ -59,6 +60,12 @@ export interface TranslateProjectDeps {
    * its annotators/. Default: RERENDER_MODELS_DIR, else ~/.rerender-studio/models.
    */
   modelsDir?: string;
+  /**
+   * Computing the optical flow propagation will need while the key frames are made (studio/
+   * flow-warmup.ts): 'gpu' (default) when the pipeline runs on a GPU and leaves the CPU idle,
+   * 'always', or 'off'.
+   */
+  flowWarmup?: 'gpu' | 'always' | 'off';
 }
 
 export interface TranslateProjectResult {
@@ -79,6 +86,8 @@ export interface TranslateProjectResult {
   floatType: string | null;
   /** Where it ran and in which precision, and why (one line), or null when nothing was translated. */
   device: string | null;
+  /** Frame pairs whose flow was computed for propagation while the key frames were made. */
+  flowPairsPrepared: number;
   notes: string[];
   warnings: string[];
 }
@@ -293,7 +302,7 @@ export async function translateProject(project: Project, req: TranslateRequest, 
   const config = rerenderConfigOf(settings, overlay);
 
   const { run, kept, upToDate, chain, todo } = translationWork(project, req.frames, overlay);
-  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, device: null, notes: [], warnings };
+  const result: TranslateProjectResult = { keyframes: run, translated: [], upToDate, kept, contextBytes: 0, contextDeviceBytes: 0, provider: null, floatType: null, device: null, flowPairsPrepared: 0, notes: [], warnings };
   if (todo === 0) return result;
   // Counted in key frames to make, known now: the total never changes mid-job (the ETA comes
   // from the diffusion steps).
@@ -315,7 +324,21 @@ export async function translateProject(project: Project, req: TranslateRequest, 
     // Committed before the next key frame starts, so a killed run keeps it.
     store: (i, png) => project.setKeyframeImage(i, png, 'translated', chain.get(i)!),
   };
-  await translateChain({ settings, models, config, run, width, height, io, result, progress, warn }, { ...deps, cacheDir: deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine') });
+  const warmup: { running: FlowWarmup | null } = { running: null };
+  const onDevice: TranslateProjectDeps['onDevice'] = (d) => {
+    deps.onDevice?.(d);
+    const mode = deps.flowWarmup ?? 'gpu';
+    if (mode === 'always' || (mode === 'gpu' && d.provider !== 'cpu')) warmup.running = startFlowWarmup(project, src, { tools: deps.tools, ...(deps.signal ? { signal: deps.signal } : {}) });
+  };
+  try {
+    await translateChain({ settings, models, config, run, width, height, io, result, progress, warn }, { ...deps, onDevice, cacheDir: deps.cacheDir ?? path.join(cacheDirOf(project.path), 'engine') });
+  } finally {
+    const warmed = await warmup.running?.stop();
+    if (warmed) {
+      result.flowPairsPrepared = warmed.computed;
+      if (warmed.error) warn(`computing the optical flow ahead of propagation stopped: ${warmed.error}`);
+    }
+  }
   return result;
 }
 

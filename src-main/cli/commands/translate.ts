@@ -214,6 +214,7 @@ export function translateSummary(r: TranslateProjectResult): string {
   if (r.upToDate.length) parts.push(`${r.upToDate.length} already up to date`);
   if (r.kept.length) parts.push(`${r.kept.length} artist-edited kept (${r.kept.join(', ')})`);
   if (r.provider) parts.push(`on ${r.device ?? `${r.provider} (${r.floatType})`}, peak context memory ${mib(r.contextBytes)}${r.contextDeviceBytes > 0 ? ` (${mib(r.contextDeviceBytes)} in GPU memory)` : ''}`);
+  if (r.flowPairsPrepared > 0) parts.push(`optical flow of ${r.flowPairsPrepared} frame pair(s) computed for propagation meanwhile`);
   return parts.join(', ');
 }
 
@@ -243,7 +244,7 @@ ${MODEL_USAGE}`,
       ctx.out.result(
         {
           keyframes: r.keyframes, translated: r.translated, upToDate: r.upToDate, kept: r.kept,
-          provider: r.provider, floatType: r.floatType, notes: r.notes, contextBytes: r.contextBytes, contextDeviceBytes: r.contextDeviceBytes, warnings: r.warnings,
+          provider: r.provider, floatType: r.floatType, notes: r.notes, contextBytes: r.contextBytes, contextDeviceBytes: r.contextDeviceBytes, flowPairsPrepared: r.flowPairsPrepared, warnings: r.warnings,
         },
         translateSummary(r),
       );
