@@ -3,6 +3,7 @@
 // goes: on a fast GPU that is what it waits for (dis-fine takes ~150 ms a pair at 512x512 on two
 // cores, where the GPU's share of a frame is meant to be ~33 ms). What the warm-up stores, the
 // propagation reads, and an interrupted warm-up leaves only whole entries.
+import { ProgressTracker, type Progress } from '../jobs/progress.ts';
 import type { MediaTools } from '../media/index.ts';
 import type { Project } from '../project/index.ts';
 import { loadFlowCodec, type FlowCodec } from '../propagate/flow-codec.ts';
@@ -17,6 +18,8 @@ export interface FlowWarmupDeps {
   /** The flow's computation; the native addon's by default. */
   addon?: Pick<PropagateAddon, 'computeFlow'>;
   codec?: FlowCodec;
+  /** Pairs done of those to prepare (stage 'flow'), cached ones counted done from the start. */
+  onProgress?: (p: Progress) => void;
 }
 
 export interface FlowWarmupResult {
@@ -56,19 +59,23 @@ export async function warmFlowCache(project: Project, src: SourceAccess, deps: F
   const keys = project.listKeyframes(() => '').map((k) => k.frame);
   const pairs = pairsToWarm(src.probe.frameCount, project.shotCuts()?.frames ?? [], keys);
   result.pairs = pairs.length;
+  const missing: number[] = [];
+  for (const i of pairs) {
+    if ((await cache.has(i, 'forward')) && (await cache.has(i, 'backward'))) result.cached++;
+    else missing.push(i);
+  }
+  const progress = new ProgressTracker({ stage: 'flow', total: pairs.length, alreadyDone: result.cached, onProgress: deps.onProgress });
+  progress.emit();
   // Frames decoded by a stream of their own: translation's windows stay where translation is.
   const frames = new SourceFrames(src, deps.tools, deps.signal);
   const image = (data: Uint8Array) => ({ data, width, height, channels: 3 });
-  for (const i of pairs) {
+  for (const i of missing) {
     if (deps.signal?.aborted) throw abortError(deps.signal);
-    if ((await cache.has(i, 'forward')) && (await cache.has(i, 'backward'))) {
-      result.cached++;
-      continue;
-    }
     const [a, b] = await Promise.all([frames.get(i), frames.get(i + 1)]);
     const flows = await addon.computeFlow(image(a), image(b), method, deps.signal);
     await Promise.all([cache.put(i, 'forward', flows.forward), cache.put(i, 'backward', flows.backward)]);
     result.computed++;
+    progress.advance();
   }
   return result;
 }

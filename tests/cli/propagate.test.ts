@@ -90,3 +90,35 @@ test('propagate refuses a project with no key-frame images and a bad range', asy
   r = await runCli(['propagate', proj, '--frames', 'x']);
   assert.equal(r.code, 2);
 });
+
+test('propagate --flow-only prepares the flow of the shots with key frames; the next propagation computes none', async () => {
+  const proj = path.join(dir, 'flow-only.rrproj');
+  assert.equal((await runCli(['init', clip, '-o', proj, '--size', '64'])).code, 0);
+  let r = await runCli(['propagate', proj, '--flow-only', '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /no shot has a key frame yet/);
+  assert.deepEqual(jsonLines(r.stdout).find((l) => l.type === 'result'), { type: 'result', pairs: 0, cached: 0, computed: 0 });
+
+  assert.equal((await runCli(['keyframes', proj, '--set', '0,8'])).code, 0);
+  r = await runCli(['propagate', proj, '--flow-only', '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const lines = jsonLines(r.stdout);
+  assert.deepEqual(lines.find((l) => l.type === 'result'), { type: 'result', pairs: 11, cached: 0, computed: 11 });
+  const flowProgress = lines.filter((l) => l.type === 'progress' && l.stage === 'flow');
+  assert.deepEqual(flowProgress.at(-1), { type: 'progress', stage: 'flow', done: 11, total: 11, etaSeconds: 0 });
+  r = await runCli(['propagate', proj, '--flow-only', '--json']);
+  assert.deepEqual(jsonLines(r.stdout).find((l) => l.type === 'result'), { type: 'result', pairs: 11, cached: 11, computed: 0 });
+
+  const k0 = path.join(dir, 'flow-k0.png');
+  stylise(0, k0);
+  assert.equal((await runCli(['keyframe', proj, '--frame', '0', '--import', k0])).code, 0);
+  r = await runCli(['propagate', proj, '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const res = jsonLines(r.stdout).find((l) => l.type === 'result')!;
+  assert.equal(res.framesWritten, 12);
+  assert.equal((res.ms as { flow: number }).flow, 0, 'every flow came from the cache');
+
+  r = await runCli(['propagate', proj, '--flow-only', '--frames', '0-3']);
+  assert.equal(r.code, 2);
+  assert.match(r.stdout + r.stderr, /takes no --frames/);
+});
