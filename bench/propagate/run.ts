@@ -83,7 +83,7 @@ for (const temporalInit of modes) {
   console.log(`\n== temporalInit ${temporalInit ? 'on' : 'off'} ==`);
   console.log(`synthesis: ${report.synthesisCount} runs, ${per(report.ms.synthesis, report.synthesisCount)} s per run; ${per(report.ms.synthesis, interior)} s per output frame (two directions)`);
   console.log(`flow: ${per(report.ms.flow, n - 1)} s per frame pair (both directions; cached after the first mode)`);
-  console.log(`guides: ${per(report.ms.guides, report.synthesisCount)} s per run; blend: ${per(report.ms.blend, interior)} s per frame`);
+  console.log(`guides: ${per(report.ms.guides, report.synthesisCount)} s per run; blend: ${per(report.ms.blend, interior)} s per frame (wall, from its inputs to its output: it shares the cores with the A direction)`);
   console.log(`cpu: ${per((cpu.user + cpu.system) / 1000, interior)} s per interior frame (all threads, every stage)`);
   // The JS thread's busy time: the host work a GPU backend cannot hide (cache reads, encodes,
   // conversions). Synthesis, flow and blend kernels run on other threads on the CPU backend.

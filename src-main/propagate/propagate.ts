@@ -69,6 +69,8 @@ export interface PropagateReport {
   /** Where synthesis ran, and why not on a GPU when one was looked for. */
   backend: BackendInfo;
   synthesisCount: number;
+  /** Wall milliseconds per stage. The stages overlap (the blend runs while the A direction's next
+   * frame is synthesised), so they add up to more than `total` on a busy machine. */
   ms: { flow: number; guides: number; synthesis: number; blend: number; write: number; total: number };
 }
 
