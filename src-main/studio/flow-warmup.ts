@@ -8,6 +8,7 @@ import type { MediaTools } from '../media/index.ts';
 import type { Project } from '../project/index.ts';
 import { loadFlowCodec, type FlowCodec } from '../propagate/flow-codec.ts';
 import { abortError, loadPropagateAddon, type PropagateAddon } from '../propagate/native.ts';
+import { shotsOf } from '../propagate/plan.ts';
 import { projectFlowCache } from './flow-cache.ts';
 import { SourceFrames } from './source-frames.ts';
 import type { SourceAccess } from './source.ts';
@@ -36,13 +37,11 @@ export interface FlowWarmupResult {
  * (frames i, i+1) inside every shot holding a key frame. Pairs across a cut never carry anything.
  */
 export function pairsToWarm(frameCount: number, cuts: readonly number[], keyframes: readonly number[]): number[] {
-  const starts = [0, ...cuts.filter((c) => c > 0 && c < frameCount)];
   const pairs: number[] = [];
-  starts.forEach((start, s) => {
-    const end = starts[s + 1] ?? frameCount; // the shot is [start, end)
-    if (!keyframes.some((k) => k >= start && k < end)) return;
-    for (let i = start; i + 1 < end; i++) pairs.push(i);
-  });
+  for (const shot of shotsOf(frameCount, cuts)) {
+    if (!keyframes.some((k) => k >= shot.first && k <= shot.last)) continue;
+    for (let i = shot.first; i < shot.last; i++) pairs.push(i);
+  }
   return pairs;
 }
 
