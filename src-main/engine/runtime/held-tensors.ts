@@ -17,6 +17,10 @@ function onDevice(t: Tensor): boolean {
 
 export class HeldTensors {
   private readonly tensors = new Map<string, Tensor>();
+  /** How many running calls read each tensor (acquire/release). */
+  private readonly readers = new Map<Tensor, number>();
+  /** GPU tensors dropped while a call still read them: freed when the last one releases them. */
+  private readonly retired = new Set<Tensor>();
   private bytes = 0;
   private deviceBytes = 0;
   private peakBytes = 0;
@@ -26,6 +30,27 @@ export class HeldTensors {
     const t = this.tensors.get(key);
     if (!t) throw new Error(`no held tensor "${key}" (never kept, or dropped)`);
     return t;
+  }
+
+  /**
+   * The tensor under `key` for a call that reads it natively: dropping or replacing the key then
+   * takes effect at once, but its GPU memory is freed only after release(t) (freeing it under a
+   * running call would abort the process).
+   */
+  acquire(key: string): Tensor {
+    const t = this.get(key);
+    this.readers.set(t, (this.readers.get(t) ?? 0) + 1);
+    return t;
+  }
+
+  release(t: Tensor): void {
+    const n = (this.readers.get(t) ?? 0) - 1;
+    if (n > 0) {
+      this.readers.set(t, n);
+      return;
+    }
+    this.readers.delete(t);
+    if (this.retired.delete(t)) t.dispose();
   }
 
   /** Keeps `t` under `key`, releasing what the key held before. */
@@ -42,8 +67,11 @@ export class HeldTensors {
     if (!old) return;
     this.tensors.delete(key);
     this.account(old, -1);
-    // GPU buffers are freed now rather than whenever the garbage collector runs.
-    if (onDevice(old)) old.dispose();
+    // GPU buffers are freed now rather than whenever the garbage collector runs (or, when a
+    // running call reads it, as soon as that call ends).
+    if (!onDevice(old)) return;
+    if (this.readers.has(old)) this.retired.add(old);
+    else old.dispose();
   }
 
   clear(): void {

@@ -50,6 +50,7 @@ export class InferenceHost {
   private order: ExecutionProvider[];
   private nextId = 1;
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor(options: InferenceHostOptions = {}) {
     this.provider = options.provider ?? 'auto';
@@ -126,15 +127,28 @@ export class InferenceHost {
     await this.call({ op: 'release', session: model.id });
   }
 
-  /** Ends the worker and every session in it. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Ends the worker and every session in it, once the runs still going in it have finished (an
+   * aborted run goes on natively; ending the thread under it would abort the whole process).
+   * Calls made meanwhile are refused.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (!this.closed) await this.send({ op: 'close' }).catch(() => undefined);
     this.closed = true;
     await this.worker.terminate();
   }
 
   private call(req: RequestBody): Promise<unknown> {
-    if (this.closed) return Promise.reject(new InferenceWorkerError('inference host is closed'));
+    if (this.closed || this.closing) return Promise.reject(new InferenceWorkerError('inference host is closed'));
+    return this.send(req);
+  }
+
+  private send(req: RequestBody): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -18,7 +18,9 @@ export type Request =
   | { id: number; op: 'run'; session: number; feeds: RunFeeds; outputs?: string[]; keep?: Record<string, string> }
   | { id: number; op: 'release'; session: number }
   | { id: number; op: 'drop'; keys: string[] }
-  | { id: number; op: 'held'; resetPeak?: boolean };
+  | { id: number; op: 'held'; resetPeak?: boolean }
+  /** Waits for every other request, then releases everything: the worker may then be ended. */
+  | { id: number; op: 'close' };
 
 /** A request before the host numbers it. */
 export type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;

@@ -103,6 +103,8 @@ interface OpenSession {
   at: number;
   /** Until a run succeeds, a failure moves the session to the next provider. */
   proven: boolean;
+  /** Runs not yet settled: a session is released only after them (see 'release'). */
+  running: Set<Promise<RunResult>>;
 }
 
 async function load(modelPath: string, settings: SessionSettings): Promise<LoadResult> {
@@ -112,7 +114,7 @@ async function load(modelPath: string, settings: SessionSettings): Promise<LoadR
     return ort.InferenceSession.create(modelPath, sessionOptions(p, settings));
   });
   const id = nextSession++;
-  sessions.set(id, { session: opened.value, modelPath, settings, at: settings.providers.indexOf(opened.provider), proven: false });
+  sessions.set(id, { session: opened.value, modelPath, settings, at: settings.providers.indexOf(opened.provider), proven: false, running: new Set() });
   return {
     session: id,
     provider: opened.provider,
@@ -195,8 +197,32 @@ async function fromOrt(given: Tensor): Promise<TensorData> {
 async function run(sessionId: number, feeds: RunFeeds, outputs?: string[], keep?: Record<string, string>): Promise<RunResult> {
   const open = sessions.get(sessionId);
   if (!open) throw new Error(`session ${sessionId} is not loaded (released?)`);
-  const ortFeeds: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = 'held' in t ? heldFeed(held.get(t.held)) : toOrt(t);
+  // Held feeds are acquired for the run's length, so a drop meanwhile cannot free them under it.
+  const reading: Tensor[] = [];
+  try {
+    const ortFeeds: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      if ('held' in t) {
+        const h = held.acquire(t.held);
+        reading.push(h);
+        ortFeeds[name] = heldFeed(h);
+      } else {
+        ortFeeds[name] = toOrt(t);
+      }
+    }
+    const work = runOn(open, ortFeeds, outputs, keep);
+    open.running.add(work);
+    try {
+      return await work;
+    } finally {
+      open.running.delete(work);
+    }
+  } finally {
+    for (const h of reading) held.release(h);
+  }
+}
+
+async function runOn(open: OpenSession, ortFeeds: Record<string, Tensor>, outputs?: string[], keep?: Record<string, string>): Promise<RunResult> {
   const kept = keep ?? {};
   const wanted = outputs ? new Set([...outputs, ...Object.keys(kept)]) : null;
   const notes: ProviderNote[] = [];
@@ -250,14 +276,46 @@ async function handle(req: Request): Promise<LoadResult | ProbeResult | RunResul
     case 'release': {
       const s = sessions.get(req.session);
       sessions.delete(req.session);
-      if (s) await s.session.release();
+      if (s) await releaseSession(s);
       return null;
     }
+    case 'close': return closeAll();
   }
 }
 
+/**
+ * onnxruntime-node aborts the whole process when a session is released, or the thread ends, under
+ * a call still running natively; a caller's abort does not stop that call (ORT cannot interrupt a
+ * run). So a session is released only once its runs have settled.
+ */
+async function releaseSession(s: OpenSession): Promise<void> {
+  await Promise.allSettled([...s.running]);
+  await s.session.release();
+}
+
+/** Every other request settled, then every session and helper session released: the thread may end. */
+async function closeAll(): Promise<null> {
+  await Promise.allSettled([...inflight]);
+  const open = [...sessions.values()];
+  sessions.clear();
+  await Promise.allSettled(open.map(releaseSession));
+  const helpers = [...downloaders.values()];
+  downloaders.clear();
+  await Promise.allSettled(helpers.map(async (h) => (await h).release()));
+  held.clear();
+  return null;
+}
+
+/** Requests being handled, for 'close' to wait on. */
+const inflight = new Set<Promise<unknown>>();
+
 port.on('message', (req: Request) => {
-  handle(req).then(
+  const work = handle(req);
+  if (req.op !== 'close') {
+    inflight.add(work);
+    void work.finally(() => inflight.delete(work)).catch(() => undefined);
+  }
+  work.then(
     (result) => port.postMessage({ id: req.id, ok: true, result } satisfies Response),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));

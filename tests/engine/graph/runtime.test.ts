@@ -95,6 +95,24 @@ test('a forced provider that is unavailable fails with the reason, no silent fal
   await host.release(cpu);
 });
 
+test('a model released, or the host closed, while an aborted run still runs does not abort the process', async () => {
+  // ORT cannot interrupt a run: it goes on natively after the caller's abort. Releasing its session
+  // or ending the worker under it aborted the process (a cancelled translation closes the pipeline
+  // at once); the worker now waits for it. Each round races the two on a fresh host.
+  const image = refF32('vae.in.image');
+  for (let round = 0; round < 12; round++) {
+    const own = new InferenceHost({ intraOpThreads: 1 });
+    const model = await own.load(encoder.modelPath, { provider: 'cpu' });
+    const controller = new AbortController();
+    const pending = own.run(model, { image: { type: 'float32', dims: image.dims, data: image.data } }, { signal: controller.signal });
+    controller.abort();
+    await assert.rejects(pending, { name: 'AbortError' });
+    if (round % 2 === 0) await own.release(model);
+    await own.close();
+    await assert.rejects(own.run(model, { image: { type: 'float32', dims: image.dims, data: image.data } }), /closed/);
+  }
+});
+
 test('a run aborted by the caller rejects at once', async () => {
   const model = await host.load(encoder.modelPath, { provider: 'cpu' });
   const image = refF32('vae.in.image');

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder } from '../../../src-main/engine/graph/builder.ts';
 import { DataType } from '../../../src-main/engine/graph/onnx-proto.ts';
+import type { Tensor } from 'onnxruntime-node';
+import { HeldTensors } from '../../../src-main/engine/runtime/held-tensors.ts';
 import { InferenceHost } from '../../../src-main/engine/runtime/inference-host.ts';
 import type { LoadedModel } from '../../../src-main/engine/runtime/inference-host.ts';
 import { sessionOptions } from '../../../src-main/engine/runtime/session-options.ts';
@@ -99,4 +101,37 @@ test('WebGPU sessions leave the named outputs in GPU memory; other providers nev
   assert.equal(sessionOptions('cpu', { intraOpThreads: 2, deviceOutputs: names }).preferredOutputLocation, undefined);
   assert.equal(sessionOptions('webgpu', { intraOpThreads: 0 }).preferredOutputLocation, undefined);
   assert.equal(sessionOptions('cpu', { intraOpThreads: 2 }).intraOpNumThreads, 2);
+});
+
+test('a GPU tensor dropped or replaced while a running call reads it is freed when the last reader ends', () => {
+  const freed: string[] = [];
+  // Stand-ins with the fields HeldTensors reads; dispose() records what was freed.
+  const tensor = (name: string, location: 'gpu-buffer' | 'cpu') => ({ type: 'float32', dims: [2], location, dispose: () => freed.push(name) }) as unknown as Tensor;
+  const held = new HeldTensors();
+  const a = tensor('a', 'gpu-buffer');
+  held.set('k', a);
+  const r1 = held.acquire('k');
+  const r2 = held.acquire('k');
+  assert.equal(r1, a);
+  held.set('k', tensor('b', 'gpu-buffer'));
+  assert.deepEqual(freed, [], 'replaced, but two calls still read it');
+  assert.equal(held.stats().count, 1, 'the key holds the new tensor at once');
+  assert.equal(held.stats().deviceBytes, 8);
+  held.release(r1);
+  assert.deepEqual(freed, []);
+  held.release(r2);
+  assert.deepEqual(freed, ['a']);
+  const b = held.acquire('k');
+  held.drop('k');
+  assert.equal(held.stats().count, 0);
+  assert.deepEqual(freed, ['a']);
+  held.release(b);
+  assert.deepEqual(freed, ['a', 'b']);
+  // Not in use: freed at once, as before; host-memory tensors are left to the garbage collector.
+  held.set('g', tensor('g', 'gpu-buffer'));
+  held.drop('g');
+  held.set('c', tensor('c', 'cpu'));
+  held.release(held.acquire('c'));
+  held.drop('c');
+  assert.deepEqual(freed, ['a', 'b', 'g']);
 });
